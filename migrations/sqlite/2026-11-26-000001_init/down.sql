@@ -1,0 +1,3 @@
+DROP TABLE sections;
+DROP TABLE refresh_tokens;
+DROP TABLE users;

@@ -1,0 +1,168 @@
+//! Typed settings from flags and environment variables. Secrets never print:
+//! [`Secret`] redacts itself in `Debug`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+/// A value that must never reach a log line.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(**redacted**)")
+    }
+}
+
+/// Where the database lives; the backend is chosen by the URL scheme.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://PATH` (embedded, the default) or `postgres://…` (production).
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://newsdesk.db", global = true)]
+    pub database_url: String,
+    /// Connections in the pool.
+    #[arg(long, env = "NEWSDESK_DB_POOL_SIZE", default_value_t = 8, global = true)]
+    pub db_pool_size: u32,
+}
+
+/// Everything `newsdesk serve` is configured by.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "NEWSDESK_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Load the demo newsroom (idempotent) before serving.
+    #[arg(long)]
+    pub demo: bool,
+    /// HMAC secret for access tokens (32 bytes or more). Unset on SQLite: one is
+    /// generated and kept beside the database file. Required on PostgreSQL.
+    #[arg(long, env = "NEWSDESK_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Directory for media files (local storage).
+    #[arg(long, env = "NEWSDESK_MEDIA_DIR", default_value = "./media")]
+    pub media_dir: PathBuf,
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "NEWSDESK_ACCESS_TTL", default_value_t = 900)]
+    pub access_ttl: u64,
+    /// Lifetime of a refresh token, in seconds.
+    #[arg(long, env = "NEWSDESK_REFRESH_TTL", default_value_t = 30 * 24 * 3600)]
+    pub refresh_ttl: u64,
+    /// Login and register attempts allowed per client address per minute.
+    #[arg(long, env = "NEWSDESK_AUTH_RATE_LIMIT", default_value_t = 10)]
+    pub auth_rate_limit: u32,
+    /// Take the client address from `X-Forwarded-For` / `Forwarded` (only behind
+    /// a proxy that sets them; otherwise clients could pick their own address).
+    #[arg(long, env = "NEWSDESK_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "NEWSDESK_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+/// Settings of a running server, resolved from [`ServeArgs`] and [`DatabaseArgs`].
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Database URL.
+    pub database_url: String,
+    /// Pool size.
+    pub db_pool_size: u32,
+    /// Listen address.
+    pub bind: String,
+    /// HMAC key for access tokens.
+    pub jwt_secret: Secret,
+    /// Media directory.
+    pub media_dir: PathBuf,
+    /// Access token lifetime.
+    pub access_ttl: Duration,
+    /// Refresh token lifetime.
+    pub refresh_ttl: Duration,
+    /// Auth attempts per client per minute.
+    pub auth_rate_limit: u32,
+    /// Whether to trust forwarding headers for the client address.
+    pub trust_proxy: bool,
+    /// Worker threads.
+    pub workers: Option<usize>,
+}
+
+/// The shortest JWT secret accepted, in bytes.
+pub const MIN_SECRET_LEN: usize = 32;
+
+impl Settings {
+    /// Resolves the settings, generating and storing a JWT secret on SQLite when
+    /// none is configured.
+    pub fn resolve(db: &DatabaseArgs, serve: &ServeArgs) -> anyhow::Result<Self> {
+        let jwt_secret = match &serve.jwt_secret {
+            Some(s) if s.len() >= MIN_SECRET_LEN => Secret::new(s.clone()),
+            Some(_) => anyhow::bail!("NEWSDESK_JWT_SECRET must be at least {MIN_SECRET_LEN} bytes"),
+            None => match crate::db::sqlite_path(&db.database_url) {
+                Some(path) => Secret::new(load_or_create_secret(Path::new(path))?),
+                None => anyhow::bail!(
+                    "NEWSDESK_JWT_SECRET is required with PostgreSQL: every server behind a \
+                     load balancer must share it (generate one with `openssl rand -hex 32`)"
+                ),
+            },
+        };
+        Ok(Self {
+            database_url: db.database_url.clone(),
+            db_pool_size: db.db_pool_size.max(1),
+            bind: serve.bind.clone(),
+            jwt_secret,
+            media_dir: serve.media_dir.clone(),
+            access_ttl: Duration::from_secs(serve.access_ttl.max(1)),
+            refresh_ttl: Duration::from_secs(serve.refresh_ttl.max(1)),
+            auth_rate_limit: serve.auth_rate_limit.max(1),
+            trust_proxy: serve.trust_proxy,
+            workers: serve.workers,
+        })
+    }
+}
+
+/// The secret file kept beside a SQLite database: `newsdesk.db` → `newsdesk.db.jwt-secret`.
+fn secret_path(db_path: &Path) -> PathBuf {
+    let mut name = db_path.file_name().unwrap_or_default().to_os_string();
+    name.push(".jwt-secret");
+    db_path.with_file_name(name)
+}
+
+fn load_or_create_secret(db_path: &Path) -> anyhow::Result<String> {
+    use std::io::Write;
+    let path = secret_path(db_path);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_string();
+        if existing.len() >= MIN_SECRET_LEN {
+            return Ok(existing);
+        }
+        anyhow::bail!("{} holds a secret shorter than {MIN_SECRET_LEN} bytes", path.display());
+    }
+    let secret = crate::auth::random_token(48);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    tracing::warn!(
+        path = %path.display(),
+        "NEWSDESK_JWT_SECRET is not set: generated a random one and stored it beside the database; \
+         set NEWSDESK_JWT_SECRET to share it between servers"
+    );
+    Ok(secret)
+}

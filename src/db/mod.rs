@@ -1,0 +1,188 @@
+//! The database: one connection type over SQLite and PostgreSQL, a pool, the
+//! embedded migrations, and [`run`], the one way handlers reach the database.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Timelike, Utc};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::r2d2::{self, ManageConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// PostgreSQL, the production backend.
+    Postgres(PgConnection),
+    /// SQLite, the embedded default.
+    Sqlite(SqliteConnection),
+}
+
+/// The connection pool.
+pub type Pool = r2d2::Pool<Manager>;
+
+/// The file path of a `sqlite://` URL, or `None` for another scheme.
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens one connection, choosing the backend by the URL's scheme and keeping
+/// the real error (the derived `establish` hides it).
+pub fn connect(url: &str) -> Result<DbConn, diesel::ConnectionError> {
+    if let Some(path) = sqlite_path(url) {
+        let mut conn = SqliteConnection::establish(path)?;
+        // WAL lets readers run beside a writer; the busy timeout makes writers
+        // wait for each other instead of failing; SQLite leaves foreign keys
+        // off unless asked.
+        conn.batch_execute(
+            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+        )
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        Ok(DbConn::Sqlite(conn))
+    } else if is_postgres(url) {
+        Ok(DbConn::Postgres(PgConnection::establish(url)?))
+    } else {
+        Err(diesel::ConnectionError::InvalidConnectionUrl(
+            "DATABASE_URL must start with sqlite:// or postgres://".into(),
+        ))
+    }
+}
+
+/// The r2d2 manager for [`DbConn`].
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        connect(&self.url).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Builds the pool and checks that one connection can be made.
+pub fn pool(url: &str, size: u32) -> anyhow::Result<Pool> {
+    if sqlite_path(url).is_none() && !is_postgres(url) {
+        anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://, got {}", redact_url(url));
+    }
+    // Fail fast with the real cause (wrong password, no such file) rather than
+    // r2d2's generic timeout.
+    connect(url).map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", redact_url(url)))?;
+    let pool = r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(Manager { url: url.to_string() })?;
+    Ok(pool)
+}
+
+/// The URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Applies pending migrations; returns how many ran.
+pub fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(applied.len())
+}
+
+/// Runs blocking database work off the async workers, on a pooled connection.
+/// Every handler reaches the database through this one helper.
+pub async fn run<T, F>(pool: &Pool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+}
+
+/// Runs `work` in a write transaction. On SQLite the transaction takes the
+/// write lock up front (`BEGIN IMMEDIATE`), so two writers queue on the busy
+/// timeout instead of one failing when it upgrades a read lock.
+pub fn write_tx<T, F>(conn: &mut DbConn, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+{
+    if !matches!(conn, DbConn::Sqlite(_)) {
+        return conn.transaction(work);
+    }
+    if let DbConn::Sqlite(inner) = conn {
+        AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    }
+    let result = work(conn);
+    if let DbConn::Sqlite(inner) = conn {
+        match &result {
+            Ok(_) => AnsiTransactionManager::commit_transaction(inner)?,
+            Err(_) => {
+                if let Err(e) = AnsiTransactionManager::rollback_transaction(inner) {
+                    tracing::error!(error = %e, "rollback failed");
+                }
+            }
+        }
+    }
+    result
+}
+
+/// Checks that the database answers, for `/readyz`.
+pub fn ping(conn: &mut DbConn) -> Result<(), ApiError> {
+    diesel::sql_query("SELECT 1").execute(conn)?;
+    Ok(())
+}
+
+/// Now, truncated to microseconds: PostgreSQL keeps no more, so a value
+/// compares equal after a round trip through either backend.
+pub fn now() -> NaiveDateTime {
+    truncate(Utc::now().naive_utc())
+}
+
+/// Truncates a timestamp to microseconds.
+pub fn truncate(t: NaiveDateTime) -> NaiveDateTime {
+    let micros = t.nanosecond() / 1000 * 1000;
+    t.with_nanosecond(micros).unwrap_or(t)
+}
+
+/// A new UUIDv7 id as text, the form every id column holds.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

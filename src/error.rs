@@ -1,0 +1,301 @@
+//! One error type for the crate. Every failure a client can see becomes an
+//! RFC 9457 `application/problem+json` body; the request id and `instance` are
+//! filled in by the request middleware, which sees every response.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field (or query parameter) that was rejected, as the client spelled it.
+    #[schema(example = "slug")]
+    pub field: String,
+    /// Why it was rejected.
+    #[schema(example = "already taken")]
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error from anything printable.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document, the body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/validation", "title": "Validation failed", "status": 422,
+    "detail": "1 field is invalid", "instance": "/api/v1/sections",
+    "request_id": "0193c5a2-7d1e-7cc0-9a35-0f1e2d3c4b5a",
+    "errors": [{"field": "name", "message": "must not be empty"}]
+}))]
+pub struct Problem {
+    /// A relative URI naming the kind of problem; stable, safe to switch on.
+    #[serde(rename = "type")]
+    #[schema(example = "/problems/not-found")]
+    pub problem_type: String,
+    /// A short summary of the kind of problem.
+    #[schema(example = "Not found")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 404)]
+    pub status: u16,
+    /// What went wrong with this request, for a human.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The path of the request that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The id of the request, also sent as `X-Request-Id` and written to the server log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The invalid fields, for validation errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Every error a handler can return.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed JSON, query string or path.
+    #[error("bad request: {detail}")]
+    BadRequest {
+        /// What was wrong.
+        detail: String,
+        /// The offending parameters, when known.
+        errors: Vec<FieldError>,
+    },
+    /// No credentials, or credentials that do not verify.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// Authenticated, but the role does not allow this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// No such resource (or one the caller may not know about).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The path exists, but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed {
+        /// The methods the path does serve, for the `Allow` header.
+        allow: String,
+    },
+    /// A unique value is taken, or the resource is still in use.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// `If-Match` named a version that is no longer current.
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    /// The body is larger than allowed.
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
+    /// The body has a content type this endpoint does not take.
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    /// Well-formed, but the values are not acceptable.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// Too many requests from this client; retry after the given seconds.
+    #[error("rate limited")]
+    TooManyRequests {
+        /// Seconds until a retry can succeed.
+        retry_after: u64,
+    },
+    /// A dependency (the database) is unreachable.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure: logged with its cause, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 with a detail and no field list.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A 400 naming one query parameter.
+    pub fn bad_param(param: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::BadRequest {
+            detail: format!("query parameter `{param}` {message}"),
+            errors: vec![FieldError::new(param, message)],
+        }
+    }
+
+    /// A 422 for one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// Wraps any unexpected error as a 500, keeping its text for the log.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    fn problem_type(&self) -> &'static str {
+        match self {
+            Self::BadRequest { .. } => "/problems/bad-request",
+            Self::Unauthorized(_) => "/problems/unauthorized",
+            Self::Forbidden(_) => "/problems/forbidden",
+            Self::NotFound(_) => "/problems/not-found",
+            Self::MethodNotAllowed { .. } => "/problems/method-not-allowed",
+            Self::Conflict(_) => "/problems/conflict",
+            Self::PreconditionFailed(_) => "/problems/precondition-failed",
+            Self::PayloadTooLarge(_) => "/problems/payload-too-large",
+            Self::UnsupportedMediaType(_) => "/problems/unsupported-media-type",
+            Self::Validation(_) => "/problems/validation",
+            Self::TooManyRequests { .. } => "/problems/rate-limited",
+            Self::Unavailable(_) => "/problems/unavailable",
+            Self::Internal(_) => "/problems/internal",
+        }
+    }
+
+    /// The problem document for this error (without request id and instance).
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let (detail, errors) = match self {
+            Self::BadRequest { detail, errors } => (Some(detail.clone()), errors.clone()),
+            Self::Unauthorized(d)
+            | Self::Forbidden(d)
+            | Self::NotFound(d)
+            | Self::Conflict(d)
+            | Self::PreconditionFailed(d)
+            | Self::PayloadTooLarge(d)
+            | Self::UnsupportedMediaType(d)
+            | Self::Unavailable(d) => (Some(d.clone()), Vec::new()),
+            Self::Validation(errors) => {
+                let n = errors.len();
+                let detail = if n == 1 {
+                    "1 field is invalid".to_string()
+                } else {
+                    format!("{n} fields are invalid")
+                };
+                (Some(detail), errors.clone())
+            }
+            Self::MethodNotAllowed { allow } => {
+                (Some(format!("this path only serves {allow}")), Vec::new())
+            }
+            Self::TooManyRequests { retry_after } => (
+                Some(format!("too many requests; retry in {retry_after} s")),
+                Vec::new(),
+            ),
+            // Never show the cause of a 500: it may hold SQL, paths or secrets.
+            Self::Internal(_) => (
+                Some("an unexpected error occurred; quote the request id when reporting it".into()),
+                Vec::new(),
+            ),
+        };
+        Problem {
+            problem_type: self.problem_type().to_string(),
+            title: title_for(status).to_string(),
+            status: status.as_u16(),
+            detail,
+            instance: None,
+            request_id: None,
+            errors,
+        }
+    }
+}
+
+/// The title of the problem document for a status.
+pub fn title_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "Bad request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not found",
+        405 => "Method not allowed",
+        409 => "Conflict",
+        412 => "Precondition failed",
+        413 => "Payload too large",
+        415 => "Unsupported media type",
+        422 => "Validation failed",
+        429 => "Too many requests",
+        503 => "Service unavailable",
+        500 => "Internal server error",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            // Runs inside the request's tracing span, so the log line carries its id.
+            Self::Internal(cause) => tracing::error!(%cause, "internal error"),
+            Self::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
+            _ => {}
+        }
+        let mut builder = HttpResponse::build(self.status_code());
+        builder.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        match self {
+            Self::Unauthorized(_) => {
+                builder.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"newsdesk\""));
+            }
+            Self::TooManyRequests { retry_after } => {
+                builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            Self::MethodNotAllowed { allow } => {
+                builder.insert_header((header::ALLOW, allow.clone()));
+            }
+            _ => {}
+        }
+        builder.insert_header((header::CACHE_CONTROL, "no-store"));
+        builder.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::NotFound => Self::NotFound("no such resource".into()),
+            // Races that slipped past the explicit checks still answer honestly.
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Self::Conflict("a resource with the same unique value already exists".into())
+            }
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                Self::Conflict("the resource is referenced by, or refers to, another one".into())
+            }
+            other => Self::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(format!("database pool: {err}"))
+    }
+}

@@ -1,0 +1,17 @@
+//! newsdesk: a headless CMS for newsrooms.
+//!
+//! The binary (`src/main.rs`) is a thin CLI over this library; tests start the
+//! same application through [`startup::Application`].
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod middleware;
+pub mod openapi;
+pub mod sections;
+pub mod slug;
+pub mod startup;
+pub mod users;

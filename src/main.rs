@@ -1,0 +1,135 @@
+//! The `newsdesk` command: serve, migrate, user, openapi.
+
+use std::io::{BufRead, IsTerminal};
+
+use clap::{Parser, Subcommand};
+use newsdesk::auth::Role;
+use newsdesk::config::{DatabaseArgs, ServeArgs, Settings};
+use newsdesk::startup::Application;
+use newsdesk::users::queries::{create_user, CreateUser};
+use newsdesk::{db, demo, openapi};
+
+#[derive(Parser)]
+#[command(name = "newsdesk", version, about = "A headless CMS for newsrooms")]
+struct Cli {
+    #[command(flatten)]
+    db: DatabaseArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server (applies pending migrations first).
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is read from standard input (one line) when
+    /// it is not a terminal, else prompted for without echo.
+    Create {
+        /// Login email.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// reader, contributor, author, editor or admin.
+        #[arg(long, default_value = "reader")]
+        role: Role,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+fn open_database(args: &DatabaseArgs) -> anyhow::Result<db::Pool> {
+    let pool = db::pool(&args.database_url, args.db_pool_size)?;
+    let mut conn = pool.get()?;
+    let applied = db::migrate(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    Ok(pool)
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    let password = if stdin.is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat password: ")?;
+        anyhow::ensure!(first == second, "the passwords differ");
+        first
+    } else {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    Ok(password)
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing();
+    match cli.command {
+        Command::Serve(serve) => {
+            let settings = Settings::resolve(&cli.db, &serve)?;
+            let pool = open_database(&cli.db)?;
+            if serve.demo {
+                let mut conn = pool.get()?;
+                let created = demo::load(&mut conn).map_err(|e| anyhow::anyhow!("demo content: {e}"))?;
+                for (email, password) in created {
+                    tracing::warn!("demo account {email} created with password {password} (shown once)");
+                }
+                tracing::info!("demo content loaded");
+            }
+            let app = Application::build(&settings, pool)?;
+            tracing::info!(
+                "newsdesk listening on http://{}/ (API docs at /docs/)",
+                settings.bind.replace(":0", &format!(":{}", app.port()))
+            );
+            actix_web::rt::System::new().block_on(app.run_until_stopped())?;
+        }
+        Command::Migrate => {
+            let pool = db::pool(&cli.db.database_url, 1)?;
+            let applied = db::migrate(&mut *pool.get()?)?;
+            println!("{applied} migration(s) applied");
+        }
+        Command::User { command: UserCommand::Create { email, name, role } } => {
+            let pool = open_database(&cli.db)?;
+            let password = read_password()?;
+            let mut conn = pool.get()?;
+            let user = create_user(
+                &mut conn,
+                CreateUser { email: &email, display_name: &name, password: &password, role },
+            )
+            .map_err(|e| match e {
+                newsdesk::error::ApiError::Validation(errors) => anyhow::anyhow!(
+                    "{}",
+                    errors
+                        .iter()
+                        .map(|f| format!("{}: {}", f.field, f.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                other => anyhow::anyhow!("{other}"),
+            })?;
+            println!("created {} {} ({})", user.role, user.email, user.id);
+        }
+        Command::Openapi => print!("{}", openapi::api_doc_json()),
+    }
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! The request middleware: a request id for every request, one log line per
+//! request, and error bodies made uniform: every 4xx/5xx leaves as
+//! problem+json with its `request_id` and `instance`, including the errors
+//! actix produces itself.
+
+use std::time::Instant;
+
+use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::HttpMessage;
+use tracing::Instrument;
+
+use crate::error::{title_for, PROBLEM_JSON};
+
+/// The request id, for handlers that want it.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+fn incoming_request_id(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(&X_REQUEST_ID)?.to_str().ok()?;
+    let ok = !value.is_empty()
+        && value.len() <= 128
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    ok.then(|| value.to_string())
+}
+
+/// See the module documentation.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+    let span = tracing::info_span!("request", id = %request_id);
+
+    // Handlers' and extractors' errors arrive here as responses already; an
+    // `Err` could only come from a middleware inside this one, and there is none.
+    let mut res = next.call(req).instrument(span).await?.map_into_boxed_body();
+    let status = res.status();
+    if status.is_client_error() || status.is_server_error() {
+        res = to_problem(res, &request_id, &path).await;
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(X_REQUEST_ID, value);
+    }
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        target: "newsdesk::request",
+        request_id = %request_id,
+        method = %method,
+        path = %path,
+        status = status.as_u16(),
+        latency_ms = format_args!("{latency_ms:.2}"),
+        "request"
+    );
+    Ok(res)
+}
+
+/// Rewrites an error response as problem+json carrying the request id.
+async fn to_problem(res: ServiceResponse<BoxBody>, request_id: &str, path: &str) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    let (http_req, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let bytes = body::to_bytes_limited(body, MAX_ERROR_BODY)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let mut problem = if is_problem {
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes).unwrap_or_default()
+    } else {
+        serde_json::Map::new()
+    };
+    if !problem.contains_key("type") {
+        problem.insert("type".into(), "about:blank".into());
+        problem.insert("title".into(), title_for(status).into());
+        problem.insert("status".into(), status.as_u16().into());
+        // Actix's own messages are safe to show for 4xx; a 5xx shows nothing.
+        let text = String::from_utf8_lossy(&bytes).trim().to_string();
+        if status.is_client_error() && !text.is_empty() && text.len() < 500 {
+            problem.insert("detail".into(), text.into());
+        }
+    }
+    problem.insert("instance".into(), path.into());
+    problem.insert("request_id".into(), request_id.into());
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let mut response = head.set_body(BoxBody::new(body));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    ServiceResponse::new(http_req, response)
+}

@@ -1,0 +1,141 @@
+//! The OpenAPI 3.1 document. Paths come from the handlers as they are
+//! registered (utoipa-actix-web), so the documented path is the served path;
+//! the error responses every operation can give are added here by rule, so
+//! no handler can forget one.
+
+use actix_web::App;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, Problem, PROBLEM_JSON};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "newsdesk",
+        description = "The content API of a newsroom: articles, credited media, sections and \
+reader comments.\n\nConventions: errors are RFC 9457 `application/problem+json` with a \
+`request_id`; every response carries `X-Request-Id`. Lists are `{\"data\": [...], \"meta\": \
+{\"next_cursor\", \"limit\"}}` with keyset pagination (`limit` 1-100, `cursor`). Writes take \
+`If-Match: \"<version>\"` and answer 412 when it is stale. Log in at `POST /api/v1/auth/login`, \
+then press Authorize and paste the `access_token`.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    tags(
+        (name = "auth", description = "Accounts, login and tokens"),
+        (name = "users", description = "User administration (admin)"),
+        (name = "sections", description = "Sections of the site"),
+        (name = "operations", description = "Health checks for load balancers and orchestrators"),
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&SecurityAddon)
+)]
+struct ApiDoc;
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An `access_token` from `POST /api/v1/auth/login`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The reusable error responses: (component name, status, description).
+const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
+    ("BadRequest", "400", "Malformed JSON, query string or parameter"),
+    ("Unauthorized", "401", "No bearer token, or one that is invalid, expired or of a disabled user"),
+    ("Forbidden", "403", "The caller's role does not allow this"),
+    ("NotFound", "404", "No such resource"),
+    ("PayloadTooLarge", "413", "The body is too large"),
+    ("UnsupportedMediaType", "415", "The body is not JSON"),
+    ("ValidationFailed", "422", "The values are not acceptable; `errors` names the fields"),
+    ("InternalError", "500", "An unexpected error; the body holds only the request id"),
+    ("ServiceUnavailable", "503", "The database cannot be reached"),
+];
+
+/// The whole document, as served at `/openapi.json` and committed as
+/// `openapi/openapi.json`.
+pub fn api_doc() -> OpenApiDoc {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::startup::routes)
+        .split_for_parts();
+    document_errors(&mut doc);
+    doc
+}
+
+fn document_errors(doc: &mut OpenApiDoc) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, _, description) in ERROR_RESPONSES {
+        let response = ResponseBuilder::new()
+            .description(*description)
+            .content(
+                PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build();
+        components.responses.insert((*name).to_string(), RefOr::T(response));
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let has_path_params = path.contains('{');
+        let operations = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for op in operations.into_iter().flatten() {
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_query = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let has_body = op.request_body.is_some();
+            let mut wanted = vec!["InternalError"];
+            if has_query || has_body || has_path_params {
+                wanted.push("BadRequest");
+            }
+            if secured {
+                wanted.extend(["Unauthorized", "Forbidden"]);
+            }
+            if has_path_params {
+                wanted.push("NotFound");
+            }
+            if has_body {
+                wanted.extend(["PayloadTooLarge", "UnsupportedMediaType", "ValidationFailed"]);
+            }
+            if path != "/healthz" {
+                wanted.push("ServiceUnavailable");
+            }
+            for name in wanted {
+                let Some((_, status, _)) = ERROR_RESPONSES.iter().find(|(n, _, _)| *n == name) else {
+                    continue;
+                };
+                op.responses
+                    .responses
+                    .entry((*status).to_string())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+            }
+        }
+    }
+}
+
+/// The document as pretty JSON with a trailing newline, the committed form.
+pub fn api_doc_json() -> String {
+    let mut json = api_doc().to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}

@@ -1,0 +1,8 @@
+//! Sections: the newsroom's desks and site navigation ("World", "World › Europe").
+
+pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod queries;
+
+pub use handlers::configure;

@@ -1,0 +1,183 @@
+//! Builds the application: state, routes, middleware and docs. Startup is a
+//! library function so tests run the real server on a port of their own.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::http::Method;
+use actix_web::{get, middleware::from_fn, web, App, HttpRequest, HttpResponse, HttpServer};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::{jwt::JwtKeys, ratelimit::RateLimiter};
+use crate::config::Settings;
+use crate::db::{self, Pool};
+use crate::error::ApiError;
+use crate::{auth, http, middleware, openapi, sections, users};
+
+/// What every handler shares.
+pub struct AppState {
+    /// Database pool.
+    pub pool: Pool,
+    /// Access-token keys.
+    pub jwt: JwtKeys,
+    /// Login and register limiter.
+    pub limiter: RateLimiter,
+    /// Whether forwarded headers name the client.
+    pub trust_proxy: bool,
+    /// Refresh-token lifetime.
+    pub refresh_ttl: Duration,
+}
+
+/// Every documented route: operations checks at the root, the API under `/api/v1`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(
+        scope::scope("/api/v1")
+            .configure(auth::handlers::configure)
+            .configure(users::configure)
+            .configure(sections::configure),
+    );
+}
+
+/// A running server and the port it listens on.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener and builds the server (it runs when awaited).
+    pub fn build(settings: &Settings, pool: Pool) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            pool,
+            jwt: JwtKeys::new(settings.jwt_secret.expose().as_bytes(), settings.access_ttl),
+            limiter: RateLimiter::new(settings.auth_rate_limit),
+            trust_proxy: settings.trust_proxy,
+            refresh_ttl: settings.refresh_ttl,
+        });
+        let doc = openapi::api_doc();
+        let route_table = web::Data::new(RouteTable::from_doc(&doc));
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new().into_utoipa_app().configure(routes).split_for_parts();
+            app.app_data(state.clone())
+                .app_data(route_table.clone())
+                .app_data(web::QueryConfig::default().error_handler(http::query_error))
+                .app_data(web::PathConfig::default().error_handler(|err, _| {
+                    ApiError::bad_request(format!("invalid path: {err}")).into()
+                }))
+                .service(web::redirect("/docs", "/docs/"))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+                .default_service(web::to(fallback))
+                .wrap(from_fn(middleware::request_context))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers.max(1));
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Liveness and readiness answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthResponse {
+    /// `ok` (process up) or `ready` (database reachable).
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// Liveness: the process is up.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Up", body = HealthResponse)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(HealthResponse { status: "ok".into() })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Ready to serve", body = HealthResponse)))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    db::run(&state.pool, db::ping).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(HealthResponse { status: "ready".into() }))
+}
+
+/// Paths and their methods, to tell an unknown path (404) from a known path
+/// asked with the wrong method (405 with `Allow`).
+pub struct RouteTable(Vec<(Vec<String>, Vec<Method>)>);
+
+impl RouteTable {
+    fn from_doc(doc: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes: Vec<(Vec<String>, Vec<Method>)> = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods = Vec::new();
+                for (present, method) in [
+                    (item.get.is_some(), Method::GET),
+                    (item.post.is_some(), Method::POST),
+                    (item.put.is_some(), Method::PUT),
+                    (item.patch.is_some(), Method::PATCH),
+                    (item.delete.is_some(), Method::DELETE),
+                ] {
+                    if present {
+                        methods.push(method);
+                    }
+                }
+                (split_path(path), methods)
+            })
+            .collect();
+        routes.push((split_path("/openapi.json"), vec![Method::GET]));
+        Self(routes)
+    }
+
+    fn allowed(&self, path: &str) -> Option<&[Method]> {
+        let segments = split_path(path);
+        self.0.iter().find_map(|(pattern, methods)| {
+            let matches = pattern.len() == segments.len()
+                && pattern
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| p.starts_with('{') || p == s);
+            matches.then_some(methods.as_slice())
+        })
+    }
+}
+
+fn split_path(path: &str) -> Vec<String> {
+    path.trim_end_matches('/').split('/').map(str::to_string).collect()
+}
+
+async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+    match routes.allowed(req.path()) {
+        Some(methods) if !methods.contains(req.method()) => {
+            let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+            Err(ApiError::MethodNotAllowed { allow: allow.join(", ") })
+        }
+        _ => Err(ApiError::NotFound(format!("no route for {} {}", req.method(), req.path()))),
+    }
+}

@@ -1,0 +1,8 @@
+//! Users: the staff and readers who log in. Admins list and change them.
+
+pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod queries;
+
+pub use handlers::configure;

@@ -1,0 +1,63 @@
+//! Database rows of `users`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::auth::Role;
+use crate::db::schema::users;
+
+/// A row of `users`.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    /// UUIDv7.
+    pub id: String,
+    /// Lower-case email, unique.
+    pub email: String,
+    /// Shown name.
+    pub display_name: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Stored role name.
+    pub role: String,
+    /// A disabled user cannot log in and their tokens stop working.
+    pub disabled: bool,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Last changed.
+    pub updated_at: NaiveDateTime,
+}
+
+impl UserRow {
+    /// The role, falling back to the least privileged on an unknown value
+    /// (the database's CHECK constraint keeps that from happening).
+    pub fn role(&self) -> Role {
+        self.role.parse().unwrap_or(Role::Reader)
+    }
+}
+
+/// A new row of `users`.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    /// UUIDv7.
+    pub id: String,
+    /// Lower-case email.
+    pub email: String,
+    /// Shown name.
+    pub display_name: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Role name.
+    pub role: String,
+    /// Starts enabled.
+    pub disabled: bool,
+    /// Starts at 1.
+    pub version: i64,
+    /// Now.
+    pub created_at: NaiveDateTime,
+    /// Now.
+    pub updated_at: NaiveDateTime,
+}
