@@ -96,11 +96,10 @@ fn json_error(inner: serde_json::Error, path: &str) -> ApiError {
     match inner.classify() {
         serde_json::error::Category::Data => {
             let message = strip_position(&inner.to_string());
-            let field = match (path, unknown_field_name(&message)) {
-                ("." | "", Some(name)) => name,
-                ("." | "", None) => "body".to_string(),
-                (path, Some(name)) => format!("{path}.{name}"),
-                (path, None) => path.to_string(),
+            // serde_path_to_error's path already ends in an unknown field's name.
+            let field = match path {
+                "." | "" => unknown_field_name(&message).unwrap_or_else(|| "body".to_string()),
+                path => path.to_string(),
             };
             ApiError::Validation(vec![FieldError::new(field, message)])
         }

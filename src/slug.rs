@@ -21,19 +21,22 @@ fn cyrillic(c: char) -> Option<&'static str> {
 pub fn slugify(name: &str) -> String {
     let mut ascii = String::with_capacity(name.len());
     for c in name.chars().flat_map(char::to_lowercase) {
+        // Apostrophes vanish inside words ("Editor’s" → "editors").
+        if c == '\'' || c == '\u{2019}' {
+            continue;
+        }
         match cyrillic(c) {
             Some(latin) => ascii.push_str(latin),
             None if c.is_ascii() => ascii.push(c),
-            None => ascii.push_str(deunicode::deunicode_char(c).unwrap_or(" ")),
+            // Letters of other scripts are romanised; symbols and emoji are
+            // separators ("🎉" is not worth the word "tada" in a URL).
+            None if c.is_alphanumeric() => ascii.push_str(deunicode::deunicode_char(c).unwrap_or(" ")),
+            None => ascii.push(' '),
         }
     }
     let mut slug = String::with_capacity(ascii.len());
     let mut pending_dash = false;
     for c in ascii.chars() {
-        // `'` and curly quotes vanish inside words ("Editor's" → "editors").
-        if c == '\'' || c == '\u{2019}' {
-            continue;
-        }
         if c.is_ascii_alphanumeric() {
             if pending_dash && !slug.is_empty() {
                 slug.push('-');

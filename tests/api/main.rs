@@ -1,0 +1,11 @@
+//! One integration binary: every test starts the real application on a fresh
+//! database and talks to it over HTTP. Tests written once run on SQLite and,
+//! when `NEWSDESK_TEST_POSTGRES_URL` is set, on PostgreSQL too.
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod openapi;
+mod sections;
+mod users;
