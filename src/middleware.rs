@@ -12,7 +12,9 @@ use actix_web::middleware::Next;
 use actix_web::HttpMessage;
 use tracing::Instrument;
 
-use crate::error::{title_for, PROBLEM_JSON};
+use actix_web::ResponseError;
+
+use crate::error::{title_for, ApiError, PROBLEM_JSON};
 
 /// The request id, for handlers that want it.
 #[derive(Debug, Clone)]
@@ -37,6 +39,22 @@ pub async fn request_context(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
+    // A NUL in the path or query can only be an attack or a bug, and
+    // PostgreSQL cannot compare text holding one: refuse it up front.
+    if req.uri().to_string().to_ascii_lowercase().contains("%00") {
+        let (http_req, _) = req.into_parts();
+        let res = ServiceResponse::new(
+            http_req,
+            ApiError::bad_request("the URL must not contain an encoded NUL (%00)").error_response(),
+        );
+        let request_id = uuid::Uuid::now_v7().to_string();
+        let path = res.request().path().to_string();
+        let mut res = to_problem(res, &request_id, &path).await;
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            res.headers_mut().insert(X_REQUEST_ID, value);
+        }
+        return Ok(res);
+    }
     let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().to_string();

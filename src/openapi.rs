@@ -4,7 +4,7 @@
 //! no handler can forget one.
 
 use actix_web::App;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
@@ -23,6 +23,7 @@ reader comments.\n\nConventions: errors are RFC 9457 `application/problem+json` 
 then press Authorize and paste the `access_token`.",
         license(name = "MIT", identifier = "MIT"),
     ),
+    servers((url = "/", description = "This server")),
     tags(
         (name = "auth", description = "Accounts, login and tokens"),
         (name = "users", description = "User administration (admin)"),
@@ -102,6 +103,10 @@ fn document_errors(doc: &mut OpenApiDoc) {
         ];
         for op in operations.into_iter().flatten() {
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            if !secured {
+                // Say so explicitly: an empty requirement means anonymous access.
+                op.security = Some(vec![SecurityRequirement::default()]);
+            }
             let has_query = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
             let has_body = op.request_body.is_some();
             let mut wanted = vec!["InternalError"];

@@ -9,10 +9,13 @@ use utoipa::ToSchema;
 #[schema(example = json!({"email": "reader@example.com", "password": "correct horse battery", "display_name": "Jo Reader"}))]
 pub struct RegisterRequest {
     /// Login email; stored in lower case.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
-    /// At least 10 characters; not a well-known password.
+    /// At least 10 characters; not a well-known password, not the email.
+    #[schema(min_length = 10, max_length = 512)]
     pub password: String,
     /// Name shown with the reader's comments (1 to 100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: String,
 }
 

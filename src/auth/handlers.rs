@@ -93,6 +93,7 @@ pub async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 401, description = "Wrong email or password, or a disabled account", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = i64, description = "Seconds to wait"))),
     )
@@ -151,6 +152,7 @@ async fn issue_pair(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 401, description = "Unknown, expired, revoked or already used refresh token", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]

@@ -77,7 +77,8 @@ pub struct SectionListQuery {
     #[serde(default, deserialize_with = "crate::http::de_limit")]
     #[param(minimum = 1, maximum = 100, value_type = Option<i64>)]
     pub limit: Option<i64>,
-    /// `meta.next_cursor` of the previous page.
+    /// `meta.next_cursor` of the previous page (opaque; empty means the first page).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// Add `meta.total`, the number of matching sections.
     #[serde(default, deserialize_with = "crate::http::de_include_total")]
@@ -91,11 +92,14 @@ pub struct SectionListQuery {
 #[schema(example = json!({"name": "Europe", "description": "Politics, economies and people across the continent.", "parent_id": "0193c5a2-7d1e-7cc0-9a35-0f1e2d3c4b00", "position": 1}))]
 pub struct CreateSectionRequest {
     /// Display name, 1 to 120 characters.
+    #[schema(min_length = 1, max_length = 120)]
     pub name: String,
     /// URL name; made from `name` when absent (any script is transliterated:
     /// "Россия" becomes `rossiya`).
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub slug: Option<String>,
     /// What the section covers (at most 2000 characters).
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// Parent section id.
     pub parent_id: Option<String>,
@@ -111,15 +115,15 @@ pub struct CreateSectionRequest {
 pub struct UpdateSectionRequest {
     /// New display name.
     #[serde(default, deserialize_with = "crate::http::double_option")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 120)]
     pub name: Option<Option<String>>,
     /// New slug.
     #[serde(default, deserialize_with = "crate::http::double_option")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub slug: Option<Option<String>>,
     /// New description; `null` removes it.
     #[serde(default, deserialize_with = "crate::http::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub description: Option<Option<String>>,
     /// New parent id; `null` makes the section top-level.
     #[serde(default, deserialize_with = "crate::http::double_option")]

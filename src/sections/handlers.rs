@@ -54,7 +54,7 @@ pub async fn list_sections(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after: Option<SectionKey> = query.cursor.as_deref().map(http::decode_cursor).transpose()?;
+    let after: Option<SectionKey> = query.cursor.as_deref().filter(|c| !c.is_empty()).map(http::decode_cursor).transpose()?;
     let with_total = query.include_total.unwrap_or(false);
     let parent = query.parent;
     let (mut rows, total) = db::run(&state.pool, move |conn| {
@@ -219,7 +219,7 @@ pub async fn create_section(
     tag = "sections",
     params(
         ("id_or_slug" = String, Path, description = "Section id (UUID) or slug"),
-        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` the change was based on"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` the change was based on"),
     ),
     request_body(content = UpdateSectionRequest, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
@@ -302,7 +302,7 @@ pub async fn update_section(
     tag = "sections",
     params(
         ("id_or_slug" = String, Path, description = "Section id (UUID) or slug"),
-        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` the deletion was based on"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` the deletion was based on"),
     ),
     security(("bearer" = [])),
     responses(

@@ -72,7 +72,8 @@ pub struct UserListQuery {
     #[serde(default, deserialize_with = "crate::http::de_limit")]
     #[param(minimum = 1, maximum = 100, value_type = Option<i64>)]
     pub limit: Option<i64>,
-    /// `meta.next_cursor` of the previous page.
+    /// `meta.next_cursor` of the previous page (opaque; empty means the first page).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
     /// Add `meta.total`.
     #[serde(default, deserialize_with = "crate::http::de_include_total")]
@@ -90,6 +91,7 @@ pub struct UpdateUserRequest {
     /// Disable (true) or enable (false) the account. Disabling also ends
     /// every login of the user.
     pub disabled: Option<bool>,
-    /// New display name.
+    /// New display name (1 to 100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: Option<String>,
 }

@@ -35,7 +35,7 @@ pub async fn list_users(
     user.require(Role::Admin)?;
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after = query.cursor.as_deref().map(http::decode_cursor::<String>).transpose()?;
+    let after = query.cursor.as_deref().filter(|c| !c.is_empty()).map(http::decode_cursor::<String>).transpose()?;
     let role = query.role;
     let with_total = query.include_total.unwrap_or(false);
     let (mut rows, total) = db::run(&state.pool, move |conn| {
@@ -95,7 +95,7 @@ pub async fn get_user(
     tag = "users",
     params(
         ("id" = String, Path, description = "User id"),
-        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` the change was based on"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` the change was based on"),
     ),
     request_body(content = UpdateUserRequest, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),

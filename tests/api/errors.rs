@@ -148,7 +148,20 @@ async fn health_and_readiness(app: &TestApp) {
     assert_eq!(body["status"], "ready");
 }
 
+async fn nul_characters_are_refused(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let res = app
+        .send_json(Method::POST, "/api/v1/sections", Some(&editor.access_token), &json!({"name": "A", "description": "x\u{0}y"}))
+        .await;
+    assert_eq!(error_fields(&assert_problem(res, 422).await), vec!["description"]);
+    assert_problem(app.get("/api/v1/sections/a%00b", None).await, 400).await;
+    assert_problem(app.get("/api/v1/sections?parent=%00", None).await, 400).await;
+    let list: serde_json::Value = app.get("/api/v1/sections", None).await.json().await.expect("json");
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(0));
+}
+
 both_backends!(
+    nul_characters_are_refused,
     unknown_route_is_404_problem,
     wrong_method_is_405_with_allow,
     malformed_json_is_400,
