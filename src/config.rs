@@ -31,10 +31,20 @@ impl std::fmt::Debug for Secret {
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// `sqlite://PATH` (embedded, the default) or `postgres://…` (production).
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://newsdesk.db", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://newsdesk.db",
+        global = true
+    )]
     pub database_url: String,
     /// Connections in the pool.
-    #[arg(long, env = "NEWSDESK_DB_POOL_SIZE", default_value_t = 8, global = true)]
+    #[arg(
+        long,
+        env = "NEWSDESK_DB_POOL_SIZE",
+        default_value_t = 8,
+        global = true
+    )]
     pub db_pool_size: u32,
 }
 
@@ -145,7 +155,10 @@ fn load_or_create_secret(db_path: &Path) -> anyhow::Result<String> {
         if existing.len() >= MIN_SECRET_LEN {
             return Ok(existing);
         }
-        anyhow::bail!("{} holds a secret shorter than {MIN_SECRET_LEN} bytes", path.display());
+        anyhow::bail!(
+            "{} holds a secret shorter than {MIN_SECRET_LEN} bytes",
+            path.display()
+        );
     }
     let secret = crate::auth::random_token(48);
     let mut options = std::fs::OpenOptions::new();

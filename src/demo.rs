@@ -105,7 +105,12 @@ pub fn load(conn: &mut DbConn) -> Result<Vec<(String, String)>, ApiError> {
             let password = random_token(12);
             user_queries::create_user(
                 conn,
-                CreateUser { email, display_name: name, password: &password, role: *role },
+                CreateUser {
+                    email,
+                    display_name: name,
+                    password: &password,
+                    role: *role,
+                },
             )?;
             created.push(((*email).to_string(), password));
         }

@@ -38,7 +38,12 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
     let Ok(value) = value.to_str() else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -69,7 +74,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
+                let chunk =
+                    chunk.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
                 if body.len() + chunk.len() > JSON_LIMIT {
                     return Err(too_large());
                 }
@@ -83,12 +89,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 /// Parses a JSON body: a syntax error is a 400, a value that does not fit the
 /// type is a 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
     // No text we store may hold NUL: PostgreSQL refuses it, and no
     // newsroom text needs it. Refused here once for every endpoint.
     if let Some(path) = find_nul(&value, String::new()) {
-        return Err(ApiError::invalid(&path, "must not contain the NUL character"));
+        return Err(ApiError::invalid(
+            &path,
+            "must not contain the NUL character",
+        ));
     }
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
@@ -98,7 +107,13 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 
 /// The path of the first string (or key) in `value` that contains NUL.
 fn find_nul(value: &serde_json::Value, path: String) -> Option<String> {
-    let here = || if path.is_empty() { "body".to_string() } else { path.clone() };
+    let here = || {
+        if path.is_empty() {
+            "body".to_string()
+        } else {
+            path.clone()
+        }
+    };
     match value {
         serde_json::Value::String(s) if s.contains('\0') => Some(here()),
         serde_json::Value::Array(items) => items
@@ -109,7 +124,11 @@ fn find_nul(value: &serde_json::Value, path: String) -> Option<String> {
             if k.contains('\0') {
                 return Some(here());
             }
-            let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            let child = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
             find_nul(v, child)
         }),
         _ => None,
@@ -145,7 +164,10 @@ fn unknown_field_name(message: &str) -> Option<String> {
 }
 
 /// Turns actix's query-string errors into 400s that name the parameter.
-pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
     let message = match &err {
         actix_web::error::QueryPayloadError::Deserialize(e) => e.to_string(),
         other => other.to_string(),
@@ -157,7 +179,10 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest)
         )
     } else if let Some(rest) = message.strip_prefix("duplicate field `") {
         let name = rest.split('`').next().unwrap_or("").to_string();
-        (format!("query parameter `{name}` is given more than once"), Some(name))
+        (
+            format!("query parameter `{name}` is given more than once"),
+            Some(name),
+        )
     } else if let Some(rest) = message.strip_prefix("query parameter `") {
         (message.clone(), rest.split('`').next().map(str::to_string))
     } else {
@@ -276,9 +301,10 @@ pub fn content_etag(body: &[u8]) -> String {
 
 fn etag_list_matches(header_value: &str, etag: &str) -> bool {
     let bare = etag.trim_start_matches("W/");
-    header_value.split(',').map(str::trim).any(|candidate| {
-        candidate == "*" || candidate.trim_start_matches("W/") == bare
-    })
+    header_value
+        .split(',')
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == bare)
 }
 
 /// Whether `If-None-Match` names this ETag (weak comparison, as RFC 9110 asks for GET).

@@ -53,7 +53,10 @@ enum UserCommand {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
 }
 
 fn open_database(args: &DatabaseArgs) -> anyhow::Result<db::Pool> {
@@ -90,9 +93,12 @@ fn main() -> anyhow::Result<()> {
             let pool = open_database(&cli.db)?;
             if serve.demo {
                 let mut conn = pool.get()?;
-                let created = demo::load(&mut conn).map_err(|e| anyhow::anyhow!("demo content: {e}"))?;
+                let created =
+                    demo::load(&mut conn).map_err(|e| anyhow::anyhow!("demo content: {e}"))?;
                 for (email, password) in created {
-                    tracing::warn!("demo account {email} created with password {password} (shown once)");
+                    tracing::warn!(
+                        "demo account {email} created with password {password} (shown once)"
+                    );
                 }
                 tracing::info!("demo content loaded");
             }
@@ -108,13 +114,20 @@ fn main() -> anyhow::Result<()> {
             let applied = db::migrate(&mut *pool.get()?)?;
             println!("{applied} migration(s) applied");
         }
-        Command::User { command: UserCommand::Create { email, name, role } } => {
+        Command::User {
+            command: UserCommand::Create { email, name, role },
+        } => {
             let pool = open_database(&cli.db)?;
             let password = read_password()?;
             let mut conn = pool.get()?;
             let user = create_user(
                 &mut conn,
-                CreateUser { email: &email, display_name: &name, password: &password, role },
+                CreateUser {
+                    email: &email,
+                    display_name: &name,
+                    password: &password,
+                    role,
+                },
             )
             .map_err(|e| match e {
                 newsdesk::error::ApiError::Validation(errors) => anyhow::anyhow!(

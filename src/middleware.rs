@@ -85,7 +85,11 @@ pub async fn request_context(
 }
 
 /// Rewrites an error response as problem+json carrying the request id.
-async fn to_problem(res: ServiceResponse<BoxBody>, request_id: &str, path: &str) -> ServiceResponse<BoxBody> {
+async fn to_problem(
+    res: ServiceResponse<BoxBody>,
+    request_id: &str,
+    path: &str,
+) -> ServiceResponse<BoxBody> {
     let status = res.status();
     let is_problem = res
         .headers()
@@ -100,7 +104,8 @@ async fn to_problem(res: ServiceResponse<BoxBody>, request_id: &str, path: &str)
         .and_then(Result::ok)
         .unwrap_or_default();
     let mut problem = if is_problem {
-        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes).unwrap_or_default()
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes)
+            .unwrap_or_default()
     } else {
         serde_json::Map::new()
     };

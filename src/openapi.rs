@@ -55,15 +55,35 @@ impl Modify for SecurityAddon {
 
 /// The reusable error responses: (component name, status, description).
 const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
-    ("BadRequest", "400", "Malformed JSON, query string or parameter"),
-    ("Unauthorized", "401", "No bearer token, or one that is invalid, expired or of a disabled user"),
+    (
+        "BadRequest",
+        "400",
+        "Malformed JSON, query string or parameter",
+    ),
+    (
+        "Unauthorized",
+        "401",
+        "No bearer token, or one that is invalid, expired or of a disabled user",
+    ),
     ("Forbidden", "403", "The caller's role does not allow this"),
     ("NotFound", "404", "No such resource"),
     ("PayloadTooLarge", "413", "The body is too large"),
     ("UnsupportedMediaType", "415", "The body is not JSON"),
-    ("ValidationFailed", "422", "The values are not acceptable; `errors` names the fields"),
-    ("InternalError", "500", "An unexpected error; the body holds only the request id"),
-    ("ServiceUnavailable", "503", "The database cannot be reached"),
+    (
+        "ValidationFailed",
+        "422",
+        "The values are not acceptable; `errors` names the fields",
+    ),
+    (
+        "InternalError",
+        "500",
+        "An unexpected error; the body holds only the request id",
+    ),
+    (
+        "ServiceUnavailable",
+        "503",
+        "The database cannot be reached",
+    ),
 ];
 
 /// The whole document, as served at `/openapi.json` and committed as
@@ -90,7 +110,9 @@ fn document_errors(doc: &mut OpenApiDoc) {
                     .build(),
             )
             .build();
-        components.responses.insert((*name).to_string(), RefOr::T(response));
+        components
+            .responses
+            .insert((*name).to_string(), RefOr::T(response));
     }
     for (path, item) in doc.paths.paths.iter_mut() {
         let has_path_params = path.contains('{');
@@ -120,13 +142,18 @@ fn document_errors(doc: &mut OpenApiDoc) {
                 wanted.push("NotFound");
             }
             if has_body {
-                wanted.extend(["PayloadTooLarge", "UnsupportedMediaType", "ValidationFailed"]);
+                wanted.extend([
+                    "PayloadTooLarge",
+                    "UnsupportedMediaType",
+                    "ValidationFailed",
+                ]);
             }
             if path != "/healthz" {
                 wanted.push("ServiceUnavailable");
             }
             for name in wanted {
-                let Some((_, status, _)) = ERROR_RESPONSES.iter().find(|(n, _, _)| *n == name) else {
+                let Some((_, status, _)) = ERROR_RESPONSES.iter().find(|(n, _, _)| *n == name)
+                else {
                     continue;
                 };
                 op.responses

@@ -7,12 +7,44 @@ pub const MAX_SLUG_LEN: usize = 100;
 
 fn cyrillic(c: char) -> Option<&'static str> {
     Some(match c {
-        'а' => "a", 'б' => "b", 'в' => "v", 'г' => "g", 'д' => "d", 'е' => "e", 'ё' => "yo",
-        'ж' => "zh", 'з' => "z", 'и' => "i", 'й' => "y", 'к' => "k", 'л' => "l", 'м' => "m",
-        'н' => "n", 'о' => "o", 'п' => "p", 'р' => "r", 'с' => "s", 'т' => "t", 'у' => "u",
-        'ф' => "f", 'х' => "kh", 'ц' => "ts", 'ч' => "ch", 'ш' => "sh", 'щ' => "shch",
-        'ъ' => "", 'ы' => "y", 'ь' => "", 'э' => "e", 'ю' => "yu", 'я' => "ya",
-        'є' => "ye", 'і' => "i", 'ї' => "yi", 'ґ' => "g", 'ў' => "u",
+        'а' => "a",
+        'б' => "b",
+        'в' => "v",
+        'г' => "g",
+        'д' => "d",
+        'е' => "e",
+        'ё' => "yo",
+        'ж' => "zh",
+        'з' => "z",
+        'и' => "i",
+        'й' => "y",
+        'к' => "k",
+        'л' => "l",
+        'м' => "m",
+        'н' => "n",
+        'о' => "o",
+        'п' => "p",
+        'р' => "r",
+        'с' => "s",
+        'т' => "t",
+        'у' => "u",
+        'ф' => "f",
+        'х' => "kh",
+        'ц' => "ts",
+        'ч' => "ch",
+        'ш' => "sh",
+        'щ' => "shch",
+        'ъ' => "",
+        'ы' => "y",
+        'ь' => "",
+        'э' => "e",
+        'ю' => "yu",
+        'я' => "ya",
+        'є' => "ye",
+        'і' => "i",
+        'ї' => "yi",
+        'ґ' => "g",
+        'ў' => "u",
         _ => return None,
     })
 }
@@ -30,7 +62,9 @@ pub fn slugify(name: &str) -> String {
             None if c.is_ascii() => ascii.push(c),
             // Letters of other scripts are romanised; symbols and emoji are
             // separators ("🎉" is not worth the word "tada" in a URL).
-            None if c.is_alphanumeric() => ascii.push_str(deunicode::deunicode_char(c).unwrap_or(" ")),
+            None if c.is_alphanumeric() => {
+                ascii.push_str(deunicode::deunicode_char(c).unwrap_or(" "))
+            }
             None => ascii.push(' '),
         }
     }
@@ -65,12 +99,18 @@ pub fn is_valid(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= MAX_SLUG_LEN
         && slug.split('-').all(|part| {
-            !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
 }
 
 /// `base`, or `base-2`, `base-3`… : the first for which `taken` says no.
-pub fn first_free<E>(base: &str, mut taken: impl FnMut(&str) -> Result<bool, E>) -> Result<String, E> {
+pub fn first_free<E>(
+    base: &str,
+    mut taken: impl FnMut(&str) -> Result<bool, E>,
+) -> Result<String, E> {
     if !taken(base)? {
         return Ok(base.to_string());
     }

@@ -64,7 +64,10 @@ impl Application {
         let doc = openapi::api_doc();
         let route_table = web::Data::new(RouteTable::from_doc(&doc));
         let mut server = HttpServer::new(move || {
-            let (app, _) = App::new().into_utoipa_app().configure(routes).split_for_parts();
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .configure(routes)
+                .split_for_parts();
             app.app_data(state.clone())
                 .app_data(route_table.clone())
                 .app_data(web::QueryConfig::default().error_handler(http::query_error))
@@ -112,7 +115,9 @@ pub struct HealthResponse {
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(HealthResponse { status: "ok".into() })
+        .json(HealthResponse {
+            status: "ok".into(),
+        })
 }
 
 /// Readiness: the database answers.
@@ -122,7 +127,9 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     db::run(&state.pool, db::ping).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(HealthResponse { status: "ready".into() }))
+        .json(HealthResponse {
+            status: "ready".into(),
+        }))
 }
 
 /// Paths and their methods, to tell an unknown path (404) from a known path
@@ -169,15 +176,27 @@ impl RouteTable {
 }
 
 fn split_path(path: &str) -> Vec<String> {
-    path.trim_end_matches('/').split('/').map(str::to_string).collect()
+    path.trim_end_matches('/')
+        .split('/')
+        .map(str::to_string)
+        .collect()
 }
 
-async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+async fn fallback(
+    req: HttpRequest,
+    routes: web::Data<RouteTable>,
+) -> Result<HttpResponse, ApiError> {
     match routes.allowed(req.path()) {
         Some(methods) if !methods.contains(req.method()) => {
             let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
-            Err(ApiError::MethodNotAllowed { allow: allow.join(", ") })
+            Err(ApiError::MethodNotAllowed {
+                allow: allow.join(", "),
+            })
         }
-        _ => Err(ApiError::NotFound(format!("no route for {} {}", req.method(), req.path()))),
+        _ => Err(ApiError::NotFound(format!(
+            "no route for {} {}",
+            req.method(),
+            req.path()
+        ))),
     }
 }

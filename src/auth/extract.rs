@@ -26,7 +26,9 @@ impl AuthUser {
         if self.role >= role {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!("this needs the {role} role or higher")))
+            Err(ApiError::Forbidden(format!(
+                "this needs the {role} role or higher"
+            )))
         }
     }
 }
@@ -43,10 +45,14 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         .to_str()
         .map_err(|_| ApiError::Unauthorized("the Authorization header is not valid".into()))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(Some(token.trim().to_string()))
         }
-        _ => Err(ApiError::Unauthorized("use `Authorization: Bearer <access token>`".into())),
+        _ => Err(ApiError::Unauthorized(
+            "use `Authorization: Bearer <access token>`".into(),
+        )),
     }
 }
 
@@ -60,13 +66,18 @@ async fn authenticate(req: HttpRequest) -> Result<Option<AuthUser>, ApiError> {
         .clone();
     let claims = state.jwt.verify(&token)?;
     let user_id = claims.sub;
-    let row = db::run(&state.pool, move |conn| users::queries::find_by_id(conn, &user_id)).await?;
+    let row = db::run(&state.pool, move |conn| {
+        users::queries::find_by_id(conn, &user_id)
+    })
+    .await?;
     match row {
         Some(row) if !row.disabled => Ok(Some(AuthUser {
             role: row.role(),
             id: row.id,
         })),
-        _ => Err(ApiError::Unauthorized("the access token is not valid".into())),
+        _ => Err(ApiError::Unauthorized(
+            "the access token is not valid".into(),
+        )),
     }
 }
 

@@ -28,7 +28,11 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// to trust the proxy in front.
 fn client_addr(req: &HttpRequest, trust_proxy: bool) -> IpAddr {
     let forwarded = trust_proxy
-        .then(|| req.connection_info().realip_remote_addr().map(str::to_string))
+        .then(|| {
+            req.connection_info()
+                .realip_remote_addr()
+                .map(str::to_string)
+        })
         .flatten()
         .and_then(|a| {
             a.parse::<IpAddr>()
@@ -63,7 +67,9 @@ pub async fn register(
     req: HttpRequest,
     body: ApiJson<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    state.limiter.check("register", client_addr(&req, state.trust_proxy))?;
+    state
+        .limiter
+        .check("register", client_addr(&req, state.trust_proxy))?;
     let body = body.0;
     let row = db::run(&state.pool, move |conn| {
         user_queries::create_user(
@@ -104,14 +110,19 @@ pub async fn login(
     req: HttpRequest,
     body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    state.limiter.check("login", client_addr(&req, state.trust_proxy))?;
+    state
+        .limiter
+        .check("login", client_addr(&req, state.trust_proxy))?;
     let body = body.0;
     let refresh_ttl = state.refresh_ttl;
     let user: UserRow = db::run(&state.pool, move |conn| {
         let email = password::normalize_email(&body.email).unwrap_or_default();
         let row = user_queries::find_by_email(conn, &email)?;
         // Verify even when there is no such user, against a dummy hash.
-        let ok = password::verify(&body.password, row.as_ref().map(|r| r.password_hash.as_str()));
+        let ok = password::verify(
+            &body.password,
+            row.as_ref().map(|r| r.password_hash.as_str()),
+        );
         match row {
             Some(row) if ok && !row.disabled => Ok(row),
             _ => Err(ApiError::Unauthorized(BAD_LOGIN.into())),
@@ -169,10 +180,14 @@ pub async fn refresh(
             Redeemed::Fresh(row) => row,
             Redeemed::Reused => {
                 tracing::warn!("a used refresh token was presented again; its login is revoked");
-                return Err(ApiError::Unauthorized("the refresh token is not valid".into()));
+                return Err(ApiError::Unauthorized(
+                    "the refresh token is not valid".into(),
+                ));
             }
             Redeemed::Invalid => {
-                return Err(ApiError::Unauthorized("the refresh token is not valid".into()))
+                return Err(ApiError::Unauthorized(
+                    "the refresh token is not valid".into(),
+                ))
             }
         };
         let user = user_queries::find_by_id(conn, &row.user_id)?
@@ -201,7 +216,10 @@ pub async fn logout(
     body: ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let token = body.0.refresh_token;
-    db::run(&state.pool, move |conn| queries::revoke_by_token(conn, &token)).await?;
+    db::run(&state.pool, move |conn| {
+        queries::revoke_by_token(conn, &token)
+    })
+    .await?;
     Ok(HttpResponse::NoContent()
         .insert_header(("Cache-Control", http::PRIVATE_CACHE))
         .finish())
@@ -219,5 +237,8 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRespon
     let row = db::run(&state.pool, move |conn| user_queries::find_by_id(conn, &id))
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the access token is not valid".into()))?;
-    Ok(http::private_json(&mut HttpResponse::Ok(), &UserResponse::from(row)))
+    Ok(http::private_json(
+        &mut HttpResponse::Ok(),
+        &UserResponse::from(row),
+    ))
 }

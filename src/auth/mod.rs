@@ -18,7 +18,9 @@ use utoipa::ToSchema;
 pub use extract::{AuthUser, MaybeAuthUser};
 
 /// What a user may do, lowest first; each role can do all that those below it can.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Reads and comments.
@@ -46,7 +48,13 @@ impl Role {
     }
 
     /// Every role, lowest first.
-    pub const ALL: [Role; 5] = [Role::Reader, Role::Contributor, Role::Author, Role::Editor, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::Reader,
+        Role::Contributor,
+        Role::Author,
+        Role::Editor,
+        Role::Admin,
+    ];
 }
 
 impl std::str::FromStr for Role {
@@ -55,7 +63,9 @@ impl std::str::FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role `{s}`: one of reader, contributor, author, editor, admin"))
+            .ok_or_else(|| {
+                format!("unknown role `{s}`: one of reader, contributor, author, editor, admin")
+            })
     }
 }
 

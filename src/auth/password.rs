@@ -27,7 +27,9 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
         Some(h) => (h, true),
         None => (dummy.as_str(), false),
     };
-    let ok = Argon2::default().verify_password(password.as_bytes(), hash).is_ok();
+    let ok = Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok();
     ok && real
 }
 
@@ -37,9 +39,24 @@ fn dummy_hash() -> &'static String {
 }
 
 const COMMON_PASSWORDS: &[&str] = &[
-    "1234567890", "12345678910", "0123456789", "1111111111", "qwertyuiop", "password12",
-    "password123", "password1234", "iloveyou12", "abcdefghij", "qwerty1234", "1q2w3e4r5t",
-    "letmein123", "welcome123", "administrator", "newsdesk123", "changeme123", "passw0rd123",
+    "1234567890",
+    "12345678910",
+    "0123456789",
+    "1111111111",
+    "qwertyuiop",
+    "password12",
+    "password123",
+    "password1234",
+    "iloveyou12",
+    "abcdefghij",
+    "qwerty1234",
+    "1q2w3e4r5t",
+    "letmein123",
+    "welcome123",
+    "administrator",
+    "newsdesk123",
+    "changeme123",
+    "passw0rd123",
 ];
 
 /// The rules for a new password: long enough, not absurdly long, not a
@@ -53,7 +70,7 @@ pub fn check_password(password: &str, email: &str) -> Option<FieldError> {
         format!("must be at most {MAX_PASSWORD_BYTES} bytes")
     } else if COMMON_PASSWORDS.contains(&lower.as_str()) {
         "is too common".to_string()
-    } else if password.chars().all(|c| Some(c) == password.chars().next()) {
+    } else if password.chars().all(|c| password.starts_with(c)) {
         "must not repeat one character".to_string()
     } else if !email.is_empty() && lower == email.to_lowercase() {
         "must not be the email address".to_string()
@@ -89,9 +106,15 @@ pub fn check_display_name(name: &str) -> Result<String, FieldError> {
     if n == 0 {
         Err(FieldError::new("display_name", "must not be empty"))
     } else if n > 100 {
-        Err(FieldError::new("display_name", "must be at most 100 characters"))
+        Err(FieldError::new(
+            "display_name",
+            "must be at most 100 characters",
+        ))
     } else if name.chars().any(char::is_control) {
-        Err(FieldError::new("display_name", "must not contain control characters"))
+        Err(FieldError::new(
+            "display_name",
+            "must not contain control characters",
+        ))
     } else {
         Ok(name.to_string())
     }

@@ -12,10 +12,13 @@ use crate::error::ApiError;
 const WINDOW: Duration = Duration::from_secs(60);
 const PRUNE_ABOVE: usize = 10_000;
 
+/// The attempts of one (bucket, address): when its window began, and how many.
+type Windows = HashMap<(&'static str, IpAddr), (Instant, u32)>;
+
 /// Counts attempts per (bucket, address) in one-minute windows.
 pub struct RateLimiter {
     per_minute: u32,
-    windows: Mutex<HashMap<(&'static str, IpAddr), (Instant, u32)>>,
+    windows: Mutex<Windows>,
 }
 
 impl RateLimiter {

@@ -76,7 +76,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -87,7 +88,10 @@ impl ManageConnection for Manager {
 /// Builds the pool and checks that one connection can be made.
 pub fn pool(url: &str, size: u32) -> anyhow::Result<Pool> {
     if sqlite_path(url).is_none() && !is_postgres(url) {
-        anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://, got {}", redact_url(url));
+        anyhow::bail!(
+            "DATABASE_URL must start with sqlite:// or postgres://, got {}",
+            redact_url(url)
+        );
     }
     // Fail fast with the real cause (wrong password, no such file) rather than
     // r2d2's generic timeout.
@@ -95,7 +99,9 @@ pub fn pool(url: &str, size: u32) -> anyhow::Result<Pool> {
     let pool = r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(Duration::from_secs(10))
-        .build(Manager { url: url.to_string() })?;
+        .build(Manager {
+            url: url.to_string(),
+        })?;
     Ok(pool)
 }
 

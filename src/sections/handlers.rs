@@ -54,7 +54,12 @@ pub async fn list_sections(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after: Option<SectionKey> = query.cursor.as_deref().filter(|c| !c.is_empty()).map(http::decode_cursor).transpose()?;
+    let after: Option<SectionKey> = query
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(http::decode_cursor)
+        .transpose()?;
     let with_total = query.include_total.unwrap_or(false);
     let parent = query.parent;
     let (mut rows, total) = db::run(&state.pool, move |conn| {
@@ -68,13 +73,18 @@ pub async fn list_sections(
         };
         let filter = SectionFilter { parent_id };
         let rows = queries::list_sections(conn, &filter, after.as_ref(), limit + 1)?;
-        let total = if with_total { Some(queries::count_sections(conn, &filter)?) } else { None };
+        let total = if with_total {
+            Some(queries::count_sections(conn, &filter)?)
+        } else {
+            None
+        };
         Ok((rows, total))
     })
     .await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|r| http::encode_cursor(&queries::key_of(r)))
+        rows.last()
+            .map(|r| http::encode_cursor(&queries::key_of(r)))
     } else {
         None
     };
@@ -86,7 +96,11 @@ pub async fn list_sections(
     }
     let body = http::to_json(&SectionList {
         data: rows.into_iter().map(SectionResponse::from).collect(),
-        meta: ListMeta { next_cursor: next_cursor.clone(), limit, total },
+        meta: ListMeta {
+            next_cursor: next_cursor.clone(),
+            limit,
+            total,
+        },
     });
     let cache = CacheInfo {
         etag: http::content_etag(&body),
@@ -96,7 +110,9 @@ pub async fn list_sections(
     let mut response = http::public_json(&req, body, cache);
     if let Some(cursor) = next_cursor {
         if let Ok(value) = http::next_link(&req, &cursor).parse() {
-            response.headers_mut().insert(actix_web::http::header::LINK, value);
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::LINK, value);
         }
     }
     Ok(response)
@@ -126,15 +142,21 @@ pub async fn get_section(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let key = key.into_inner();
-    let row = db::run(&state.pool, move |conn| queries::find_by_id_or_slug(conn, &key))
-        .await?
-        .ok_or_else(not_found)?;
+    let row = db::run(&state.pool, move |conn| {
+        queries::find_by_id_or_slug(conn, &key)
+    })
+    .await?
+    .ok_or_else(not_found)?;
     let cache = CacheInfo {
         etag: http::version_etag(row.version),
         last_modified: Some(row.updated_at),
         surrogate_keys: format!("section:{}", row.id),
     };
-    Ok(http::public_json(&req, http::to_json(&SectionResponse::from(row)), cache))
+    Ok(http::public_json(
+        &req,
+        http::to_json(&SectionResponse::from(row)),
+        cache,
+    ))
 }
 
 /// Create a section (editor and up).
@@ -165,7 +187,9 @@ pub async fn create_section(
         Some(s) => check_slug(s).map_err(|e| errors.push(e)).ok(),
         None => None,
     };
-    let description = check_description(input.description).map_err(|e| errors.push(e)).ok();
+    let description = check_description(input.description)
+        .map_err(|e| errors.push(e))
+        .ok();
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -208,7 +232,10 @@ pub async fn create_section(
     builder
         .insert_header(("Location", format!("/api/v1/sections/{}", row.id)))
         .insert_header(("ETag", http::version_etag(row.version)));
-    Ok(http::private_json(&mut builder, &SectionResponse::from(row)))
+    Ok(http::private_json(
+        &mut builder,
+        &SectionResponse::from(row),
+    ))
 }
 
 /// Change a section (editor and up).
@@ -260,7 +287,9 @@ pub async fn update_section(
         None => {}
     }
     if let Some(description) = patch.description {
-        changes.description = check_description(description).map_err(|e| errors.push(e)).ok();
+        changes.description = check_description(description)
+            .map_err(|e| errors.push(e))
+            .ok();
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -291,7 +320,10 @@ pub async fn update_section(
     .await?;
     let mut builder = HttpResponse::Ok();
     builder.insert_header(("ETag", http::version_etag(row.version)));
-    Ok(http::private_json(&mut builder, &SectionResponse::from(row)))
+    Ok(http::private_json(
+        &mut builder,
+        &SectionResponse::from(row),
+    ))
 }
 
 /// Delete a section (editor and up).
@@ -358,9 +390,15 @@ fn check_name(name: &str) -> Result<String, FieldError> {
     if n == 0 {
         Err(FieldError::new("name", "must not be empty"))
     } else if n > MAX_NAME_CHARS {
-        Err(FieldError::new("name", format!("must be at most {MAX_NAME_CHARS} characters")))
+        Err(FieldError::new(
+            "name",
+            format!("must be at most {MAX_NAME_CHARS} characters"),
+        ))
     } else if name.chars().any(char::is_control) {
-        Err(FieldError::new("name", "must not contain control characters"))
+        Err(FieldError::new(
+            "name",
+            "must not contain control characters",
+        ))
     } else {
         Ok(name.to_string())
     }
@@ -396,7 +434,9 @@ fn generated_slug(conn: &mut DbConn, name: &str, except: Option<&str>) -> Result
             "cannot be made from this name; give a slug",
         ));
     }
-    slug::first_free(&base, |candidate| queries::slug_taken(conn, candidate, except))
+    slug::first_free(&base, |candidate| {
+        queries::slug_taken(conn, candidate, except)
+    })
 }
 
 fn check_parent_exists(conn: &mut DbConn, parent: &str) -> Result<(), ApiError> {

@@ -37,7 +37,9 @@ pub fn list_sections(
         query = query.filter(
             sections::position
                 .gt(*position)
-                .or(sections::position.eq(*position).and(sections::name.gt(name.clone())))
+                .or(sections::position
+                    .eq(*position)
+                    .and(sections::name.gt(name.clone())))
                 .or(sections::position
                     .eq(*position)
                     .and(sections::name.eq(name.clone()))
@@ -45,7 +47,11 @@ pub fn list_sections(
         );
     }
     Ok(query
-        .order((sections::position.asc(), sections::name.asc(), sections::id.asc()))
+        .order((
+            sections::position.asc(),
+            sections::name.asc(),
+            sections::id.asc(),
+        ))
         .limit(limit)
         .load(conn)?)
 }
@@ -87,7 +93,10 @@ pub fn find_by_id_or_slug(conn: &mut DbConn, key: &str) -> Result<Option<Section
 
 /// Whether a slug is in use (by a section other than `except`).
 pub fn slug_taken(conn: &mut DbConn, slug: &str, except: Option<&str>) -> Result<bool, ApiError> {
-    let mut query = sections::table.filter(sections::slug.eq(slug)).select(sections::id).into_boxed();
+    let mut query = sections::table
+        .filter(sections::slug.eq(slug))
+        .select(sections::id)
+        .into_boxed();
     if let Some(id) = except {
         query = query.filter(sections::id.ne(id.to_string()));
     }

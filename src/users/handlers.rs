@@ -12,7 +12,9 @@ use crate::{auth, db};
 
 /// Registers the user endpoints.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_users).service(get_user).service(update_user);
+    cfg.service(list_users)
+        .service(get_user)
+        .service(update_user);
 }
 
 /// List users (admin).
@@ -35,12 +37,21 @@ pub async fn list_users(
     user.require(Role::Admin)?;
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after = query.cursor.as_deref().filter(|c| !c.is_empty()).map(http::decode_cursor::<String>).transpose()?;
+    let after = query
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(http::decode_cursor::<String>)
+        .transpose()?;
     let role = query.role;
     let with_total = query.include_total.unwrap_or(false);
     let (mut rows, total) = db::run(&state.pool, move |conn| {
         let rows = queries::list_users(conn, role, after.as_deref(), limit + 1)?;
-        let total = if with_total { Some(queries::count_users(conn, role)?) } else { None };
+        let total = if with_total {
+            Some(queries::count_users(conn, role)?)
+        } else {
+            None
+        };
         Ok((rows, total))
     })
     .await?;
@@ -52,7 +63,11 @@ pub async fn list_users(
     };
     let body = UserList {
         data: rows.into_iter().map(UserResponse::from).collect(),
-        meta: ListMeta { next_cursor: next_cursor.clone(), limit, total },
+        meta: ListMeta {
+            next_cursor: next_cursor.clone(),
+            limit,
+            total,
+        },
     };
     let mut builder = HttpResponse::Ok();
     if let Some(cursor) = &next_cursor {
@@ -128,10 +143,16 @@ pub async fn update_user(
         .flatten();
     if id == user.id {
         if patch.role.is_some_and(|r| r != Role::Admin) {
-            errors.push(FieldError::new("role", "you cannot take away your own admin role"));
+            errors.push(FieldError::new(
+                "role",
+                "you cannot take away your own admin role",
+            ));
         }
         if patch.disabled == Some(true) {
-            errors.push(FieldError::new("disabled", "you cannot disable your own account"));
+            errors.push(FieldError::new(
+                "disabled",
+                "you cannot disable your own account",
+            ));
         }
     }
     if !errors.is_empty() {

@@ -24,7 +24,9 @@ pub struct CreateUser<'a> {
 /// 409 for a taken email.
 pub fn create_user(conn: &mut DbConn, input: CreateUser<'_>) -> Result<UserRow, ApiError> {
     let mut errors: Vec<FieldError> = Vec::new();
-    let email = password::normalize_email(input.email).map_err(|e| errors.push(e)).ok();
+    let email = password::normalize_email(input.email)
+        .map_err(|e| errors.push(e))
+        .ok();
     let display_name = password::check_display_name(input.display_name)
         .map_err(|e| errors.push(e))
         .ok();
@@ -35,7 +37,9 @@ pub fn create_user(conn: &mut DbConn, input: CreateUser<'_>) -> Result<UserRow, 
         return Err(ApiError::Validation(errors));
     };
     if find_by_email(conn, &email)?.is_some() {
-        return Err(ApiError::Conflict("an account with this email already exists".into()));
+        return Err(ApiError::Conflict(
+            "an account with this email already exists".into(),
+        ));
     }
     let password_hash = password::hash(input.password)?;
     let now = db::now();
@@ -127,14 +131,18 @@ pub fn update_user(
     version: i64,
     changes: UserChanges,
 ) -> Result<Option<UserRow>, ApiError> {
-    let updated = diesel::update(users::table.filter(users::id.eq(id)).filter(users::version.eq(version)))
-        .set((
-            changes,
-            users::version.eq(version + 1),
-            users::updated_at.eq(db::now()),
-        ))
-        .returning(users::all_columns)
-        .get_result::<UserRow>(conn)
-        .optional()?;
+    let updated = diesel::update(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::version.eq(version)),
+    )
+    .set((
+        changes,
+        users::version.eq(version + 1),
+        users::updated_at.eq(db::now()),
+    ))
+    .returning(users::all_columns)
+    .get_result::<UserRow>(conn)
+    .optional()?;
     Ok(updated)
 }

@@ -9,7 +9,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{assert_problem, error_fields, spawn_app_with, Backend, TestApp, PASSWORD, TEST_SECRET};
+use crate::helpers::{
+    assert_problem, error_fields, spawn_app_with, Backend, TestApp, PASSWORD, TEST_SECRET,
+};
 
 async fn register_then_login_then_me(app: &TestApp) {
     let res = app
@@ -21,40 +23,89 @@ async fn register_then_login_then_me(app: &TestApp) {
         )
         .await;
     assert_eq!(res.status(), 201);
-    let location = res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let user: Value = res.json().await.expect("json");
     assert_eq!(user["email"], "reader@example.com");
     assert_eq!(user["role"], "reader");
     assert_eq!(user["display_name"], "Ольга “Olya” Ş.");
     assert!(user.get("password_hash").is_none() && !user.to_string().contains("argon2"));
-    assert_eq!(location, format!("/api/v1/users/{}", user["id"].as_str().unwrap_or("")));
+    assert_eq!(
+        location,
+        format!("/api/v1/users/{}", user["id"].as_str().unwrap_or(""))
+    );
 
     let res = app.login("READER@example.com", PASSWORD).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("private, no-store"));
+    assert_eq!(
+        res.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("private, no-store")
+    );
     let tokens: Value = res.json().await.expect("json");
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["expires_in"], 900);
     let access = tokens["access_token"].as_str().unwrap_or("");
-    let me: Value = app.get("/api/v1/me", Some(access)).await.json().await.expect("json");
+    let me: Value = app
+        .get("/api/v1/me", Some(access))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(me["id"], user["id"]);
     assert_eq!(me["role"], "reader");
 }
 
 async fn register_rejects_taken_email_weak_password_bad_email(app: &TestApp) {
     let ok = json!({"email": "taken@example.com", "password": PASSWORD, "display_name": "First"});
-    assert_eq!(app.send_json(Method::POST, "/api/v1/auth/register", None, &ok).await.status(), 201);
-    let again = json!({"email": "TAKEN@example.com", "password": PASSWORD, "display_name": "Second"});
-    assert_problem(app.send_json(Method::POST, "/api/v1/auth/register", None, &again).await, 409).await;
+    assert_eq!(
+        app.send_json(Method::POST, "/api/v1/auth/register", None, &ok)
+            .await
+            .status(),
+        201
+    );
+    let again =
+        json!({"email": "TAKEN@example.com", "password": PASSWORD, "display_name": "Second"});
+    assert_problem(
+        app.send_json(Method::POST, "/api/v1/auth/register", None, &again)
+            .await,
+        409,
+    )
+    .await;
 
-    for (password, why) in [("short", "too short"), ("1234567890", "common"), ("aaaaaaaaaaaa", "repeated")] {
+    for (password, why) in [
+        ("short", "too short"),
+        ("1234567890", "common"),
+        ("aaaaaaaaaaaa", "repeated"),
+    ] {
         let body = json!({"email": "new@example.com", "password": password, "display_name": "New"});
-        let problem = assert_problem(app.send_json(Method::POST, "/api/v1/auth/register", None, &body).await, 422).await;
+        let problem = assert_problem(
+            app.send_json(Method::POST, "/api/v1/auth/register", None, &body)
+                .await,
+            422,
+        )
+        .await;
         assert_eq!(error_fields(&problem), vec!["password"], "{why}");
     }
-    for email in ["no-at-sign", "a@b", "two@@example.com", "sp ace@example.com", "@example.com"] {
+    for email in [
+        "no-at-sign",
+        "a@b",
+        "two@@example.com",
+        "sp ace@example.com",
+        "@example.com",
+    ] {
         let body = json!({"email": email, "password": PASSWORD, "display_name": "New"});
-        let problem = assert_problem(app.send_json(Method::POST, "/api/v1/auth/register", None, &body).await, 422).await;
+        let problem = assert_problem(
+            app.send_json(Method::POST, "/api/v1/auth/register", None, &body)
+                .await,
+            422,
+        )
+        .await;
         assert_eq!(error_fields(&problem), vec!["email"], "{email}");
     }
     // None of the refused registrations exists.
@@ -72,7 +123,9 @@ async fn wrong_email_and_wrong_password_look_alike(app: &TestApp) {
         wrong_password += started.elapsed();
         bodies.push(assert_problem(res, 401).await);
         let started = Instant::now();
-        let res = app.login("nobody@example.com", "not the password at all").await;
+        let res = app
+            .login("nobody@example.com", "not the password at all")
+            .await;
         wrong_email += started.elapsed();
         bodies.push(assert_problem(res, 401).await);
     }
@@ -90,12 +143,14 @@ async fn wrong_email_and_wrong_password_look_alike(app: &TestApp) {
 
 async fn refresh_rotates_and_reuse_revokes_the_family(app: &TestApp) {
     let user = app.user(Role::Reader).await;
-    let refresh = |token: String| {
-        let app = app;
-        async move {
-            app.send_json(Method::POST, "/api/v1/auth/refresh", None, &json!({"refresh_token": token}))
-                .await
-        }
+    let refresh = |token: String| async move {
+        app.send_json(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": token}),
+        )
+        .await
     };
     let res = refresh(user.refresh_token.clone()).await;
     assert_eq!(res.status(), 200);
@@ -115,11 +170,23 @@ async fn refresh_rotates_and_reuse_revokes_the_family(app: &TestApp) {
 async fn logout_revokes_the_refresh_token(app: &TestApp) {
     let user = app.user(Role::Reader).await;
     let body = json!({"refresh_token": user.refresh_token});
-    let res = app.send_json(Method::POST, "/api/v1/auth/logout", None, &body).await;
+    let res = app
+        .send_json(Method::POST, "/api/v1/auth/logout", None, &body)
+        .await;
     assert_eq!(res.status(), 204);
-    assert_problem(app.send_json(Method::POST, "/api/v1/auth/refresh", None, &body).await, 401).await;
+    assert_problem(
+        app.send_json(Method::POST, "/api/v1/auth/refresh", None, &body)
+            .await,
+        401,
+    )
+    .await;
     // Logging out twice is harmless.
-    assert_eq!(app.send_json(Method::POST, "/api/v1/auth/logout", None, &body).await.status(), 204);
+    assert_eq!(
+        app.send_json(Method::POST, "/api/v1/auth/logout", None, &body)
+            .await
+            .status(),
+        204
+    );
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -130,9 +197,7 @@ async fn forged_tokens_are_401(app: &TestApp) {
     let admin = app.user(Role::Admin).await;
     let reader = app.user(Role::Reader).await;
     let now = chrono::Utc::now().timestamp();
-    let claims = |sub: &str, exp: i64| {
-        json!({"sub": sub, "role": "admin", "iat": now, "exp": exp, "jti": "x", "iss": "newsdesk"})
-    };
+    let claims = |sub: &str, exp: i64| json!({"sub": sub, "role": "admin", "iat": now, "exp": exp, "jti": "x", "iss": "newsdesk"});
     let parts: Vec<&str> = reader.access_token.split('.').collect();
 
     // alg: none, unsigned.
@@ -149,10 +214,19 @@ async fn forged_tokens_are_401(app: &TestApp) {
     )
     .expect("sign");
     // A real token whose payload was edited to claim admin.
-    let edited_payload = format!("{}.{}.{}", parts[0], b64(claims(&reader.id, now + 600).to_string().as_bytes()), parts[2]);
+    let edited_payload = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(claims(&reader.id, now + 600).to_string().as_bytes()),
+        parts[2]
+    );
     // Expired, though correctly signed.
-    let expired = encode(&Header::default(), &claims(&admin.id, now - 3600), &EncodingKey::from_secret(TEST_SECRET.as_bytes()))
-        .expect("sign");
+    let expired = encode(
+        &Header::default(),
+        &claims(&admin.id, now - 3600),
+        &EncodingKey::from_secret(TEST_SECRET.as_bytes()),
+    )
+    .expect("sign");
     // HS512 with the right key: only HS256 is accepted.
     let other_alg = encode(
         &Header::new(jsonwebtoken::Algorithm::HS512),
@@ -170,7 +244,12 @@ async fn forged_tokens_are_401(app: &TestApp) {
         ("garbage", "not.a.token".to_string()),
     ] {
         let res = app.get("/api/v1/users", Some(&token)).await;
-        let challenge = res.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let challenge = res
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         assert!(challenge.starts_with("Bearer"), "{name}: {challenge}");
         assert_problem(res, 401).await;
     }
@@ -183,28 +262,58 @@ async fn forged_tokens_are_401(app: &TestApp) {
         .expect("request");
     assert_problem(res, 401).await;
     // And the genuine tokens work.
-    assert_eq!(app.get("/api/v1/users", Some(&admin.access_token)).await.status(), 200);
+    assert_eq!(
+        app.get("/api/v1/users", Some(&admin.access_token))
+            .await
+            .status(),
+        200
+    );
 }
 
 async fn disabled_users_tokens_stop_working(app: &TestApp) {
     let admin = app.user(Role::Admin).await;
     let editor = app.user(Role::Editor).await;
-    assert_eq!(app.get("/api/v1/me", Some(&editor.access_token)).await.status(), 200);
+    assert_eq!(
+        app.get("/api/v1/me", Some(&editor.access_token))
+            .await
+            .status(),
+        200
+    );
     let res = app
-        .send_json(Method::PATCH, &format!("/api/v1/users/{}", editor.id), Some(&admin.access_token), &json!({"disabled": true}))
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", editor.id),
+            Some(&admin.access_token),
+            &json!({"disabled": true}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     assert_problem(app.get("/api/v1/me", Some(&editor.access_token)).await, 401).await;
     let body = json!({"refresh_token": editor.refresh_token});
-    assert_problem(app.send_json(Method::POST, "/api/v1/auth/refresh", None, &body).await, 401).await;
+    assert_problem(
+        app.send_json(Method::POST, "/api/v1/auth/refresh", None, &body)
+            .await,
+        401,
+    )
+    .await;
     assert_problem(app.login(&editor.email, PASSWORD).await, 401).await;
     // Enabled again, the user can log in (old refresh tokens stay revoked).
     let res = app
-        .send_json(Method::PATCH, &format!("/api/v1/users/{}", editor.id), Some(&admin.access_token), &json!({"disabled": false}))
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", editor.id),
+            Some(&admin.access_token),
+            &json!({"disabled": false}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(app.login(&editor.email, PASSWORD).await.status(), 200);
-    assert_problem(app.send_json(Method::POST, "/api/v1/auth/refresh", None, &body).await, 401).await;
+    assert_problem(
+        app.send_json(Method::POST, "/api/v1/auth/refresh", None, &body)
+            .await,
+        401,
+    )
+    .await;
 }
 
 async fn roles_are_enforced(app: &TestApp) {
@@ -212,21 +321,65 @@ async fn roles_are_enforced(app: &TestApp) {
     let author = app.user(Role::Author).await;
     let editor = app.user(Role::Editor).await;
     let section = json!({"name": "Culture"});
-    assert_problem(app.send_json(Method::POST, "/api/v1/sections", None, &section).await, 401).await;
+    assert_problem(
+        app.send_json(Method::POST, "/api/v1/sections", None, &section)
+            .await,
+        401,
+    )
+    .await;
     for user in [&reader, &author] {
-        let res = app.send_json(Method::POST, "/api/v1/sections", Some(&user.access_token), &section).await;
+        let res = app
+            .send_json(
+                Method::POST,
+                "/api/v1/sections",
+                Some(&user.access_token),
+                &section,
+            )
+            .await;
         assert_problem(res, 403).await;
     }
-    assert_eq!(app.send_json(Method::POST, "/api/v1/sections", Some(&editor.access_token), &section).await.status(), 201);
+    assert_eq!(
+        app.send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(&editor.access_token),
+            &section
+        )
+        .await
+        .status(),
+        201
+    );
     // Users are the admin's.
     assert_problem(app.get("/api/v1/users", None).await, 401).await;
-    assert_problem(app.get("/api/v1/users", Some(&editor.access_token)).await, 403).await;
-    assert_problem(app.get(&format!("/api/v1/users/{}", reader.id), Some(&editor.access_token)).await, 403).await;
+    assert_problem(
+        app.get("/api/v1/users", Some(&editor.access_token)).await,
+        403,
+    )
+    .await;
+    assert_problem(
+        app.get(
+            &format!("/api/v1/users/{}", reader.id),
+            Some(&editor.access_token),
+        )
+        .await,
+        403,
+    )
+    .await;
     let res = app
-        .send_json(Method::PATCH, &format!("/api/v1/users/{}", editor.id), Some(&editor.access_token), &json!({"role": "admin"}))
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", editor.id),
+            Some(&editor.access_token),
+            &json!({"role": "admin"}),
+        )
         .await;
     assert_problem(res, 403).await;
-    let me: Value = app.get("/api/v1/me", Some(&editor.access_token)).await.json().await.expect("json");
+    let me: Value = app
+        .get("/api/v1/me", Some(&editor.access_token))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(me["role"], "editor");
 }
 
@@ -246,7 +399,11 @@ async fn login_and_register_are_rate_limited(backend: Backend) {
         return;
     };
     for _ in 0..3 {
-        assert_problem(app.login("someone@example.com", "wrong password!").await, 401).await;
+        assert_problem(
+            app.login("someone@example.com", "wrong password!").await,
+            401,
+        )
+        .await;
     }
     let res = app.login("someone@example.com", "wrong password!").await;
     let retry_after: u64 = res
@@ -260,10 +417,20 @@ async fn login_and_register_are_rate_limited(backend: Backend) {
     let body = json!({"email": "x@example.com", "password": PASSWORD, "display_name": "X"});
     let mut statuses = Vec::new();
     for _ in 0..3 {
-        statuses.push(app.send_json(Method::POST, "/api/v1/auth/register", None, &body).await.status().as_u16());
+        statuses.push(
+            app.send_json(Method::POST, "/api/v1/auth/register", None, &body)
+                .await
+                .status()
+                .as_u16(),
+        );
     }
     assert_eq!(statuses, vec![201, 409, 409]);
-    assert_problem(app.send_json(Method::POST, "/api/v1/auth/register", None, &body).await, 429).await;
+    assert_problem(
+        app.send_json(Method::POST, "/api/v1/auth/register", None, &body)
+            .await,
+        429,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,11 +14,24 @@ async fn unknown_route_is_404_problem(app: &TestApp) {
 }
 
 async fn wrong_method_is_405_with_allow(app: &TestApp) {
-    let res = app.request(Method::PUT, "/api/v1/sections", None).send().await.expect("request");
-    let allow = res.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let res = app
+        .request(Method::PUT, "/api/v1/sections", None)
+        .send()
+        .await
+        .expect("request");
+    let allow = res
+        .headers()
+        .get("allow")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     assert_eq!(allow, "GET, POST");
     assert_problem(res, 405).await;
-    let res = app.request(Method::PUT, "/api/v1/sections/world", None).send().await.expect("request");
+    let res = app
+        .request(Method::PUT, "/api/v1/sections/world", None)
+        .send()
+        .await
+        .expect("request");
     assert_problem(res, 405).await;
 }
 
@@ -32,7 +45,13 @@ async fn malformed_json_is_400(app: &TestApp) {
         .await
         .expect("request");
     let body = assert_problem(res, 400).await;
-    assert!(body["detail"].as_str().unwrap_or("").contains("malformed JSON"), "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("malformed JSON"),
+        "{body}"
+    );
     // Trailing garbage after a valid value is malformed too.
     let res = app
         .request(Method::POST, "/api/v1/sections", Some(&editor.access_token))
@@ -46,7 +65,11 @@ async fn malformed_json_is_400(app: &TestApp) {
 
 async fn wrong_content_type_is_415(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
-    for content_type in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
         let mut req = app
             .request(Method::POST, "/api/v1/sections", Some(&editor.access_token))
             .body("{\"name\": \"Sport\"}");
@@ -56,7 +79,12 @@ async fn wrong_content_type_is_415(app: &TestApp) {
         assert_problem(req.send().await.expect("request"), 415).await;
     }
     // Nothing was created.
-    let list: serde_json::Value = app.get("/api/v1/sections", None).await.json().await.expect("json");
+    let list: serde_json::Value = app
+        .get("/api/v1/sections", None)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(list["data"].as_array().map(Vec::len), Some(0));
 }
 
@@ -64,16 +92,29 @@ async fn oversized_body_is_413(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
     let huge = "x".repeat(300 * 1024);
     let res = app
-        .send_json(Method::POST, "/api/v1/sections", Some(&editor.access_token), &json!({"name": "Big", "description": huge}))
+        .send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(&editor.access_token),
+            &json!({"name": "Big", "description": huge}),
+        )
         .await;
     assert_problem(res, 413).await;
-    let list: serde_json::Value = app.get("/api/v1/sections", None).await.json().await.expect("json");
+    let list: serde_json::Value = app
+        .get("/api/v1/sections", None)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(list["data"].as_array().map(Vec::len), Some(0));
 }
 
 async fn unknown_query_parameter_is_400_naming_it(app: &TestApp) {
     let body = assert_problem(app.get("/api/v1/sections?colour=red", None).await, 400).await;
-    assert!(body["detail"].as_str().unwrap_or("").contains("colour"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap_or("").contains("colour"),
+        "{body}"
+    );
     assert_eq!(error_fields(&body), vec!["colour"]);
     let body = assert_problem(app.get("/api/v1/sections?limit=5&limit=6", None).await, 400).await;
     assert_eq!(error_fields(&body), vec!["limit"]);
@@ -81,24 +122,48 @@ async fn unknown_query_parameter_is_400_naming_it(app: &TestApp) {
 
 async fn out_of_range_limit_is_400_naming_it(app: &TestApp) {
     for limit in ["0", "101", "-1", "abc", "", "2.5"] {
-        let body = assert_problem(app.get(&format!("/api/v1/sections?limit={limit}"), None).await, 400).await;
+        let body = assert_problem(
+            app.get(&format!("/api/v1/sections?limit={limit}"), None)
+                .await,
+            400,
+        )
+        .await;
         assert_eq!(error_fields(&body), vec!["limit"], "limit={limit}: {body}");
     }
-    assert_eq!(app.get("/api/v1/sections?limit=1", None).await.status(), 200);
-    assert_eq!(app.get("/api/v1/sections?limit=100", None).await.status(), 200);
+    assert_eq!(
+        app.get("/api/v1/sections?limit=1", None).await.status(),
+        200
+    );
+    assert_eq!(
+        app.get("/api/v1/sections?limit=100", None).await.status(),
+        200
+    );
 }
 
 async fn bad_cursor_and_flag_are_400(app: &TestApp) {
-    let body = assert_problem(app.get("/api/v1/sections?cursor=not-a-cursor", None).await, 400).await;
+    let body = assert_problem(
+        app.get("/api/v1/sections?cursor=not-a-cursor", None).await,
+        400,
+    )
+    .await;
     assert_eq!(error_fields(&body), vec!["cursor"]);
-    let body = assert_problem(app.get("/api/v1/sections?include_total=yes", None).await, 400).await;
+    let body = assert_problem(
+        app.get("/api/v1/sections?include_total=yes", None).await,
+        400,
+    )
+    .await;
     assert_eq!(error_fields(&body), vec!["include_total"]);
 }
 
 async fn validation_is_422_naming_fields(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
     let res = app
-        .send_json(Method::POST, "/api/v1/sections", Some(&editor.access_token), &json!({"name": "  ", "slug": "Not A Slug"}))
+        .send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(&editor.access_token),
+            &json!({"name": "  ", "slug": "Not A Slug"}),
+        )
         .await;
     let body = assert_problem(res, 422).await;
     let mut fields = error_fields(&body);
@@ -106,15 +171,33 @@ async fn validation_is_422_naming_fields(app: &TestApp) {
     assert_eq!(fields, vec!["name", "slug"]);
     // A wrong type and an unknown field name the field too.
     let res = app
-        .send_json(Method::POST, "/api/v1/sections", Some(&editor.access_token), &json!({"name": 5}))
+        .send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(&editor.access_token),
+            &json!({"name": 5}),
+        )
         .await;
     assert_eq!(error_fields(&assert_problem(res, 422).await), vec!["name"]);
     let res = app
-        .send_json(Method::POST, "/api/v1/sections", Some(&editor.access_token), &json!({"name": "A", "colour": "red"}))
+        .send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(&editor.access_token),
+            &json!({"name": "A", "colour": "red"}),
+        )
         .await;
-    assert_eq!(error_fields(&assert_problem(res, 422).await), vec!["colour"]);
+    assert_eq!(
+        error_fields(&assert_problem(res, 422).await),
+        vec!["colour"]
+    );
     let res = app
-        .send_json(Method::POST, "/api/v1/sections", Some(&editor.access_token), &json!({}))
+        .send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(&editor.access_token),
+            &json!({}),
+        )
         .await;
     assert_problem(res, 422).await;
 }
@@ -126,7 +209,12 @@ async fn request_id_is_echoed_or_made(app: &TestApp) {
         .send()
         .await
         .expect("request");
-    assert_eq!(res.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("edge-1234"));
+    assert_eq!(
+        res.headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
+        Some("edge-1234")
+    );
     // A hostile id is replaced, not reflected.
     let res = app
         .request(Method::GET, "/healthz", None)
@@ -134,7 +222,12 @@ async fn request_id_is_echoed_or_made(app: &TestApp) {
         .send()
         .await
         .expect("request");
-    let id = res.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
 }
 
@@ -151,12 +244,25 @@ async fn health_and_readiness(app: &TestApp) {
 async fn nul_characters_are_refused(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
     let res = app
-        .send_json(Method::POST, "/api/v1/sections", Some(&editor.access_token), &json!({"name": "A", "description": "x\u{0}y"}))
+        .send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(&editor.access_token),
+            &json!({"name": "A", "description": "x\u{0}y"}),
+        )
         .await;
-    assert_eq!(error_fields(&assert_problem(res, 422).await), vec!["description"]);
+    assert_eq!(
+        error_fields(&assert_problem(res, 422).await),
+        vec!["description"]
+    );
     assert_problem(app.get("/api/v1/sections/a%00b", None).await, 400).await;
     assert_problem(app.get("/api/v1/sections?parent=%00", None).await, 400).await;
-    let list: serde_json::Value = app.get("/api/v1/sections", None).await.json().await.expect("json");
+    let list: serde_json::Value = app
+        .get("/api/v1/sections", None)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(list["data"].as_array().map(Vec::len), Some(0));
 }
 

@@ -39,8 +39,10 @@ impl Drop for TestDb {
             }
             TestDb::Postgres { admin_url, name } => {
                 if let Ok(mut conn) = PgConnection::establish(admin_url) {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut conn);
+                    let _ = diesel::sql_query(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    ))
+                    .execute(&mut conn);
                 }
             }
         }
@@ -57,7 +59,9 @@ pub struct TestApp {
 
 fn postgres_admin_url() -> Option<String> {
     static NOTICE: Once = Once::new();
-    let url = std::env::var("NEWSDESK_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("NEWSDESK_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     if url.is_none() {
         NOTICE.call_once(|| {
             // Written past the test harness's capture, so it shows once per run.
@@ -105,7 +109,10 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 /// Like [`spawn_app`], with adjusted settings.
-pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+pub async fn spawn_app_with(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     let unique = uuid::Uuid::now_v7().simple().to_string();
     let (url, test_db) = match backend {
         Backend::Sqlite => {
@@ -117,11 +124,15 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         Backend::Postgres => {
             let admin_url = postgres_admin_url()?;
             let name = format!("newsdesk_test_{unique}");
-            let mut conn = PgConnection::establish(&admin_url).expect("connect to NEWSDESK_TEST_POSTGRES_URL");
+            let mut conn =
+                PgConnection::establish(&admin_url).expect("connect to NEWSDESK_TEST_POSTGRES_URL");
             diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
                 .execute(&mut conn)
                 .expect("create test database");
-            (replace_database(&admin_url, &name), TestDb::Postgres { admin_url, name })
+            (
+                replace_database(&admin_url, &name),
+                TestDb::Postgres { admin_url, name },
+            )
         }
     };
     let mut settings = test_settings(&url);
@@ -135,7 +146,12 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    Some(TestApp { address, client, pool, _db: test_db })
+    Some(TestApp {
+        address,
+        client,
+        pool,
+        _db: test_db,
+    })
 }
 
 /// A logged-in user of a test.
@@ -152,7 +168,12 @@ impl TestApp {
     }
 
     /// A request builder with an optional bearer token.
-    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
         let builder = self.client.request(method, self.url(path));
         match token {
             Some(t) => builder.bearer_auth(t),
@@ -161,11 +182,24 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
-        self.request(Method::GET, path, token).send().await.expect("request")
+        self.request(Method::GET, path, token)
+            .send()
+            .await
+            .expect("request")
     }
 
-    pub async fn send_json(&self, method: Method, path: &str, token: Option<&str>, body: &Value) -> Response {
-        self.request(method, path, token).json(body).send().await.expect("request")
+    pub async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Response {
+        self.request(method, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Creates a user directly in the database and logs them in over HTTP.
@@ -177,7 +211,12 @@ impl TestApp {
             let mut conn = pool.get().expect("connection");
             create_user(
                 &mut conn,
-                CreateUser { email: &e, display_name: "Test User", password: PASSWORD, role },
+                CreateUser {
+                    email: &e,
+                    display_name: "Test User",
+                    password: PASSWORD,
+                    role,
+                },
             )
             .expect("create user")
         })
@@ -190,7 +229,10 @@ impl TestApp {
             id: row.id,
             email,
             access_token: tokens["access_token"].as_str().expect("access").to_string(),
-            refresh_token: tokens["refresh_token"].as_str().expect("refresh").to_string(),
+            refresh_token: tokens["refresh_token"]
+                .as_str()
+                .expect("refresh")
+                .to_string(),
         }
     }
 
@@ -225,9 +267,20 @@ pub async fn assert_problem(res: Response, status: u16) -> Value {
     let body: Value = res.json().await.expect("problem body");
     assert_eq!(body["status"].as_u64(), Some(status as u64));
     assert_eq!(body["request_id"].as_str(), Some(header_id.as_str()));
-    assert!(body["type"].as_str().is_some_and(|t| !t.is_empty()), "type: {body}");
-    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "title: {body}");
-    assert!(body["instance"].as_str().is_some_and(|t| t.starts_with('/')), "instance: {body}");
+    assert!(
+        body["type"].as_str().is_some_and(|t| !t.is_empty()),
+        "type: {body}"
+    );
+    assert!(
+        body["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "title: {body}"
+    );
+    assert!(
+        body["instance"]
+            .as_str()
+            .is_some_and(|t| t.starts_with('/')),
+        "instance: {body}"
+    );
     body
 }
 
@@ -235,7 +288,11 @@ pub async fn assert_problem(res: Response, status: u16) -> Value {
 pub fn error_fields(problem: &Value) -> Vec<String> {
     problem["errors"]
         .as_array()
-        .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -10,35 +10,62 @@ use crate::both_backends;
 use crate::helpers::{assert_problem, error_fields, TestApp};
 
 async fn create(app: &TestApp, token: &str, body: Value) -> Value {
-    let res = app.send_json(Method::POST, "/api/v1/sections", Some(token), &body).await;
+    let res = app
+        .send_json(Method::POST, "/api/v1/sections", Some(token), &body)
+        .await;
     assert_eq!(res.status(), 201, "create {body}");
     res.json().await.expect("json")
 }
 
 fn etag(res: &reqwest::Response) -> String {
-    res.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+    res.headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
 }
 
 async fn create_get_rename_delete(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
     let token = editor.access_token.as_str();
     let res = app
-        .send_json(Method::POST, "/api/v1/sections", Some(token), &json!({"name": "Science & Tech", "description": "Research explained."}))
+        .send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": "Science & Tech", "description": "Research explained."}),
+        )
         .await;
     assert_eq!(res.status(), 201);
-    let location = res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     assert_eq!(etag(&res), "\"1\"");
     let created: Value = res.json().await.expect("json");
     assert_eq!(created["slug"], "science-tech");
     assert_eq!(created["version"], 1);
     assert_eq!(created["position"], 0);
-    assert_eq!(location, format!("/api/v1/sections/{}", created["id"].as_str().unwrap_or("")));
+    assert_eq!(
+        location,
+        format!("/api/v1/sections/{}", created["id"].as_str().unwrap_or(""))
+    );
     let created_at = created["created_at"].as_str().unwrap_or("");
-    assert!(created_at.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(created_at).is_ok(), "{created_at}");
+    assert!(
+        created_at.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(created_at).is_ok(),
+        "{created_at}"
+    );
 
     // By id and by slug, publicly.
     let by_id: Value = app.get(&location, None).await.json().await.expect("json");
-    let by_slug: Value = app.get("/api/v1/sections/science-tech", None).await.json().await.expect("json");
+    let by_slug: Value = app
+        .get("/api/v1/sections/science-tech", None)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(by_id, created);
     assert_eq!(by_slug, created);
 
@@ -61,16 +88,42 @@ async fn create_get_rename_delete(app: &TestApp) {
     assert_problem(app.get("/api/v1/sections/science-tech", None).await, 404).await;
 
     // Merge patch: null clears the description; null is not a name.
-    let res = app.send_json(Method::PATCH, &location, Some(token), &json!({"description": null})).await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &location,
+            Some(token),
+            &json!({"description": null}),
+        )
+        .await;
     let cleared: Value = res.json().await.expect("json");
     assert_eq!(cleared["description"], Value::Null);
-    let res = app.send_json(Method::PATCH, &location, Some(token), &json!({"name": null})).await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &location,
+            Some(token),
+            &json!({"name": null}),
+        )
+        .await;
     assert_eq!(error_fields(&assert_problem(res, 422).await), vec!["name"]);
 
-    let res = app.request(Method::DELETE, &location, Some(token)).header("if-match", "\"3\"").send().await.expect("request");
+    let res = app
+        .request(Method::DELETE, &location, Some(token))
+        .header("if-match", "\"3\"")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), 204);
     assert_problem(app.get(&location, None).await, 404).await;
-    assert_problem(app.request(Method::DELETE, &location, Some(token)).send().await.expect("request"), 404).await;
+    assert_problem(
+        app.request(Method::DELETE, &location, Some(token))
+            .send()
+            .await
+            .expect("request"),
+        404,
+    )
+    .await;
 }
 
 async fn stale_if_match_is_412_and_changes_nothing(app: &TestApp) {
@@ -79,15 +132,41 @@ async fn stale_if_match_is_412_and_changes_nothing(app: &TestApp) {
     let section = create(app, token, json!({"name": "Economy"})).await;
     let path = format!("/api/v1/sections/{}", section["id"].as_str().unwrap_or(""));
     // Editor A saves first…
-    let res = app.request(Method::PATCH, &path, Some(token)).header("if-match", "\"1\"").json(&json!({"name": "Economy & Markets"})).send().await.expect("request");
+    let res = app
+        .request(Method::PATCH, &path, Some(token))
+        .header("if-match", "\"1\"")
+        .json(&json!({"name": "Economy & Markets"}))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), 200);
     // …editor B, working from version 1, is refused.
-    let res = app.request(Method::PATCH, &path, Some(token)).header("if-match", "\"1\"").json(&json!({"name": "Money"})).send().await.expect("request");
+    let res = app
+        .request(Method::PATCH, &path, Some(token))
+        .header("if-match", "\"1\"")
+        .json(&json!({"name": "Money"}))
+        .send()
+        .await
+        .expect("request");
     assert_problem(res, 412).await;
-    let res = app.request(Method::DELETE, &path, Some(token)).header("if-match", "\"1\"").send().await.expect("request");
+    let res = app
+        .request(Method::DELETE, &path, Some(token))
+        .header("if-match", "\"1\"")
+        .send()
+        .await
+        .expect("request");
     assert_problem(res, 412).await;
-    let res = app.request(Method::PATCH, &path, Some(token)).header("if-match", "garbage").json(&json!({"name": "Money"})).send().await.expect("request");
-    assert_eq!(error_fields(&assert_problem(res, 400).await), vec!["If-Match"]);
+    let res = app
+        .request(Method::PATCH, &path, Some(token))
+        .header("if-match", "garbage")
+        .json(&json!({"name": "Money"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        error_fields(&assert_problem(res, 400).await),
+        vec!["If-Match"]
+    );
     let current: Value = app.get(&path, None).await.json().await.expect("json");
     assert_eq!(current["name"], "Economy & Markets");
     assert_eq!(current["version"], 2);
@@ -96,20 +175,50 @@ async fn stale_if_match_is_412_and_changes_nothing(app: &TestApp) {
 async fn slugs_are_generated_transliterated_and_unique(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
     let token = editor.access_token.as_str();
-    assert_eq!(create(app, token, json!({"name": "Россия"})).await["slug"], "rossiya");
+    assert_eq!(
+        create(app, token, json!({"name": "Россия"})).await["slug"],
+        "rossiya"
+    );
     // A generated slug that is taken gets a suffix…
-    assert_eq!(create(app, token, json!({"name": "Россия!"})).await["slug"], "rossiya-2");
+    assert_eq!(
+        create(app, token, json!({"name": "Россия!"})).await["slug"],
+        "rossiya-2"
+    );
     // …an explicit one is a conflict.
-    let res = app.send_json(Method::POST, "/api/v1/sections", Some(token), &json!({"name": "Russia", "slug": "rossiya"})).await;
+    let res = app
+        .send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": "Russia", "slug": "rossiya"}),
+        )
+        .await;
     assert_problem(res, 409).await;
     let other = create(app, token, json!({"name": "Russia", "slug": "russia"})).await;
     let path = format!("/api/v1/sections/{}", other["id"].as_str().unwrap_or(""));
-    let res = app.send_json(Method::PATCH, &path, Some(token), &json!({"slug": "rossiya"})).await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            Some(token),
+            &json!({"slug": "rossiya"}),
+        )
+        .await;
     assert_problem(res, 409).await;
     // A name with nothing to spell a slug with needs one.
-    let res = app.send_json(Method::POST, "/api/v1/sections", Some(token), &json!({"name": "🎉🎉"})).await;
+    let res = app
+        .send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": "🎉🎉"}),
+        )
+        .await;
     assert_eq!(error_fields(&assert_problem(res, 422).await), vec!["slug"]);
-    assert_eq!(create(app, token, json!({"name": "🎉🎉", "slug": "party"})).await["name"], "🎉🎉");
+    assert_eq!(
+        create(app, token, json!({"name": "🎉🎉", "slug": "party"})).await["name"],
+        "🎉🎉"
+    );
 }
 
 async fn hierarchy_rules(app: &TestApp) {
@@ -119,34 +228,110 @@ async fn hierarchy_rules(app: &TestApp) {
     let world_id = world["id"].as_str().unwrap_or("").to_string();
     let europe = create(app, token, json!({"name": "Europe", "parent_id": world_id})).await;
     let europe_id = europe["id"].as_str().unwrap_or("").to_string();
-    let balkans = create(app, token, json!({"name": "Balkans", "parent_id": europe_id})).await;
+    let balkans = create(
+        app,
+        token,
+        json!({"name": "Balkans", "parent_id": europe_id}),
+    )
+    .await;
     create(app, token, json!({"name": "Politics", "position": 2})).await;
 
     // Unknown parent.
-    let res = app.send_json(Method::POST, "/api/v1/sections", Some(token), &json!({"name": "X", "parent_id": "00000000-0000-7000-8000-000000000000"})).await;
-    assert_eq!(error_fields(&assert_problem(res, 422).await), vec!["parent_id"]);
+    let res = app
+        .send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": "X", "parent_id": "00000000-0000-7000-8000-000000000000"}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422).await),
+        vec!["parent_id"]
+    );
     // No cycles: World under Balkans, or a section under itself.
-    let res = app.send_json(Method::PATCH, "/api/v1/sections/world", Some(token), &json!({"parent_id": balkans["id"]})).await;
-    assert_eq!(error_fields(&assert_problem(res, 422).await), vec!["parent_id"]);
-    let res = app.send_json(Method::PATCH, "/api/v1/sections/europe", Some(token), &json!({"parent_id": europe_id})).await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            "/api/v1/sections/world",
+            Some(token),
+            &json!({"parent_id": balkans["id"]}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422).await),
+        vec!["parent_id"]
+    );
+    let res = app
+        .send_json(
+            Method::PATCH,
+            "/api/v1/sections/europe",
+            Some(token),
+            &json!({"parent_id": europe_id}),
+        )
+        .await;
     assert_problem(res, 422).await;
 
     // Children of World, by slug or id.
-    let kids: Value = app.get("/api/v1/sections?parent=world", None).await.json().await.expect("json");
-    let slugs: Vec<&str> = kids["data"].as_array().into_iter().flatten().filter_map(|s| s["slug"].as_str()).collect();
+    let kids: Value = app
+        .get("/api/v1/sections?parent=world", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let slugs: Vec<&str> = kids["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["slug"].as_str())
+        .collect();
     assert_eq!(slugs, vec!["europe"]);
-    let kids: Value = app.get(&format!("/api/v1/sections?parent={world_id}"), None).await.json().await.expect("json");
+    let kids: Value = app
+        .get(&format!("/api/v1/sections?parent={world_id}"), None)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(kids["data"].as_array().map(Vec::len), Some(1));
-    let none: Value = app.get("/api/v1/sections?parent=no-such-section", None).await.json().await.expect("json");
+    let none: Value = app
+        .get("/api/v1/sections?parent=no-such-section", None)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(none["data"].as_array().map(Vec::len), Some(0));
 
     // A section with children cannot go; the message names them.
-    let body = assert_problem(app.request(Method::DELETE, "/api/v1/sections/world", Some(token)).send().await.expect("request"), 409).await;
-    assert!(body["detail"].as_str().unwrap_or("").contains("europe"), "{body}");
+    let body = assert_problem(
+        app.request(Method::DELETE, "/api/v1/sections/world", Some(token))
+            .send()
+            .await
+            .expect("request"),
+        409,
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap_or("").contains("europe"),
+        "{body}"
+    );
     // Moving Europe to the top level frees World.
-    let res = app.send_json(Method::PATCH, "/api/v1/sections/europe", Some(token), &json!({"parent_id": null})).await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            "/api/v1/sections/europe",
+            Some(token),
+            &json!({"parent_id": null}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(app.request(Method::DELETE, "/api/v1/sections/world", Some(token)).send().await.expect("request").status(), 204);
+    assert_eq!(
+        app.request(Method::DELETE, "/api/v1/sections/world", Some(token))
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        204
+    );
 }
 
 async fn etags_and_conditional_gets(app: &TestApp) {
@@ -159,28 +344,65 @@ async fn etags_and_conditional_gets(app: &TestApp) {
     assert_eq!(res.status(), 200);
     let tag = etag(&res);
     assert_eq!(tag, "\"1\"");
-    let cache_control = res.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    assert!(cache_control.starts_with("public, max-age="), "{cache_control}");
+    let cache_control = res
+        .headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        cache_control.starts_with("public, max-age="),
+        "{cache_control}"
+    );
     assert!(res.headers().contains_key("last-modified"));
-    let keys = res.headers().get("surrogate-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    assert_eq!(keys, format!("section:{}", section["id"].as_str().unwrap_or("")));
+    let keys = res
+        .headers()
+        .get("surrogate-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(
+        keys,
+        format!("section:{}", section["id"].as_str().unwrap_or(""))
+    );
 
-    let res = app.request(Method::GET, &path, None).header("if-none-match", tag.as_str()).send().await.expect("request");
+    let res = app
+        .request(Method::GET, &path, None)
+        .header("if-none-match", tag.as_str())
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), 304);
     assert_eq!(res.bytes().await.map(|b| b.len()).unwrap_or(1), 0);
 
     let list = app.get("/api/v1/sections", None).await;
     let list_tag = etag(&list);
     assert!(list_tag.len() > 4);
-    let res = app.request(Method::GET, "/api/v1/sections", None).header("if-none-match", list_tag.as_str()).send().await.expect("request");
+    let res = app
+        .request(Method::GET, "/api/v1/sections", None)
+        .header("if-none-match", list_tag.as_str())
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), 304);
 
     // A change makes both validators stale.
-    app.send_json(Method::PATCH, &path, Some(token), &json!({"position": 3})).await;
-    let res = app.request(Method::GET, &path, None).header("if-none-match", tag.as_str()).send().await.expect("request");
+    app.send_json(Method::PATCH, &path, Some(token), &json!({"position": 3}))
+        .await;
+    let res = app
+        .request(Method::GET, &path, None)
+        .header("if-none-match", tag.as_str())
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), 200);
     assert_eq!(etag(&res), "\"2\"");
-    let res = app.request(Method::GET, "/api/v1/sections", None).header("if-none-match", list_tag.as_str()).send().await.expect("request");
+    let res = app
+        .request(Method::GET, "/api/v1/sections", None)
+        .header("if-none-match", list_tag.as_str())
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), 200);
     assert_ne!(etag(&res), list_tag);
 }
@@ -191,9 +413,18 @@ async fn pagination_visits_every_section_once(app: &TestApp) {
     let mut expected = HashSet::new();
     // Equal positions and equal names force the tie-breakers into play.
     for i in 0..23 {
-        let name = if i % 5 == 0 { "Same name".to_string() } else { format!("Section {i:02}") };
+        let name = if i % 5 == 0 {
+            "Same name".to_string()
+        } else {
+            format!("Section {i:02}")
+        };
         let body = json!({"name": name, "slug": format!("s-{i}"), "position": i % 3});
-        expected.insert(create(app, token, body).await["id"].as_str().unwrap_or("").to_string());
+        expected.insert(
+            create(app, token, body).await["id"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        );
     }
     let mut seen = Vec::new();
     let mut keys_in_order = Vec::new();
@@ -202,19 +433,30 @@ async fn pagination_visits_every_section_once(app: &TestApp) {
     loop {
         let res = app.get(&path, None).await;
         assert_eq!(res.status(), 200);
-        let link = res.headers().get("link").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let link = res
+            .headers()
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let page: Value = res.json().await.expect("json");
         pages += 1;
         assert_eq!(page["meta"]["limit"], 4);
         assert_eq!(page["meta"]["total"], 23);
         for s in page["data"].as_array().into_iter().flatten() {
             seen.push(s["id"].as_str().unwrap_or("").to_string());
-            keys_in_order.push((s["position"].as_i64().unwrap_or(0), s["name"].as_str().unwrap_or("").to_string(), s["id"].as_str().unwrap_or("").to_string()));
+            keys_in_order.push((
+                s["position"].as_i64().unwrap_or(0),
+                s["name"].as_str().unwrap_or("").to_string(),
+                s["id"].as_str().unwrap_or("").to_string(),
+            ));
         }
         match page["meta"]["next_cursor"].as_str() {
             Some(cursor) => {
                 let link = link.expect("Link header when there is a next page");
-                assert!(link.ends_with("rel=\"next\"") && link.contains(cursor), "{link}");
+                assert!(
+                    link.ends_with("rel=\"next\"") && link.contains(cursor),
+                    "{link}"
+                );
                 path = format!("/api/v1/sections?limit=4&include_total=true&cursor={cursor}");
             }
             None => {
@@ -237,15 +479,30 @@ async fn unicode_round_trips(app: &TestApp) {
     let token = editor.access_token.as_str();
     let name = "Новости “Мира” © 2026 — الأخبار 🌍";
     let description = "Кириллица, العربية, emoji 🎉👩🏽‍💻, ‘curly’ “quotes”, © ® ™ and a\nnewline.";
-    let created = create(app, token, json!({"name": name, "description": description, "slug": "mir"})).await;
+    let created = create(
+        app,
+        token,
+        json!({"name": name, "description": description, "slug": "mir"}),
+    )
+    .await;
     assert_eq!(created["name"], name);
     assert_eq!(created["description"], description);
     let res = app.get("/api/v1/sections/mir", None).await;
-    assert_eq!(res.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/json; charset=utf-8"));
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json; charset=utf-8")
+    );
     let fetched: Value = res.json().await.expect("json");
     assert_eq!(fetched["name"], name);
     assert_eq!(fetched["description"], description);
-    let listed: Value = app.get("/api/v1/sections", None).await.json().await.expect("json");
+    let listed: Value = app
+        .get("/api/v1/sections", None)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(listed["data"][0]["name"], name);
 }
 
