@@ -256,6 +256,22 @@ pub struct ListMeta {
 /// Default page size.
 pub const DEFAULT_LIMIT: i64 = 20;
 
+/// Cuts a page from `limit + 1` fetched rows: the extra row only tells that a
+/// next page exists, and the cursor is the key of the last row kept.
+pub fn split_page<T, K: Serialize>(
+    mut rows: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> K,
+) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    if rows.len() <= limit {
+        return (rows, None);
+    }
+    rows.truncate(limit);
+    let cursor = rows.last().map(|r| encode_cursor(&key(r)));
+    (rows, cursor)
+}
+
 /// Encodes a keyset position as an opaque cursor.
 pub fn encode_cursor<T: Serialize>(key: &T) -> String {
     let json = serde_json::to_vec(key).unwrap_or_default();

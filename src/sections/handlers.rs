@@ -62,7 +62,7 @@ pub async fn list_sections(
         .transpose()?;
     let with_total = query.include_total.unwrap_or(false);
     let parent = query.parent;
-    let (mut rows, total) = db::run(&state.pool, move |conn| {
+    let (rows, total) = db::run(&state.pool, move |conn| {
         let parent_id = match parent {
             Some(key) => match queries::find_by_id_or_slug(conn, &key)? {
                 Some(p) => Some(p.id),
@@ -81,13 +81,7 @@ pub async fn list_sections(
         Ok((rows, total))
     })
     .await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|r| http::encode_cursor(&queries::key_of(r)))
-    } else {
-        None
-    };
+    let (rows, next_cursor) = http::split_page(rows, limit, queries::key_of);
     let last_modified = rows.iter().map(|r| r.updated_at).max();
     let mut keys = String::from("sections");
     for row in &rows {

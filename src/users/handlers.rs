@@ -45,7 +45,7 @@ pub async fn list_users(
         .transpose()?;
     let role = query.role;
     let with_total = query.include_total.unwrap_or(false);
-    let (mut rows, total) = db::run(&state.pool, move |conn| {
+    let (rows, total) = db::run(&state.pool, move |conn| {
         let rows = queries::list_users(conn, role, after.as_deref(), limit + 1)?;
         let total = if with_total {
             Some(queries::count_users(conn, role)?)
@@ -55,12 +55,7 @@ pub async fn list_users(
         Ok((rows, total))
     })
     .await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| http::encode_cursor(&r.id))
-    } else {
-        None
-    };
+    let (rows, next_cursor) = http::split_page(rows, limit, |r| r.id.clone());
     let body = UserList {
         data: rows.into_iter().map(UserResponse::from).collect(),
         meta: ListMeta {

@@ -13,6 +13,25 @@ async fn unknown_route_is_404_problem(app: &TestApp) {
     assert_problem(app.get("/nothing-here", None).await, 404).await;
 }
 
+async fn bad_path_is_400_and_unknown_id_404(app: &TestApp) {
+    // Not UTF-8 once percent-decoded: the path cannot name anything.
+    let body = assert_problem(app.get("/api/v1/sections/%FF%FE", None).await, 400).await;
+    assert!(
+        body["detail"].as_str().unwrap_or("").contains("path"),
+        "{body}"
+    );
+    assert_problem(app.get("/api/v1/sections/no-such-slug", None).await, 404).await;
+    assert_problem(
+        app.get(
+            "/api/v1/sections/01936b2e-0000-7000-8000-000000000000",
+            None,
+        )
+        .await,
+        404,
+    )
+    .await;
+}
+
 async fn wrong_method_is_405_with_allow(app: &TestApp) {
     let res = app
         .request(Method::PUT, "/api/v1/sections", None)
@@ -267,6 +286,7 @@ async fn nul_characters_are_refused(app: &TestApp) {
 }
 
 both_backends!(
+    bad_path_is_400_and_unknown_id_404,
     nul_characters_are_refused,
     unknown_route_is_404_problem,
     wrong_method_is_405_with_allow,
