@@ -64,6 +64,20 @@ pub struct ServeArgs {
     /// Directory for media files (local storage).
     #[arg(long, env = "NEWSDESK_MEDIA_DIR", default_value = "./media")]
     pub media_dir: PathBuf,
+    /// Where media bytes are stored: unset for local disk under the media
+    /// directory; `s3://bucket/prefix` for S3-compatible object storage.
+    #[arg(long, env = "NEWSDESK_MEDIA_STORE")]
+    pub media_store: Option<String>,
+    /// Largest upload, in bytes.
+    #[arg(long, env = "NEWSDESK_MAX_UPLOAD", default_value_t = 50 * 1024 * 1024)]
+    pub max_upload: u64,
+    /// Rendition widths offered, comma-separated.
+    #[arg(long, env = "NEWSDESK_RENDITION_WIDTHS", value_delimiter = ',', default_value = "320,640,960,1280,1920")]
+    pub rendition_widths: Vec<u32>,
+    /// Largest image accepted, in pixels (width × height); larger ones are
+    /// refused before decoding.
+    #[arg(long, env = "NEWSDESK_MAX_IMAGE_PIXELS", default_value_t = 100_000_000)]
+    pub max_image_pixels: u64,
     /// Lifetime of an access token, in seconds.
     #[arg(long, env = "NEWSDESK_ACCESS_TTL", default_value_t = 900)]
     pub access_ttl: u64,
@@ -95,6 +109,10 @@ pub struct Settings {
     pub jwt_secret: Secret,
     /// Media directory.
     pub media_dir: PathBuf,
+    /// Object storage URL, if not local.
+    pub media_store: Option<String>,
+    /// Media limits and renditions.
+    pub media: crate::media::MediaSettings,
     /// Access token lifetime.
     pub access_ttl: Duration,
     /// Refresh token lifetime.
@@ -131,6 +149,18 @@ impl Settings {
             bind: serve.bind.clone(),
             jwt_secret,
             media_dir: serve.media_dir.clone(),
+            media_store: serve.media_store.clone().filter(|s| !s.is_empty()),
+            media: crate::media::MediaSettings {
+                max_upload: serve.max_upload.max(1),
+                widths: {
+                    let mut widths: Vec<u32> =
+                        serve.rendition_widths.iter().copied().filter(|w| (1..=8192).contains(w)).collect();
+                    widths.sort_unstable();
+                    widths.dedup();
+                    widths
+                },
+                max_pixels: serve.max_image_pixels.max(1),
+            },
             access_ttl: Duration::from_secs(serve.access_ttl.max(1)),
             refresh_ttl: Duration::from_secs(serve.refresh_ttl.max(1)),
             auth_rate_limit: serve.auth_rate_limit.max(1),

@@ -240,6 +240,26 @@ pub fn format_time(t: NaiveDateTime) -> String {
     DateTime::<Utc>::from_naive_utc_and_offset(t, Utc).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Applies an RFC 7396 JSON Merge Patch to a document.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let serde_json::Value::Object(changes) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = serde_json::Value::Object(serde_json::Map::new());
+    }
+    if let serde_json::Value::Object(map) = target {
+        for (key, value) in changes {
+            if value.is_null() {
+                map.remove(key);
+            } else {
+                merge_patch(map.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+            }
+        }
+    }
+}
+
 /// The `meta` of every list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListMeta {

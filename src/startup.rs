@@ -16,7 +16,9 @@ use crate::auth::{jwt::JwtKeys, ratelimit::RateLimiter};
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::error::ApiError;
-use crate::{auth, http, middleware, openapi, sections, users};
+use crate::media::MediaSettings;
+use crate::storage::{LocalStore, MediaStore};
+use crate::{auth, http, media, middleware, openapi, sections, users};
 
 /// What every handler shares.
 pub struct AppState {
@@ -30,6 +32,23 @@ pub struct AppState {
     pub trust_proxy: bool,
     /// Refresh-token lifetime.
     pub refresh_ttl: Duration,
+    /// Media bytes.
+    pub store: Box<dyn MediaStore>,
+    /// Media limits and renditions.
+    pub media: MediaSettings,
+}
+
+/// Opens the configured media store.
+pub fn open_store(settings: &Settings) -> anyhow::Result<Box<dyn MediaStore>> {
+    match settings.media_store.as_deref() {
+        None => Ok(Box::new(LocalStore::open(&settings.media_dir).map_err(|e| {
+            anyhow::anyhow!("cannot use media directory {}: {e}", settings.media_dir.display())
+        })?)),
+        Some(other) => anyhow::bail!(
+            "NEWSDESK_MEDIA_STORE={other}: only local storage is available in this build \
+             (leave NEWSDESK_MEDIA_STORE unset and set NEWSDESK_MEDIA_DIR)"
+        ),
+    }
 }
 
 /// Every documented route: operations checks at the root, the API under `/api/v1`.
@@ -38,7 +57,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         scope::scope("/api/v1")
             .configure(auth::handlers::configure)
             .configure(users::configure)
-            .configure(sections::configure),
+            .configure(sections::configure)
+            .configure(media::configure),
     );
 }
 
@@ -60,6 +80,8 @@ impl Application {
             limiter: RateLimiter::new(settings.auth_rate_limit),
             trust_proxy: settings.trust_proxy,
             refresh_ttl: settings.refresh_ttl,
+            store: open_store(settings)?,
+            media: settings.media.clone(),
         });
         let doc = openapi::api_doc();
         let route_table = web::Data::new(RouteTable::from_doc(&doc));

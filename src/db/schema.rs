@@ -44,4 +44,56 @@ diesel::table! {
 }
 
 diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, sections);
+diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, sections, media, media_renditions);
+
+diesel::table! {
+    media (id) {
+        id -> Text,
+        kind -> Text,
+        mime_type -> Text,
+        bytes -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        duration_seconds -> Nullable<Double>,
+        original_filename -> Nullable<Text>,
+        title -> Nullable<Text>,
+        alt_text -> Nullable<Text>,
+        caption -> Nullable<Text>,
+        creators -> Text,
+        provider -> Nullable<Text>,
+        source -> Nullable<Text>,
+        copyright_holder -> Nullable<Text>,
+        copyright_notice -> Nullable<Text>,
+        license -> Nullable<Text>,
+        usage_terms -> Nullable<Text>,
+        rights_expire_at -> Nullable<Timestamp>,
+        credit_line -> Nullable<Text>,
+        focal_x -> Nullable<Double>,
+        focal_y -> Nullable<Double>,
+        keywords -> Text,
+        taken_at -> Nullable<Timestamp>,
+        ed_note -> Nullable<Text>,
+        uploaded_by -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    media_renditions (media_id, width, ratio, format) {
+        media_id -> Text,
+        width -> Integer,
+        ratio -> Text,
+        format -> Text,
+        height -> Integer,
+        mime_type -> Text,
+        bytes -> BigInt,
+        storage_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(media_renditions -> media (media_id));

@@ -26,17 +26,24 @@ pub enum Backend {
     Postgres,
 }
 
+/// A directory removed when the test ends.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 enum TestDb {
-    Sqlite(PathBuf),
+    Sqlite,
     Postgres { admin_url: String, name: String },
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
         match self {
-            TestDb::Sqlite(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
+            TestDb::Sqlite => {}
             TestDb::Postgres { admin_url, name } => {
                 if let Ok(mut conn) = PgConnection::establish(admin_url) {
                     let _ = diesel::sql_query(format!(
@@ -54,7 +61,10 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub pool: db::Pool,
+    /// Where this app keeps media files.
+    pub media_dir: PathBuf,
     _db: TestDb,
+    _dir: TempDir,
 }
 
 fn postgres_admin_url() -> Option<String> {
@@ -88,13 +98,19 @@ fn replace_database(url: &str, name: &str) -> String {
 }
 
 /// Settings for a test app on `url`.
-pub fn test_settings(url: &str) -> Settings {
+pub fn test_settings(url: &str, media_dir: &std::path::Path) -> Settings {
     Settings {
         database_url: url.to_string(),
         db_pool_size: 4,
         bind: "127.0.0.1:0".into(),
         jwt_secret: Secret::new(TEST_SECRET),
-        media_dir: std::env::temp_dir().join("newsdesk-test-media"),
+        media_dir: media_dir.to_path_buf(),
+        media_store: None,
+        media: newsdesk::media::MediaSettings {
+            max_upload: 5 * 1024 * 1024,
+            widths: vec![320, 640, 960],
+            max_pixels: 40_000_000,
+        },
         access_ttl: Duration::from_secs(900),
         refresh_ttl: Duration::from_secs(3600),
         auth_rate_limit: 10_000,
@@ -114,12 +130,12 @@ pub async fn spawn_app_with(
     adjust: impl FnOnce(&mut Settings),
 ) -> Option<TestApp> {
     let unique = uuid::Uuid::now_v7().simple().to_string();
+    let dir = std::env::temp_dir().join(format!("newsdesk-test-{unique}"));
     let (url, test_db) = match backend {
         Backend::Sqlite => {
-            let dir = std::env::temp_dir().join(format!("newsdesk-test-{unique}"));
             std::fs::create_dir_all(&dir).expect("temp dir");
             let url = format!("sqlite://{}", dir.join("test.db").display());
-            (url, TestDb::Sqlite(dir))
+            (url, TestDb::Sqlite)
         }
         Backend::Postgres => {
             let admin_url = postgres_admin_url()?;
@@ -135,7 +151,9 @@ pub async fn spawn_app_with(
             )
         }
     };
-    let mut settings = test_settings(&url);
+    let dir = TempDir(dir);
+    let media_dir = dir.0.join("media");
+    let mut settings = test_settings(&url, &media_dir);
     adjust(&mut settings);
     let pool = db::pool(&url, settings.db_pool_size).expect("pool");
     db::migrate(&mut pool.get().expect("connection")).expect("migrations");
@@ -150,7 +168,9 @@ pub async fn spawn_app_with(
         address,
         client,
         pool,
+        media_dir,
         _db: test_db,
+        _dir: dir,
     })
 }
 

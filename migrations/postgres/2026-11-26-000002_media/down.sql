@@ -1,0 +1,2 @@
+DROP TABLE media_renditions;
+DROP TABLE media;
