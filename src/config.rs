@@ -72,7 +72,12 @@ pub struct ServeArgs {
     #[arg(long, env = "NEWSDESK_MAX_UPLOAD", default_value_t = 50 * 1024 * 1024)]
     pub max_upload: u64,
     /// Rendition widths offered, comma-separated.
-    #[arg(long, env = "NEWSDESK_RENDITION_WIDTHS", value_delimiter = ',', default_value = "320,640,960,1280,1920")]
+    #[arg(
+        long,
+        env = "NEWSDESK_RENDITION_WIDTHS",
+        value_delimiter = ',',
+        default_value = "320,640,960,1280,1920"
+    )]
     pub rendition_widths: Vec<u32>,
     /// Largest image accepted, in pixels (width × height); larger ones are
     /// refused before decoding.
@@ -153,8 +158,12 @@ impl Settings {
             media: crate::media::MediaSettings {
                 max_upload: serve.max_upload.max(1),
                 widths: {
-                    let mut widths: Vec<u32> =
-                        serve.rendition_widths.iter().copied().filter(|w| (1..=8192).contains(w)).collect();
+                    let mut widths: Vec<u32> = serve
+                        .rendition_widths
+                        .iter()
+                        .copied()
+                        .filter(|w| (1..=8192).contains(w))
+                        .collect();
                     widths.sort_unstable();
                     widths.dedup();
                     widths

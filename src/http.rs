@@ -254,7 +254,10 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
             if value.is_null() {
                 map.remove(key);
             } else {
-                merge_patch(map.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+                merge_patch(
+                    map.entry(key.clone()).or_insert(serde_json::Value::Null),
+                    value,
+                );
             }
         }
     }

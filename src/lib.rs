@@ -14,6 +14,6 @@ pub mod middleware;
 pub mod openapi;
 pub mod sections;
 pub mod slug;
-pub mod storage;
 pub mod startup;
+pub mod storage;
 pub mod users;

@@ -41,9 +41,14 @@ pub struct AppState {
 /// Opens the configured media store.
 pub fn open_store(settings: &Settings) -> anyhow::Result<Box<dyn MediaStore>> {
     match settings.media_store.as_deref() {
-        None => Ok(Box::new(LocalStore::open(&settings.media_dir).map_err(|e| {
-            anyhow::anyhow!("cannot use media directory {}: {e}", settings.media_dir.display())
-        })?)),
+        None => Ok(Box::new(LocalStore::open(&settings.media_dir).map_err(
+            |e| {
+                anyhow::anyhow!(
+                    "cannot use media directory {}: {e}",
+                    settings.media_dir.display()
+                )
+            },
+        )?)),
         Some(other) => anyhow::bail!(
             "NEWSDESK_MEDIA_STORE={other}: only local storage is available in this build \
              (leave NEWSDESK_MEDIA_STORE unset and set NEWSDESK_MEDIA_DIR)"

@@ -44,7 +44,13 @@ diesel::table! {
 }
 
 diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, sections, media, media_renditions);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    refresh_tokens,
+    sections,
+    media,
+    media_renditions
+);
 
 diesel::table! {
     media (id) {

@@ -29,14 +29,27 @@ mod tests {
     fn credit_lines() {
         let guneev = vec!["Sergei Guneev".to_string()];
         assert_eq!(
-            derive_credit_line(&guneev, Some("© RIA Novosti"), None, Some("RIA Novosti")).as_deref(),
+            derive_credit_line(&guneev, Some("© RIA Novosti"), None, Some("RIA Novosti"))
+                .as_deref(),
             Some("© RIA Novosti / Sergei Guneev")
         );
-        assert_eq!(derive_credit_line(&guneev, None, None, Some("AP")).as_deref(), Some("© AP / Sergei Guneev"));
-        assert_eq!(derive_credit_line(&guneev, None, None, None).as_deref(), Some("Sergei Guneev"));
-        assert_eq!(derive_credit_line(&[], None, Some("Jane Roe"), None).as_deref(), Some("© Jane Roe"));
+        assert_eq!(
+            derive_credit_line(&guneev, None, None, Some("AP")).as_deref(),
+            Some("© AP / Sergei Guneev")
+        );
+        assert_eq!(
+            derive_credit_line(&guneev, None, None, None).as_deref(),
+            Some("Sergei Guneev")
+        );
+        assert_eq!(
+            derive_credit_line(&[], None, Some("Jane Roe"), None).as_deref(),
+            Some("© Jane Roe")
+        );
         assert_eq!(derive_credit_line(&[], None, None, None), None);
         let two = vec!["A".to_string(), "B".to_string()];
-        assert_eq!(derive_credit_line(&two, Some("© X"), None, None).as_deref(), Some("© X / A, B"));
+        assert_eq!(
+            derive_credit_line(&two, Some("© X"), None, None).as_deref(),
+            Some("© X / A, B")
+        );
     }
 }

@@ -85,22 +85,43 @@ pub struct MediaMetadata {
 }
 
 /// Trims a text field, empties it when blank, and checks length and characters.
-fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &mut Option<String>, max: usize, multiline: bool) {
+fn check_text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: &mut Option<String>,
+    max: usize,
+    multiline: bool,
+) {
     let Some(v) = value.take() else {
         return;
     };
     let v = v.trim().to_string();
     if v.chars().count() > max {
-        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
-    } else if v.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t'))) {
-        errors.push(FieldError::new(field, "must not contain control characters"));
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    } else if v
+        .chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t')))
+    {
+        errors.push(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     } else if !v.is_empty() {
         *value = Some(v);
     }
 }
 
 /// Checks each entry of a list like a text field and bounds its length.
-fn check_list(errors: &mut Vec<FieldError>, field: &str, values: &mut Vec<String>, max_items: usize, max_chars: usize) {
+fn check_list(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    values: &mut Vec<String>,
+    max_items: usize,
+    max_chars: usize,
+) {
     let mut cleaned = Vec::new();
     for v in values.drain(..) {
         let mut item = Some(v);
@@ -108,7 +129,10 @@ fn check_list(errors: &mut Vec<FieldError>, field: &str, values: &mut Vec<String
         cleaned.extend(item);
     }
     if cleaned.len() > max_items {
-        errors.push(FieldError::new(field, format!("must have at most {max_items} entries")));
+        errors.push(FieldError::new(
+            field,
+            format!("must have at most {max_items} entries"),
+        ));
     }
     *values = cleaned;
 }
@@ -139,7 +163,10 @@ impl MediaMetadata {
                 rights_expire_at: utc(row.rights_expire_at),
             },
             credit_line: row.credit_line.clone(),
-            focal_point: row.focal_x.zip(row.focal_y).map(|(x, y)| FocalPoint { x, y }),
+            focal_point: row
+                .focal_x
+                .zip(row.focal_y)
+                .map(|(x, y)| FocalPoint { x, y }),
             keywords: parse_json_list(&row.keywords),
             taken_at: utc(row.taken_at),
             ed_note: row.ed_note.clone(),
@@ -158,15 +185,30 @@ impl MediaMetadata {
         let c = &mut self.credit;
         check_text(e, "credit.provider", &mut c.provider, 300, false);
         check_text(e, "credit.source", &mut c.source, 1000, false);
-        check_text(e, "credit.copyright_holder", &mut c.copyright_holder, 300, false);
-        check_text(e, "credit.copyright_notice", &mut c.copyright_notice, 300, false);
+        check_text(
+            e,
+            "credit.copyright_holder",
+            &mut c.copyright_holder,
+            300,
+            false,
+        );
+        check_text(
+            e,
+            "credit.copyright_notice",
+            &mut c.copyright_notice,
+            300,
+            false,
+        );
         check_text(e, "credit.license", &mut c.license, 300, false);
         check_text(e, "credit.usage_terms", &mut c.usage_terms, 1000, true);
         check_list(e, "credit.creators", &mut c.creators, 20, 200);
         check_list(e, "keywords", &mut self.keywords, 50, 100);
         if let Some(p) = self.focal_point {
             if !(0.0..=1.0).contains(&p.x) || !(0.0..=1.0).contains(&p.y) {
-                errors.push(FieldError::new("focal_point", "x and y must be from 0 to 1"));
+                errors.push(FieldError::new(
+                    "focal_point",
+                    "x and y must be from 0 to 1",
+                ));
             }
         }
         if errors.is_empty() {
@@ -295,7 +337,11 @@ impl MediaResponse {
         );
         let base = format!("/api/v1/media/{}", row.id);
         let mut renditions = Vec::new();
-        if let (Some(w), Some(h), true) = (row.width, row.height, crate::media::render::can_render(&row.mime_type)) {
+        if let (Some(w), Some(h), true) = (
+            row.width,
+            row.height,
+            crate::media::render::can_render(&row.mime_type),
+        ) {
             let (w, h) = (w.max(1) as u32, h.max(1) as u32);
             for (format, mime) in RENDITION_FORMATS {
                 for &width in widths.iter().filter(|&&width| width <= w) {

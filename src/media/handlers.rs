@@ -35,15 +35,21 @@ fn not_found() -> ApiError {
 }
 
 async fn load(state: &AppState, id: String) -> Result<MediaRow, ApiError> {
-    db::run(&state.pool, move |conn| queries::find_by_id(conn, &id)).await?.ok_or_else(not_found)
+    db::run(&state.pool, move |conn| queries::find_by_id(conn, &id))
+        .await?
+        .ok_or_else(not_found)
 }
 
 /// Authors may change what they uploaded; editors change anything.
 fn may_edit(user: &AuthUser, row: &MediaRow) -> Result<(), ApiError> {
-    if user.role >= Role::Editor || (user.role >= Role::Author && row.uploaded_by.as_deref() == Some(user.id.as_str())) {
+    if user.role >= Role::Editor
+        || (user.role >= Role::Author && row.uploaded_by.as_deref() == Some(user.id.as_str()))
+    {
         Ok(())
     } else {
-        Err(ApiError::Forbidden("only editors and the uploader may change this asset".into()))
+        Err(ApiError::Forbidden(
+            "only editors and the uploader may change this asset".into(),
+        ))
     }
 }
 
@@ -65,24 +71,48 @@ pub async fn list_media(
     user.require(Role::Contributor)?;
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after: Option<String> = query.cursor.as_deref().filter(|c| !c.is_empty()).map(http::decode_cursor).transpose()?;
+    let after: Option<String> = query
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(http::decode_cursor)
+        .transpose()?;
     if let Some(kind) = &query.kind {
         if !["image", "video", "audio", "document"].contains(&kind.as_str()) {
-            return Err(ApiError::bad_param("kind", "must be image, video, audio or document"));
+            return Err(ApiError::bad_param(
+                "kind",
+                "must be image, video, audio or document",
+            ));
         }
     }
-    let filter = MediaFilter { kind: query.kind, provider: query.provider, creator: query.creator, q: query.q };
+    let filter = MediaFilter {
+        kind: query.kind,
+        provider: query.provider,
+        creator: query.creator,
+        q: query.q,
+    };
     let with_total = query.include_total.unwrap_or(false);
     let (rows, total) = db::run(&state.pool, move |conn| {
         let rows = queries::list_media(conn, &filter, after.as_deref(), limit + 1)?;
-        let total = if with_total { Some(queries::count_media(conn, &filter)?) } else { None };
+        let total = if with_total {
+            Some(queries::count_media(conn, &filter)?)
+        } else {
+            None
+        };
         Ok((rows, total))
     })
     .await?;
     let (rows, next_cursor) = http::split_page(rows, limit, |r| r.id.clone());
     let body = MediaList {
-        data: rows.into_iter().map(|r| MediaResponse::from_row(r, &state.media.widths, true)).collect(),
-        meta: ListMeta { next_cursor: next_cursor.clone(), limit, total },
+        data: rows
+            .into_iter()
+            .map(|r| MediaResponse::from_row(r, &state.media.widths, true))
+            .collect(),
+        meta: ListMeta {
+            next_cursor: next_cursor.clone(),
+            limit,
+            total,
+        },
     };
     let mut builder = HttpResponse::Ok();
     if let Some(cursor) = &next_cursor {
@@ -122,7 +152,15 @@ pub async fn get_media(
             .insert_header(("Content-Type", "application/json; charset=utf-8"))
             .body(body));
     }
-    Ok(http::public_json(&req, body, http::CacheInfo { etag, last_modified: Some(updated_at), surrogate_keys: keys }))
+    Ok(http::public_json(
+        &req,
+        body,
+        http::CacheInfo {
+            etag,
+            last_modified: Some(updated_at),
+            surrogate_keys: keys,
+        },
+    ))
 }
 
 /// Change an asset's metadata (the uploader, or an editor).
@@ -161,18 +199,25 @@ pub async fn update_media(
     let current = load(&state, id.clone()).await?;
     may_edit(&user, &current)?;
     http::check_if_match(expected, current.version)?;
-    let mut document = serde_json::to_value(MediaMetadata::from_row(&current)).map_err(ApiError::internal)?;
+    let mut document =
+        serde_json::to_value(MediaMetadata::from_row(&current)).map_err(ApiError::internal)?;
     http::merge_patch(&mut document, &patch);
-    let metadata: MediaMetadata = http::parse_json(&serde_json::to_vec(&document).map_err(ApiError::internal)?)?;
+    let metadata: MediaMetadata =
+        http::parse_json(&serde_json::to_vec(&document).map_err(ApiError::internal)?)?;
     let metadata = metadata.validated()?;
     let focal_moved = metadata.focal_point != MediaMetadata::from_row(&current).focal_point;
     let columns = metadata.columns();
     let version = current.version;
     let (row, stale_keys) = db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
-            let row = queries::update_metadata(conn, &id, version, &columns)?
-                .ok_or_else(|| ApiError::PreconditionFailed("the asset changed meanwhile".into()))?;
-            let stale = if focal_moved { queries::delete_cropped_renditions(conn, &id)? } else { Vec::new() };
+            let row = queries::update_metadata(conn, &id, version, &columns)?.ok_or_else(|| {
+                ApiError::PreconditionFailed("the asset changed meanwhile".into())
+            })?;
+            let stale = if focal_moved {
+                queries::delete_cropped_renditions(conn, &id)?
+            } else {
+                Vec::new()
+            };
             Ok((row, stale))
         })
     })
@@ -184,7 +229,10 @@ pub async fn update_media(
     }
     let mut builder = HttpResponse::Ok();
     builder.insert_header(("ETag", http::version_etag(row.version)));
-    Ok(http::private_json(&mut builder, &MediaResponse::from_row(row, &state.media.widths, true)))
+    Ok(http::private_json(
+        &mut builder,
+        &MediaResponse::from_row(row, &state.media.widths, true),
+    ))
 }
 
 /// Delete an asset, its file and its renditions (the uploader, or an editor).
@@ -244,7 +292,10 @@ fn content_disposition(name: &str) -> String {
             }
         })
         .collect();
-    format!("inline; filename=\"{}\"; filename*=UTF-8''{encoded}", if ascii.is_empty() { "file" } else { &ascii })
+    format!(
+        "inline; filename=\"{}\"; filename*=UTF-8''{encoded}",
+        if ascii.is_empty() { "file" } else { &ascii }
+    )
 }
 
 /// Download the original file.
@@ -277,7 +328,9 @@ pub async fn get_media_file(
         len: u64::try_from(row.bytes).unwrap_or(0),
         etag: format!("\"{}\"", row.sha256),
         cache_control: IMMUTABLE,
-        disposition: Some(content_disposition(row.original_filename.as_deref().unwrap_or("file"))),
+        disposition: Some(content_disposition(
+            row.original_filename.as_deref().unwrap_or("file"),
+        )),
         surrogate_keys: format!("media:{}", row.id),
     };
     serve_object(&req, state.store.as_ref(), info).await
@@ -326,7 +379,9 @@ pub async fn get_rendition(
     }
     let ratio_text = query.into_inner().ratio;
     let ratio = match ratio_text.as_deref() {
-        Some(text) => Some(render::parse_ratio(text).ok_or_else(|| ApiError::bad_param("ratio", "must look like 16:9 (each side 1 to 100)"))?),
+        Some(text) => Some(render::parse_ratio(text).ok_or_else(|| {
+            ApiError::bad_param("ratio", "must look like 16:9 (each side 1 to 100)")
+        })?),
         None => None,
     };
     let row = load(&state, id).await?;
@@ -340,7 +395,13 @@ pub async fn get_rendition(
         key: &rendition.storage_key,
         mime: &rendition.mime_type,
         len: u64::try_from(rendition.bytes).unwrap_or(0),
-        etag: format!("\"{}-{}-{}{}\"", &row.sha256[..16], width, ratio_key.replace(':', "x"), rendition.format),
+        etag: format!(
+            "\"{}-{}-{}{}\"",
+            &row.sha256[..16],
+            width,
+            ratio_key.replace(':', "x"),
+            rendition.format
+        ),
         cache_control: if ratio.is_some() { CROPPED } else { IMMUTABLE },
         disposition: None,
         surrogate_keys: format!("media:{}", row.id),
@@ -357,22 +418,29 @@ async fn find_or_make_rendition(
     format: Format,
 ) -> Result<RenditionRow, ApiError> {
     let (id, rk) = (row.id.clone(), ratio_key.to_string());
-    let found = db::run(&state.pool, move |conn| queries::find_rendition(conn, &id, width as i32, &rk, format.as_str())).await?;
+    let found = db::run(&state.pool, move |conn| {
+        queries::find_rendition(conn, &id, width as i32, &rk, format.as_str())
+    })
+    .await?;
     if let Some(found) = found {
         return Ok(found);
     }
-    let original = state
-        .store
-        .read_all(&row.storage_key)
-        .await
-        .map_err(|e| ApiError::internal(format!("reading original {}: {e}", row.storage_key)))?;
+    let original =
+        state.store.read_all(&row.storage_key).await.map_err(|e| {
+            ApiError::internal(format!("reading original {}: {e}", row.storage_key))
+        })?;
     let mime = row.mime_type.clone();
     let focal = (row.focal_x.unwrap_or(0.5), row.focal_y.unwrap_or(0.5));
-    let rendered = web::block(move || render::render(&original, &mime, width, ratio, focal, format))
-        .await
-        .map_err(|e| ApiError::internal(format!("rendering: {e}")))?
-        .map_err(|e| ApiError::internal(format!("rendering: {e}")))?;
-    let suffix = if ratio_key.is_empty() { String::new() } else { format!("-{}", ratio_key.replace(':', "x")) };
+    let rendered =
+        web::block(move || render::render(&original, &mime, width, ratio, focal, format))
+            .await
+            .map_err(|e| ApiError::internal(format!("rendering: {e}")))?
+            .map_err(|e| ApiError::internal(format!("rendering: {e}")))?;
+    let suffix = if ratio_key.is_empty() {
+        String::new()
+    } else {
+        format!("-{}", ratio_key.replace(':', "x"))
+    };
     let key = format!("renditions/{}/{width}{suffix}.{}", row.id, format.as_str());
     let rendition = RenditionRow {
         media_id: row.id.clone(),
@@ -391,6 +459,9 @@ async fn find_or_make_rendition(
         .await
         .map_err(|e| ApiError::internal(format!("storing rendition: {e}")))?;
     let stored = rendition.clone();
-    db::run(&state.pool, move |conn| queries::insert_rendition(conn, &stored)).await?;
+    db::run(&state.pool, move |conn| {
+        queries::insert_rendition(conn, &stored)
+    })
+    .await?;
     Ok(rendition)
 }

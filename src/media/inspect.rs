@@ -68,13 +68,22 @@ fn image_format(file_type: FileType) -> Option<ImageFormat> {
 }
 
 /// Inspects an image file. `max_pixels` bounds width × height.
-pub fn inspect_image(path: &Path, file_type: FileType, max_pixels: u64) -> Result<Inspected, Refusal> {
+pub fn inspect_image(
+    path: &Path,
+    file_type: FileType,
+    max_pixels: u64,
+) -> Result<Inspected, Refusal> {
     let damaged = |e: &dyn std::fmt::Display| Refusal::Damaged(e.to_string());
     let Some(format) = image_format(file_type) else {
         // AVIF: no decoder is built in; read the declared size from its `ispe` box.
-        let (width, height) = avif_dimensions(path).ok_or_else(|| Refusal::Damaged("no image size in the AVIF file".into()))?;
+        let (width, height) = avif_dimensions(path)
+            .ok_or_else(|| Refusal::Damaged("no image size in the AVIF file".into()))?;
         check_pixels(width, height, max_pixels)?;
-        return Ok(Inspected { width: to_i32(width), height: to_i32(height), embedded: Embedded::default() });
+        return Ok(Inspected {
+            width: to_i32(width),
+            height: to_i32(height),
+            embedded: Embedded::default(),
+        });
     };
     let open = || -> Result<ImageReader<BufReader<File>>, Refusal> {
         let file = File::open(path).map_err(|e| damaged(&e))?;
@@ -85,7 +94,9 @@ pub fn inspect_image(path: &Path, file_type: FileType, max_pixels: u64) -> Resul
     let (width, height) = open()?.into_dimensions().map_err(|e| damaged(&e))?;
     check_pixels(width, height, max_pixels)?;
     if format == ImageFormat::Jpeg && !jpeg_is_complete(path) {
-        return Err(Refusal::Damaged("the JPEG is truncated (no end-of-image marker)".into()));
+        return Err(Refusal::Damaged(
+            "the JPEG is truncated (no end-of-image marker)".into(),
+        ));
     }
     let mut reader = open()?;
     let mut limits = Limits::default();
@@ -93,8 +104,16 @@ pub fn inspect_image(path: &Path, file_type: FileType, max_pixels: u64) -> Resul
     limits.max_image_height = Some(height);
     reader.limits(limits);
     reader.decode().map_err(|e| damaged(&e))?;
-    let embedded = if format == ImageFormat::Jpeg { read_embedded(path) } else { Embedded::default() };
-    Ok(Inspected { width: to_i32(width), height: to_i32(height), embedded })
+    let embedded = if format == ImageFormat::Jpeg {
+        read_embedded(path)
+    } else {
+        Embedded::default()
+    };
+    Ok(Inspected {
+        width: to_i32(width),
+        height: to_i32(height),
+        embedded,
+    })
 }
 
 fn to_i32(v: u32) -> Option<i32> {
@@ -117,7 +136,8 @@ fn jpeg_is_complete(path: &Path) -> bool {
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let tail_len = len.min(4096);
     let mut tail = vec![0u8; tail_len as usize];
-    if file.seek(SeekFrom::End(-(tail_len as i64))).is_err() || file.read_exact(&mut tail).is_err() {
+    if file.seek(SeekFrom::End(-(tail_len as i64))).is_err() || file.read_exact(&mut tail).is_err()
+    {
         return false;
     }
     tail.windows(2).any(|w| w == [0xFF, 0xD9])
@@ -125,7 +145,11 @@ fn jpeg_is_complete(path: &Path) -> bool {
 
 fn avif_dimensions(path: &Path) -> Option<(u32, u32)> {
     let mut head = Vec::new();
-    File::open(path).ok()?.take(64 * 1024).read_to_end(&mut head).ok()?;
+    File::open(path)
+        .ok()?
+        .take(64 * 1024)
+        .read_to_end(&mut head)
+        .ok()?;
     let at = head.windows(4).position(|w| w == b"ispe")?;
     let field = |offset: usize| -> Option<u32> {
         let bytes = head.get(at + offset..at + offset + 4)?;
@@ -138,7 +162,10 @@ fn avif_dimensions(path: &Path) -> Option<(u32, u32)> {
 /// Reads IPTC, XMP and EXIF from the first segments of a JPEG.
 pub fn read_embedded(path: &Path) -> Embedded {
     let mut head = Vec::new();
-    if File::open(path).and_then(|f| f.take(1024 * 1024).read_to_end(&mut head)).is_err() {
+    if File::open(path)
+        .and_then(|f| f.take(1024 * 1024).read_to_end(&mut head))
+        .is_err()
+    {
         return Embedded::default();
     }
     let mut iptc = Embedded::default();
@@ -159,18 +186,32 @@ pub fn read_embedded(path: &Path) -> Embedded {
         }
     }
     let exif = read_exif(&head);
-    let first = |a: &Option<String>, b: &Option<String>, c: &Option<String>| a.clone().or_else(|| b.clone()).or_else(|| c.clone());
+    let first = |a: &Option<String>, b: &Option<String>, c: &Option<String>| {
+        a.clone().or_else(|| b.clone()).or_else(|| c.clone())
+    };
     Embedded {
-        creators: [iptc.creators.clone(), xmp.creators.clone(), exif.creators.clone()]
-            .into_iter()
-            .find(|v| !v.is_empty())
-            .unwrap_or_default(),
+        creators: [
+            iptc.creators.clone(),
+            xmp.creators.clone(),
+            exif.creators.clone(),
+        ]
+        .into_iter()
+        .find(|v| !v.is_empty())
+        .unwrap_or_default(),
         provider: first(&iptc.provider, &xmp.provider, &None),
         source: first(&iptc.source, &xmp.source, &None),
-        copyright_notice: first(&iptc.copyright_notice, &xmp.copyright_notice, &exif.copyright_notice),
+        copyright_notice: first(
+            &iptc.copyright_notice,
+            &xmp.copyright_notice,
+            &exif.copyright_notice,
+        ),
         caption: first(&iptc.caption, &xmp.caption, &exif.caption),
         title: first(&iptc.title, &xmp.title, &None),
-        keywords: if iptc.keywords.is_empty() { xmp.keywords } else { iptc.keywords },
+        keywords: if iptc.keywords.is_empty() {
+            xmp.keywords
+        } else {
+            iptc.keywords
+        },
         taken_at: exif.taken_at,
     }
 }
@@ -195,7 +236,11 @@ fn jpeg_segments(bytes: &[u8]) -> Vec<(u8, &[u8])> {
 }
 
 fn clean(bytes: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(bytes).trim().trim_matches('\0').trim().to_string();
+    let text = String::from_utf8_lossy(bytes)
+        .trim()
+        .trim_matches('\0')
+        .trim()
+        .to_string();
     (!text.is_empty()).then_some(text)
 }
 
@@ -208,7 +253,10 @@ fn parse_photoshop_iptc(mut data: &[u8]) -> Embedded {
         // The Pascal-string name, padded to an even length (with its length byte).
         let name_total = (name_len + 2) & !1;
         let size_at = 6 + name_total;
-        let Some(size) = data.get(size_at..size_at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize) else {
+        let Some(size) = data
+            .get(size_at..size_at + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        else {
             break;
         };
         let start = size_at + 4;
@@ -296,7 +344,8 @@ fn parse_xmp(xml: &str) -> Embedded {
         source: xmp_property(xml, "photoshop:Source"),
         copyright_notice: xmp_items(xml, "dc:rights").into_iter().next(),
         caption: xmp_items(xml, "dc:description").into_iter().next(),
-        title: xmp_property(xml, "photoshop:Headline").or_else(|| xmp_items(xml, "dc:title").into_iter().next()),
+        title: xmp_property(xml, "photoshop:Headline")
+            .or_else(|| xmp_items(xml, "dc:title").into_iter().next()),
         keywords: xmp_items(xml, "dc:subject"),
         taken_at: None,
     }
@@ -310,7 +359,9 @@ fn read_exif(head: &[u8]) -> Embedded {
     let text = |tag: exif::Tag| -> Option<String> {
         let field = exif.get_field(tag, exif::In::PRIMARY)?;
         match &field.value {
-            exif::Value::Ascii(parts) => clean(&parts.iter().flatten().copied().collect::<Vec<u8>>()),
+            exif::Value::Ascii(parts) => {
+                clean(&parts.iter().flatten().copied().collect::<Vec<u8>>())
+            }
             _ => None,
         }
     };
@@ -329,7 +380,12 @@ mod tests {
     #[test]
     fn reads_iptc_records() {
         let mut iim = Vec::new();
-        for (dataset, value) in [(80u8, "Anna Lenz"), (110, "Northwire"), (116, "© Northwire"), (120, "A caption")] {
+        for (dataset, value) in [
+            (80u8, "Anna Lenz"),
+            (110, "Northwire"),
+            (116, "© Northwire"),
+            (120, "A caption"),
+        ] {
             iim.extend([0x1C, 2, dataset]);
             iim.extend((value.len() as u16).to_be_bytes());
             iim.extend(value.as_bytes());

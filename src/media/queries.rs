@@ -32,7 +32,11 @@ pub struct MediaFilter {
 
 /// A `LIKE` pattern matching `text` anywhere, with its wildcards escaped.
 fn contains_pattern(text: &str) -> String {
-    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
@@ -46,7 +50,11 @@ fn apply_filter<'a>(mut query: Boxed<'a>, filter: &MediaFilter) -> Boxed<'a> {
         query = query.filter(lower_nullable(media::provider).eq(provider.to_lowercase()));
     }
     if let Some(creator) = &filter.creator {
-        query = query.filter(lower(media::creators).like(contains_pattern(creator)).escape('\\'));
+        query = query.filter(
+            lower(media::creators)
+                .like(contains_pattern(creator))
+                .escape('\\'),
+        );
     }
     if let Some(q) = &filter.q {
         for word in q.split_whitespace().take(8) {
@@ -87,12 +95,18 @@ pub fn list_media(
 
 /// How many assets the filter matches.
 pub fn count_media(conn: &mut DbConn, filter: &MediaFilter) -> Result<i64, ApiError> {
-    Ok(apply_filter(media::table.into_boxed(), filter).count().get_result(conn)?)
+    Ok(apply_filter(media::table.into_boxed(), filter)
+        .count()
+        .get_result(conn)?)
 }
 
 /// An asset by id.
 pub fn find_by_id(conn: &mut DbConn, id: &str) -> Result<Option<MediaRow>, ApiError> {
-    Ok(media::table.find(id).select(MediaRow::as_select()).first(conn).optional()?)
+    Ok(media::table
+        .find(id)
+        .select(MediaRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// An asset by the SHA-256 of its bytes.
@@ -119,11 +133,19 @@ pub fn update_metadata(
     version: i64,
     columns: &MediaMetadataColumns,
 ) -> Result<Option<MediaRow>, ApiError> {
-    Ok(diesel::update(media::table.filter(media::id.eq(id)).filter(media::version.eq(version)))
-        .set((columns, media::version.eq(version + 1), media::updated_at.eq(db::now())))
-        .returning(media::all_columns)
-        .get_result(conn)
-        .optional()?)
+    Ok(diesel::update(
+        media::table
+            .filter(media::id.eq(id))
+            .filter(media::version.eq(version)),
+    )
+    .set((
+        columns,
+        media::version.eq(version + 1),
+        media::updated_at.eq(db::now()),
+    ))
+    .returning(media::all_columns)
+    .get_result(conn)
+    .optional()?)
 }
 
 /// Deletes an asset if still at `version`, returning the storage keys of its
@@ -133,9 +155,14 @@ pub fn delete_media(conn: &mut DbConn, row: &MediaRow) -> Result<Option<Vec<Stri
         .filter(media_renditions::media_id.eq(&row.id))
         .select(media_renditions::storage_key)
         .load(conn)?;
-    diesel::delete(media_renditions::table.filter(media_renditions::media_id.eq(&row.id))).execute(conn)?;
-    let n = diesel::delete(media::table.filter(media::id.eq(&row.id)).filter(media::version.eq(row.version)))
+    diesel::delete(media_renditions::table.filter(media_renditions::media_id.eq(&row.id)))
         .execute(conn)?;
+    let n = diesel::delete(
+        media::table
+            .filter(media::id.eq(&row.id))
+            .filter(media::version.eq(row.version)),
+    )
+    .execute(conn)?;
     if n == 0 {
         return Ok(None);
     }
@@ -160,16 +187,25 @@ pub fn find_rendition(
 
 /// Records a rendition; a concurrent twin that got there first is fine.
 pub fn insert_rendition(conn: &mut DbConn, row: &RenditionRow) -> Result<(), ApiError> {
-    match diesel::insert_into(media_renditions::table).values(row).execute(conn) {
+    match diesel::insert_into(media_renditions::table)
+        .values(row)
+        .execute(conn)
+    {
         Ok(_) => Ok(()),
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
 
 /// Forgets the cropped renditions of an asset (its focal point moved),
 /// returning their storage keys.
-pub fn delete_cropped_renditions(conn: &mut DbConn, media_id: &str) -> Result<Vec<String>, ApiError> {
+pub fn delete_cropped_renditions(
+    conn: &mut DbConn,
+    media_id: &str,
+) -> Result<Vec<String>, ApiError> {
     let rows = media_renditions::table
         .filter(media_renditions::media_id.eq(media_id))
         .filter(media_renditions::ratio.ne(""));

@@ -42,7 +42,10 @@ impl Format {
 
 /// Whether renditions can be made of this type (AVIF cannot be decoded here).
 pub fn can_render(mime: &str) -> bool {
-    matches!(mime, "image/jpeg" | "image/png" | "image/gif" | "image/webp")
+    matches!(
+        mime,
+        "image/jpeg" | "image/png" | "image/gif" | "image/webp"
+    )
 }
 
 /// The height of an image `w`×`h` scaled to `width`.
@@ -82,11 +85,15 @@ pub fn crop_box(w: u32, h: u32, ratio: (u32, u32), focal: (f64, f64)) -> (u32, u
     let (wf, hf) = (f64::from(w), f64::from(h));
     if wf / hf > target {
         let cw = ((hf * target).round() as u32).clamp(1, w);
-        let x = (focal.0 * wf - f64::from(cw) / 2.0).round().clamp(0.0, f64::from(w - cw)) as u32;
+        let x = (focal.0 * wf - f64::from(cw) / 2.0)
+            .round()
+            .clamp(0.0, f64::from(w - cw)) as u32;
         (x, 0, cw, h)
     } else {
         let ch = ((wf / target).round() as u32).clamp(1, h);
-        let y = (focal.1 * hf - f64::from(ch) / 2.0).round().clamp(0.0, f64::from(h - ch)) as u32;
+        let y = (focal.1 * hf - f64::from(ch) / 2.0)
+            .round()
+            .clamp(0.0, f64::from(h - ch)) as u32;
         (0, y, w, ch)
     }
 }
@@ -128,10 +135,16 @@ pub fn render(
         }
         Format::Webp => {
             let rgba = resized.to_rgba8();
-            webp::Encoder::from_rgba(&rgba, width, height).encode(78.0).to_vec()
+            webp::Encoder::from_rgba(&rgba, width, height)
+                .encode(78.0)
+                .to_vec()
         }
     };
-    Ok(Rendered { bytes, width, height })
+    Ok(Rendered {
+        bytes,
+        width,
+        height,
+    })
 }
 
 #[cfg(test)]
@@ -145,7 +158,8 @@ mod tests {
         assert_eq!(crop_box(1600, 900, (1, 1), (0.0, 0.5)), (0, 0, 900, 900));
         assert_eq!(crop_box(1600, 900, (1, 1), (1.0, 0.5)), (700, 0, 900, 900));
         // A portrait cropped 16:9 keeps a horizontal band around y.
-        assert_eq!(crop_box(900, 1600, (16, 9), (0.5, 0.2)), (0, 0, 900, 506));
+        assert_eq!(crop_box(900, 1600, (16, 9), (0.5, 0.2)), (0, 67, 900, 506));
+        assert_eq!(crop_box(900, 1600, (16, 9), (0.5, 0.0)), (0, 0, 900, 506));
         assert_eq!(scaled_height(1600, 900, 640), 360);
         assert_eq!(parse_ratio("16:9"), Some((16, 9)));
         assert_eq!(parse_ratio("0:9"), None);

@@ -54,7 +54,9 @@ pub fn parse_range(value: Option<&str>, len: u64) -> RangeRequest {
     let range = match (start.parse::<u64>(), end.parse::<u64>()) {
         (Ok(s), Ok(e)) if s <= e => Some((s, e.min(len.saturating_sub(1)))),
         (Ok(s), Err(_)) if end.is_empty() => Some((s, len.saturating_sub(1))),
-        (Err(_), Ok(suffix)) if start.is_empty() && suffix > 0 => Some((len.saturating_sub(suffix), len.saturating_sub(1))),
+        (Err(_), Ok(suffix)) if start.is_empty() && suffix > 0 => {
+            Some((len.saturating_sub(suffix), len.saturating_sub(1)))
+        }
         _ => return RangeRequest::Full,
     };
     match range {
@@ -64,7 +66,11 @@ pub fn parse_range(value: Option<&str>, len: u64) -> RangeRequest {
 }
 
 /// Streams an object, honouring `If-None-Match`, `Range` and `If-Range`.
-pub async fn serve_object(req: &HttpRequest, store: &dyn MediaStore, info: ObjectInfo<'_>) -> Result<HttpResponse, ApiError> {
+pub async fn serve_object(
+    req: &HttpRequest,
+    store: &dyn MediaStore,
+    info: ObjectInfo<'_>,
+) -> Result<HttpResponse, ApiError> {
     let mut builder = if http::not_modified(req, &info.etag) {
         HttpResponse::NotModified()
     } else {
@@ -85,23 +91,37 @@ pub async fn serve_object(req: &HttpRequest, store: &dyn MediaStore, info: Objec
         .get(header::IF_RANGE)
         .and_then(|v| v.to_str().ok())
         .is_none_or(|v| v.trim() == info.etag);
-    let range_header = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
-    let range = if if_range_ok { parse_range(range_header, info.len) } else { RangeRequest::Full };
+    let range_header = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok());
+    let range = if if_range_ok {
+        parse_range(range_header, info.len)
+    } else {
+        RangeRequest::Full
+    };
     builder.insert_header((header::CONTENT_TYPE, info.mime.to_string()));
     if let Some(disposition) = &info.disposition {
         builder.insert_header((header::CONTENT_DISPOSITION, disposition.clone()));
     }
-    let storage_error = |e: std::io::Error| ApiError::internal(format!("reading {} from storage: {e}", info.key));
+    let storage_error =
+        |e: std::io::Error| ApiError::internal(format!("reading {} from storage: {e}", info.key));
     match range {
         RangeRequest::Full => {
             let stream = store.get(info.key, None).await.map_err(storage_error)?;
             Ok(builder.body(SizedStream::new(info.len, stream)))
         }
         RangeRequest::Partial(first, last) => {
-            let stream = store.get(info.key, Some(first..last + 1)).await.map_err(storage_error)?;
+            let stream = store
+                .get(info.key, Some(first..last + 1))
+                .await
+                .map_err(storage_error)?;
             builder
                 .status(actix_web::http::StatusCode::PARTIAL_CONTENT)
-                .insert_header((header::CONTENT_RANGE, format!("bytes {first}-{last}/{}", info.len)));
+                .insert_header((
+                    header::CONTENT_RANGE,
+                    format!("bytes {first}-{last}/{}", info.len),
+                ));
             Ok(builder.body(SizedStream::new(last - first + 1, stream)))
         }
         RangeRequest::Unsatisfiable => Ok(HttpResponse::RangeNotSatisfiable()
@@ -126,11 +146,26 @@ mod tests {
     #[test]
     fn ranges() {
         assert_eq!(parse_range(None, 100), RangeRequest::Full);
-        assert_eq!(parse_range(Some("bytes=0-9"), 100), RangeRequest::Partial(0, 9));
-        assert_eq!(parse_range(Some("bytes=90-"), 100), RangeRequest::Partial(90, 99));
-        assert_eq!(parse_range(Some("bytes=-10"), 100), RangeRequest::Partial(90, 99));
-        assert_eq!(parse_range(Some("bytes=50-500"), 100), RangeRequest::Partial(50, 99));
-        assert_eq!(parse_range(Some("bytes=100-"), 100), RangeRequest::Unsatisfiable);
+        assert_eq!(
+            parse_range(Some("bytes=0-9"), 100),
+            RangeRequest::Partial(0, 9)
+        );
+        assert_eq!(
+            parse_range(Some("bytes=90-"), 100),
+            RangeRequest::Partial(90, 99)
+        );
+        assert_eq!(
+            parse_range(Some("bytes=-10"), 100),
+            RangeRequest::Partial(90, 99)
+        );
+        assert_eq!(
+            parse_range(Some("bytes=50-500"), 100),
+            RangeRequest::Partial(50, 99)
+        );
+        assert_eq!(
+            parse_range(Some("bytes=100-"), 100),
+            RangeRequest::Unsatisfiable
+        );
         assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), RangeRequest::Full);
         assert_eq!(parse_range(Some("items=0-1"), 100), RangeRequest::Full);
         assert_eq!(parse_range(Some("bytes=9-3"), 100), RangeRequest::Full);

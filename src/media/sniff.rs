@@ -37,15 +37,51 @@ pub struct FileType {
     pub extensions: &'static [&'static str],
 }
 
-const JPEG: FileType = FileType { mime: "image/jpeg", kind: Kind::Image, extensions: &["jpg", "jpeg", "jpe"] };
-const PNG: FileType = FileType { mime: "image/png", kind: Kind::Image, extensions: &["png"] };
-const GIF: FileType = FileType { mime: "image/gif", kind: Kind::Image, extensions: &["gif"] };
-const WEBP: FileType = FileType { mime: "image/webp", kind: Kind::Image, extensions: &["webp"] };
-const AVIF: FileType = FileType { mime: "image/avif", kind: Kind::Image, extensions: &["avif"] };
-const MP4: FileType = FileType { mime: "video/mp4", kind: Kind::Video, extensions: &["mp4", "m4v"] };
-const WEBM: FileType = FileType { mime: "video/webm", kind: Kind::Video, extensions: &["webm"] };
-const MP3: FileType = FileType { mime: "audio/mpeg", kind: Kind::Audio, extensions: &["mp3"] };
-const PDF: FileType = FileType { mime: "application/pdf", kind: Kind::Document, extensions: &["pdf"] };
+const JPEG: FileType = FileType {
+    mime: "image/jpeg",
+    kind: Kind::Image,
+    extensions: &["jpg", "jpeg", "jpe"],
+};
+const PNG: FileType = FileType {
+    mime: "image/png",
+    kind: Kind::Image,
+    extensions: &["png"],
+};
+const GIF: FileType = FileType {
+    mime: "image/gif",
+    kind: Kind::Image,
+    extensions: &["gif"],
+};
+const WEBP: FileType = FileType {
+    mime: "image/webp",
+    kind: Kind::Image,
+    extensions: &["webp"],
+};
+const AVIF: FileType = FileType {
+    mime: "image/avif",
+    kind: Kind::Image,
+    extensions: &["avif"],
+};
+const MP4: FileType = FileType {
+    mime: "video/mp4",
+    kind: Kind::Video,
+    extensions: &["mp4", "m4v"],
+};
+const WEBM: FileType = FileType {
+    mime: "video/webm",
+    kind: Kind::Video,
+    extensions: &["webm"],
+};
+const MP3: FileType = FileType {
+    mime: "audio/mpeg",
+    kind: Kind::Audio,
+    extensions: &["mp3"],
+};
+const PDF: FileType = FileType {
+    mime: "application/pdf",
+    kind: Kind::Document,
+    extensions: &["pdf"],
+};
 
 /// Every accepted type.
 pub const ACCEPTED: [FileType; 9] = [JPEG, PNG, GIF, WEBP, AVIF, MP4, WEBM, MP3, PDF];
@@ -74,8 +110,9 @@ pub fn detect(head: &[u8]) -> Option<FileType> {
             return Some(AVIF);
         }
         // ISO base media: the common MP4 brands.
-        const MP4_BRANDS: [&[u8]; 9] =
-            [b"isom", b"iso2", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"dash"];
+        const MP4_BRANDS: [&[u8]; 9] = [
+            b"isom", b"iso2", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"dash",
+        ];
         if MP4_BRANDS.contains(&brand) {
             return Some(MP4);
         }
@@ -85,7 +122,9 @@ pub fn detect(head: &[u8]) -> Option<FileType> {
         // Matroska's EBML header; WebM names its doctype within the first bytes.
         return head.windows(4).any(|w| w == b"webm").then_some(WEBM);
     }
-    if starts(b"ID3") || (head.len() >= 2 && head[0] == 0xFF && matches!(head[1], 0xFB | 0xF3 | 0xF2)) {
+    if starts(b"ID3")
+        || (head.len() >= 2 && head[0] == 0xFF && matches!(head[1], 0xFB | 0xF3 | 0xF2))
+    {
         return Some(MP3);
     }
     if starts(b"%PDF-") {
@@ -105,12 +144,19 @@ pub fn looks_like_markup(head: &[u8]) -> bool {
 /// The accepted type a file-name extension names, if any.
 pub fn type_for_extension(filename: &str) -> Option<FileType> {
     let ext = filename.rsplit_once('.')?.1.to_ascii_lowercase();
-    ACCEPTED.into_iter().find(|t| t.extensions.contains(&ext.as_str()))
+    ACCEPTED
+        .into_iter()
+        .find(|t| t.extensions.contains(&ext.as_str()))
 }
 
 /// The accepted type a declared media type names, if any.
 pub fn type_for_mime(mime: &str) -> Option<FileType> {
-    let essence = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = mime
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let essence = match essence.as_str() {
         "image/jpg" | "image/pjpeg" => "image/jpeg",
         "audio/mp3" => "audio/mpeg",
@@ -126,11 +172,26 @@ mod tests {
 
     #[test]
     fn detects_by_magic() {
-        assert_eq!(detect(b"\xFF\xD8\xFF\xE0\0\x10JFIF").map(|t| t.mime), Some("image/jpeg"));
-        assert_eq!(detect(b"\x89PNG\r\n\x1a\n\0\0").map(|t| t.mime), Some("image/png"));
-        assert_eq!(detect(b"RIFF\0\0\0\0WEBPVP8 ").map(|t| t.mime), Some("image/webp"));
-        assert_eq!(detect(b"\0\0\0\x20ftypavif").map(|t| t.mime), Some("image/avif"));
-        assert_eq!(detect(b"\0\0\0\x20ftypisom").map(|t| t.mime), Some("video/mp4"));
+        assert_eq!(
+            detect(b"\xFF\xD8\xFF\xE0\0\x10JFIF").map(|t| t.mime),
+            Some("image/jpeg")
+        );
+        assert_eq!(
+            detect(b"\x89PNG\r\n\x1a\n\0\0").map(|t| t.mime),
+            Some("image/png")
+        );
+        assert_eq!(
+            detect(b"RIFF\0\0\0\0WEBPVP8 ").map(|t| t.mime),
+            Some("image/webp")
+        );
+        assert_eq!(
+            detect(b"\0\0\0\x20ftypavif").map(|t| t.mime),
+            Some("image/avif")
+        );
+        assert_eq!(
+            detect(b"\0\0\0\x20ftypisom").map(|t| t.mime),
+            Some("video/mp4")
+        );
         assert_eq!(detect(b"%PDF-1.7").map(|t| t.mime), Some("application/pdf"));
         assert_eq!(detect(b"ID3\x04").map(|t| t.mime), Some("audio/mpeg"));
         assert_eq!(detect(b"hello world"), None);
@@ -140,9 +201,15 @@ mod tests {
 
     #[test]
     fn names_and_declared_types() {
-        assert_eq!(type_for_extension("Photo.JPG").map(|t| t.mime), Some("image/jpeg"));
+        assert_eq!(
+            type_for_extension("Photo.JPG").map(|t| t.mime),
+            Some("image/jpeg")
+        );
         assert_eq!(type_for_extension("noext"), None);
-        assert_eq!(type_for_mime("image/jpg").map(|t| t.mime), Some("image/jpeg"));
+        assert_eq!(
+            type_for_mime("image/jpg").map(|t| t.mime),
+            Some("image/jpeg")
+        );
         assert_eq!(type_for_mime("application/octet-stream"), None);
     }
 }

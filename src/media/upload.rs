@@ -123,7 +123,10 @@ pub async fn upload_media(
                     .content_disposition()
                     .and_then(|cd| cd.get_filename())
                     .and_then(sanitize_filename);
-                let path = state.store.scratch_dir().join(format!("{}.upload", uuid::Uuid::now_v7().simple()));
+                let path = state
+                    .store
+                    .scratch_dir()
+                    .join(format!("{}.upload", uuid::Uuid::now_v7().simple()));
                 let scratch = ScratchFile(path);
                 let file = tokio::fs::File::create(&scratch.0)
                     .await
@@ -152,8 +155,19 @@ pub async fn upload_media(
                     .flush()
                     .await
                     .map_err(|e| ApiError::internal(format!("writing scratch file: {e}")))?;
-                let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-                received = Some(Received { scratch, bytes, sha256, head, declared_type, filename });
+                let sha256 = hasher
+                    .finalize()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                received = Some(Received {
+                    scratch,
+                    bytes,
+                    sha256,
+                    head,
+                    declared_type,
+                    filename,
+                });
             }
             other => {
                 return Err(ApiError::invalid(
@@ -212,7 +226,11 @@ async fn store_upload(
     let metadata = prefill(metadata, embedded).validated()?;
 
     let sha256 = received.sha256.clone();
-    if let Some(existing) = db::run(&state.pool, move |conn| queries::find_by_sha256(conn, &sha256)).await? {
+    if let Some(existing) = db::run(&state.pool, move |conn| {
+        queries::find_by_sha256(conn, &sha256)
+    })
+    .await?
+    {
         return Ok(respond(state, existing, false));
     }
     let key = storage::original_key(&received.sha256, file_type.extensions[0]);
@@ -261,9 +279,13 @@ async fn store_upload(
         match queries::insert_media(conn, &row) {
             Ok(row) => Ok((row, true)),
             // The same bytes, uploaded at the same moment, won the race.
-            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-                let existing = queries::find_by_sha256(conn, &sha256)?
-                    .ok_or_else(|| ApiError::internal("unique sha256 violated, yet no row has it"))?;
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => {
+                let existing = queries::find_by_sha256(conn, &sha256)?.ok_or_else(|| {
+                    ApiError::internal("unique sha256 violated, yet no row has it")
+                })?;
                 Ok((existing, false))
             }
             Err(e) => Err(e.into()),
@@ -275,10 +297,12 @@ async fn store_upload(
         Err(e) => {
             // No row points at the stored file unless another upload made one.
             let sha256 = received.sha256.clone();
-            let referenced = db::run(&state.pool, move |conn| queries::find_by_sha256(conn, &sha256))
-                .await
-                .map(|r| r.is_some())
-                .unwrap_or(true);
+            let referenced = db::run(&state.pool, move |conn| {
+                queries::find_by_sha256(conn, &sha256)
+            })
+            .await
+            .map(|r| r.is_some())
+            .unwrap_or(true);
             if !referenced {
                 if let Err(del) = state.store.delete(&key).await {
                     tracing::error!(key, error = %del, "could not remove the file of a failed upload");
@@ -290,11 +314,18 @@ async fn store_upload(
 }
 
 fn respond(state: &AppState, row: MediaRow, created: bool) -> HttpResponse {
-    let mut builder = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    let mut builder = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
     builder
         .insert_header(("Location", format!("/api/v1/media/{}", row.id)))
         .insert_header(("ETag", http::version_etag(row.version)));
-    http::private_json(&mut builder, &MediaResponse::from_row(row, &state.media.widths, true))
+    http::private_json(
+        &mut builder,
+        &MediaResponse::from_row(row, &state.media.widths, true),
+    )
 }
 
 /// The type from the bytes, refusing markup and contradictions between the
@@ -320,7 +351,11 @@ fn check_type(received: &Received) -> Result<FileType, ApiError> {
             )));
         }
     }
-    if let Some(by_name) = received.filename.as_deref().and_then(sniff::type_for_extension) {
+    if let Some(by_name) = received
+        .filename
+        .as_deref()
+        .and_then(sniff::type_for_extension)
+    {
         if by_name.mime != detected.mime {
             return Err(ApiError::UnsupportedMediaType(format!(
                 "the file name says {} but its bytes are {}",
@@ -345,9 +380,11 @@ fn prefill(mut meta: MediaMetadata, embedded: Embedded) -> MediaMetadata {
     if meta.keywords.is_empty() {
         meta.keywords = embedded.keywords;
     }
-    meta.taken_at = meta
-        .taken_at
-        .or_else(|| embedded.taken_at.map(|t| chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc)));
+    meta.taken_at = meta.taken_at.or_else(|| {
+        embedded
+            .taken_at
+            .map(|t| chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc))
+    });
     meta
 }
 
@@ -363,4 +400,3 @@ pub fn sanitize_filename(name: &str) -> Option<String> {
     let cleaned = cleaned.trim().trim_start_matches('.').to_string();
     (!cleaned.is_empty()).then_some(cleaned)
 }
-

@@ -22,12 +22,18 @@ impl LocalStore {
     pub fn open(root: &Path) -> io::Result<Self> {
         let scratch = root.join("tmp");
         std::fs::create_dir_all(&scratch)?;
-        Ok(Self { root: root.to_path_buf(), scratch })
+        Ok(Self {
+            root: root.to_path_buf(),
+            scratch,
+        })
     }
 
     fn path(&self, key: &str) -> io::Result<PathBuf> {
         if !is_safe_key(key) {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "unsafe storage key"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "unsafe storage key",
+            ));
         }
         Ok(self.root.join(key))
     }
@@ -55,14 +61,20 @@ impl MediaStore for LocalStore {
             let dest = self.path(key)?;
             ensure_parent(&dest).await?;
             // Write aside and rename, so a reader never sees half a file.
-            let tmp = self.scratch.join(format!("{}.part", uuid::Uuid::now_v7().simple()));
+            let tmp = self
+                .scratch
+                .join(format!("{}.part", uuid::Uuid::now_v7().simple()));
             tokio::fs::write(&tmp, bytes).await?;
             tokio::fs::rename(&tmp, &dest).await
         }
         .boxed_local()
     }
 
-    fn get<'a>(&'a self, key: &'a str, range: Option<Range<u64>>) -> LocalBoxFuture<'a, io::Result<ByteStream>> {
+    fn get<'a>(
+        &'a self,
+        key: &'a str,
+        range: Option<Range<u64>>,
+    ) -> LocalBoxFuture<'a, io::Result<ByteStream>> {
         async move {
             let mut file = tokio::fs::File::open(self.path(key)?).await?;
             let stream: ByteStream = match range {

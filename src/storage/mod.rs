@@ -28,7 +28,11 @@ pub trait MediaStore: Send + Sync + 'static {
     fn put_bytes<'a>(&'a self, key: &'a str, bytes: Vec<u8>) -> LocalBoxFuture<'a, io::Result<()>>;
 
     /// Streams an object, or the byte range of it.
-    fn get<'a>(&'a self, key: &'a str, range: Option<Range<u64>>) -> LocalBoxFuture<'a, io::Result<ByteStream>>;
+    fn get<'a>(
+        &'a self,
+        key: &'a str,
+        range: Option<Range<u64>>,
+    ) -> LocalBoxFuture<'a, io::Result<ByteStream>>;
 
     /// Reads a whole object into memory (for making renditions of images).
     fn read_all<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, io::Result<Vec<u8>>>;
@@ -46,15 +50,21 @@ pub trait MediaStore: Send + Sync + 'static {
 pub fn is_safe_key(key: &str) -> bool {
     !key.is_empty()
         && !key.starts_with('/')
-        && !key.split('/').any(|part| part.is_empty() || part == "." || part == "..")
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+        && !key
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+        && key.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.' | b'/')
+        })
 }
 
 /// The key of an original: content-addressed, so equal bytes share one object.
 pub fn original_key(sha256: &str, extension: &str) -> String {
-    format!("originals/{}/{}/{sha256}.{extension}", &sha256[..2], &sha256[2..4])
+    format!(
+        "originals/{}/{}/{sha256}.{extension}",
+        &sha256[..2],
+        &sha256[2..4]
+    )
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 mod helpers;
 
+mod media;
+
 mod auth;
 mod errors;
 mod openapi;
