@@ -309,8 +309,10 @@ fn content_disposition(name: &str) -> String {
         ("Range" = Option<String>, Header, description = "`bytes=first-last`, one range"),
     ),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 206, description = "The requested range", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file, with its own media type",
+         content((Vec<u8> = "image/*"), (Vec<u8> = "video/*"), (Vec<u8> = "audio/*"), (Vec<u8> = "application/pdf"))),
+        (status = 206, description = "The requested range",
+         content((Vec<u8> = "image/*"), (Vec<u8> = "video/*"), (Vec<u8> = "audio/*"), (Vec<u8> = "application/pdf"))),
         (status = 304, description = "Not modified"),
         (status = 416, description = "The range lies outside the file", body = Problem, content_type = "application/problem+json"),
     )
@@ -359,7 +361,7 @@ pub struct RenditionQuery {
         RenditionQuery,
     ),
     responses(
-        (status = 200, description = "The rendition", content_type = "image/webp", body = Vec<u8>),
+        (status = 200, description = "The rendition", content((Vec<u8> = "image/webp"), (Vec<u8> = "image/jpeg"))),
         (status = 304, description = "Not modified"),
     )
 )]
