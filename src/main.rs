@@ -100,7 +100,11 @@ fn main() -> anyhow::Result<()> {
                         "demo account {email} created with password {password} (shown once)"
                     );
                 }
-                tracing::info!("demo content loaded");
+                let store = newsdesk::startup::open_store(&settings)?;
+                let photos = actix_web::rt::System::new()
+                    .block_on(demo::load_media(&pool, store.as_ref()))
+                    .map_err(|e| anyhow::anyhow!("demo media: {e}"))?;
+                tracing::info!(photos, "demo content loaded");
             }
             let app = Application::build(&settings, pool)?;
             tracing::info!(

@@ -45,6 +45,59 @@ pub struct MediaRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// What is known of a stored file before it becomes an asset.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub kind: String,
+    pub mime_type: String,
+    pub bytes: i64,
+    pub sha256: String,
+    pub storage_key: String,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub original_filename: Option<String>,
+}
+
+impl MediaRow {
+    /// A new asset (version 1, now) of a stored file with its metadata.
+    pub fn new(file: StoredFile, m: MediaMetadataColumns, uploaded_by: Option<String>) -> Self {
+        let now = crate::db::now();
+        Self {
+            id: crate::db::new_id(),
+            kind: file.kind,
+            mime_type: file.mime_type,
+            bytes: file.bytes,
+            sha256: file.sha256,
+            storage_key: file.storage_key,
+            width: file.width,
+            height: file.height,
+            duration_seconds: None,
+            original_filename: file.original_filename,
+            title: m.title,
+            alt_text: m.alt_text,
+            caption: m.caption,
+            creators: m.creators,
+            provider: m.provider,
+            source: m.source,
+            copyright_holder: m.copyright_holder,
+            copyright_notice: m.copyright_notice,
+            license: m.license,
+            usage_terms: m.usage_terms,
+            rights_expire_at: m.rights_expire_at,
+            credit_line: m.credit_line,
+            focal_x: m.focal_x,
+            focal_y: m.focal_y,
+            keywords: m.keywords,
+            taken_at: m.taken_at,
+            ed_note: m.ed_note,
+            uploaded_by,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// The editable columns, all written at once (`None` writes NULL).
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = media, treat_none_as_null = true)]

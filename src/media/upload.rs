@@ -18,7 +18,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::{self, parse_json};
 use crate::media::dto::{MediaMetadata, MediaResponse, UploadForm};
 use crate::media::inspect::{self, Embedded, Refusal};
-use crate::media::model::MediaRow;
+use crate::media::model::{MediaRow, StoredFile};
 use crate::media::queries;
 use crate::media::sniff::{self, FileType, Kind, SNIFF_LEN};
 use crate::startup::AppState;
@@ -239,41 +239,20 @@ async fn store_upload(
         .put_file(&key, &received.scratch.0)
         .await
         .map_err(|e| ApiError::internal(format!("storing upload: {e}")))?;
-    let now = db::now();
-    let columns = metadata.columns();
-    let row = MediaRow {
-        id: db::new_id(),
-        kind: file_type.kind.as_str().to_string(),
-        mime_type: file_type.mime.to_string(),
-        bytes: i64::try_from(received.bytes).unwrap_or(i64::MAX),
-        sha256: received.sha256.clone(),
-        storage_key: key.clone(),
-        width,
-        height,
-        duration_seconds: None,
-        original_filename: received.filename.clone(),
-        title: columns.title,
-        alt_text: columns.alt_text,
-        caption: columns.caption,
-        creators: columns.creators,
-        provider: columns.provider,
-        source: columns.source,
-        copyright_holder: columns.copyright_holder,
-        copyright_notice: columns.copyright_notice,
-        license: columns.license,
-        usage_terms: columns.usage_terms,
-        rights_expire_at: columns.rights_expire_at,
-        credit_line: columns.credit_line,
-        focal_x: columns.focal_x,
-        focal_y: columns.focal_y,
-        keywords: columns.keywords,
-        taken_at: columns.taken_at,
-        ed_note: columns.ed_note,
-        uploaded_by: Some(user.id.clone()),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let row = MediaRow::new(
+        StoredFile {
+            kind: file_type.kind.as_str().to_string(),
+            mime_type: file_type.mime.to_string(),
+            bytes: i64::try_from(received.bytes).unwrap_or(i64::MAX),
+            sha256: received.sha256.clone(),
+            storage_key: key.clone(),
+            width,
+            height,
+            original_filename: received.filename.clone(),
+        },
+        metadata.columns(),
+        Some(user.id.clone()),
+    );
     let sha256 = received.sha256.clone();
     let outcome = db::run(&state.pool, move |conn| {
         match queries::insert_media(conn, &row) {
