@@ -17,7 +17,7 @@ use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::media::MediaSettings;
-use crate::storage::{LocalStore, MediaStore};
+use crate::storage::{LocalStore, MediaStore, S3Store};
 use crate::{auth, http, media, middleware, openapi, sections, users};
 
 /// What every handler shares.
@@ -49,10 +49,8 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Box<dyn MediaStore>> {
                 )
             },
         )?)),
-        Some(other) => anyhow::bail!(
-            "NEWSDESK_MEDIA_STORE={other}: only local storage is available in this build \
-             (leave NEWSDESK_MEDIA_STORE unset and set NEWSDESK_MEDIA_DIR)"
-        ),
+        Some(url) if url.starts_with("s3://") => Ok(Box::new(S3Store::open(url, &settings.media_dir)?)),
+        Some(other) => anyhow::bail!("NEWSDESK_MEDIA_STORE={other}: use s3://bucket/prefix, or leave it unset for local disk"),
     }
 }
 

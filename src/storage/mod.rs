@@ -3,6 +3,7 @@
 //! by the server (content hashes and ids); no client string reaches a path.
 
 mod local;
+mod s3;
 
 use std::io;
 use std::ops::Range;
@@ -14,6 +15,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::Stream;
 
 pub use local::LocalStore;
+pub use s3::S3Store;
 
 /// A stream of an object's bytes.
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>>>>;

@@ -756,3 +756,119 @@ both_backends!(
     metadata_edits_roles_and_delete,
     library_filters_and_pages,
 );
+
+/// The keys under a prefix of the test bucket (the local S3-compatible test
+/// server answers unsigned listings).
+async fn s3_keys(app: &TestApp, bucket: &str, prefix: &str) -> Vec<String> {
+    let endpoint = std::env::var("AWS_ENDPOINT").unwrap_or_default();
+    let url = format!("{endpoint}/{bucket}?list-type=2&prefix={prefix}/");
+    let xml = app
+        .client
+        .get(url)
+        .send()
+        .await
+        .expect("list")
+        .text()
+        .await
+        .unwrap_or_default();
+    xml.split("<Key>")
+        .skip(1)
+        .filter_map(|s| s.split("</Key>").next().map(str::to_string))
+        .collect()
+}
+
+/// The same media flow with originals and renditions in S3-compatible storage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_in_s3_storage() {
+    let Ok(bucket) = std::env::var("NEWSDESK_TEST_S3_BUCKET") else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "NOTE: NEWSDESK_TEST_S3_BUCKET is not set: the S3 storage test was NOT run"
+        );
+        return;
+    };
+    let prefix = format!("test-{}", uuid::Uuid::now_v7().simple());
+    let store = format!("s3://{bucket}/{prefix}");
+    let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |s| {
+        s.media_store = Some(store)
+    })
+    .await
+    .expect("app");
+    let author = app.user(Role::Author).await;
+    let photo = with_iptc(
+        &jpeg_bytes(700, 400),
+        &[(80, "Anna Lenz"), (116, "© Northwire Photo")],
+    );
+    let res = upload(
+        &app,
+        &author.access_token,
+        "s3.jpg",
+        "image/jpeg",
+        photo.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let asset: Value = res.json().await.expect("json");
+    assert_eq!(asset["credit_line"], "© Northwire Photo / Anna Lenz");
+    let path = format!("/api/v1/media/{}", asset["id"].as_str().unwrap_or(""));
+
+    let full = app
+        .get(&format!("{path}/file"), None)
+        .await
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(full.to_vec(), photo);
+    let res = app
+        .request(Method::GET, &format!("{path}/file"), None)
+        .header("range", "bytes=10-19")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 206);
+    assert_eq!(
+        res.bytes().await.expect("bytes").to_vec(),
+        photo[10..20].to_vec()
+    );
+    let webp = app
+        .get(&format!("{path}/renditions/320.webp"), None)
+        .await
+        .bytes()
+        .await
+        .expect("bytes");
+    let decoded = image::load_from_memory_with_format(&webp, ImageFormat::WebP).expect("webp");
+    assert_eq!(decoded.width(), 320);
+    let keys = s3_keys(&app, &bucket, &prefix).await;
+    assert_eq!(keys.len(), 2, "original and one rendition: {keys:?}");
+    assert!(
+        keys.iter().any(|k| k.contains("/originals/"))
+            && keys.iter().any(|k| k.ends_with("/320.webp"))
+    );
+    // Nothing is left behind locally either.
+    assert_eq!(files_under(&app.media_dir), Vec::<String>::new());
+
+    // A refused upload stores nothing; a delete removes everything.
+    assert_problem(
+        upload(
+            &app,
+            &author.access_token,
+            "x.svg",
+            "image/svg+xml",
+            b"<svg/>".to_vec(),
+            None,
+        )
+        .await,
+        415,
+    )
+    .await;
+    assert_eq!(s3_keys(&app, &bucket, &prefix).await.len(), 2);
+    let res = app
+        .request(Method::DELETE, &path, Some(&author.access_token))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 204);
+    assert_eq!(s3_keys(&app, &bucket, &prefix).await, Vec::<String>::new());
+}
