@@ -264,6 +264,7 @@ pub async fn load_media(
                 storage_key: key,
                 width: Some(width as i32),
                 height: Some(height as i32),
+                duration_seconds: None,
                 original_filename: Some(format!("{}.jpg", crate::slug::slugify(photo.title))),
             },
             columns,

@@ -334,6 +334,7 @@ pub async fn get_media_file(
             row.original_filename.as_deref().unwrap_or("file"),
         )),
         surrogate_keys: format!("media:{}", row.id),
+        described_by: Some(format!("/api/v1/media/{}", row.id)),
     };
     serve_object(&req, state.store.as_ref(), info).await
 }
@@ -407,6 +408,7 @@ pub async fn get_rendition(
         cache_control: if ratio.is_some() { CROPPED } else { IMMUTABLE },
         disposition: None,
         surrogate_keys: format!("media:{}", row.id),
+        described_by: Some(format!("/api/v1/media/{}", row.id)),
     };
     serve_object(&req, state.store.as_ref(), info).await
 }

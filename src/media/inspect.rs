@@ -412,3 +412,57 @@ mod tests {
         assert_eq!(out.copyright_notice.as_deref(), Some("© Wire"));
     }
 }
+
+/// The duration of an MP4 from its `moov/mvhd` box, in seconds. Only box
+/// headers are read, wherever `moov` sits in the file.
+pub fn mp4_duration(path: &Path) -> Option<f64> {
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let (moov, moov_end) = find_box(&mut file, 0, len, b"moov")?;
+    let (mvhd, _) = find_box(&mut file, moov, moov_end, b"mvhd")?;
+    file.seek(SeekFrom::Start(mvhd)).ok()?;
+    let mut body = [0u8; 32];
+    file.read_exact(&mut body).ok()?;
+    let be32 = |b: &[u8]| u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let be64 = |b: &[u8]| u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    // Version 0: 32-bit times; version 1: 64-bit. Then timescale and duration.
+    let (timescale, duration) = if body[0] == 1 {
+        (be32(&body[20..24]), be64(&body[24..32]))
+    } else {
+        (be32(&body[12..16]), be32(&body[16..20]))
+    };
+    (timescale > 0).then(|| duration as f64 / timescale as f64)
+}
+
+/// The content range of the first box of `kind` between `start` and `end`.
+fn find_box(file: &mut File, start: u64, end: u64, kind: &[u8; 4]) -> Option<(u64, u64)> {
+    let mut at = start;
+    for _ in 0..10_000 {
+        if at + 8 > end {
+            return None;
+        }
+        file.seek(SeekFrom::Start(at)).ok()?;
+        let mut header = [0u8; 8];
+        file.read_exact(&mut header).ok()?;
+        let size32 = u64::from(u32::from_be_bytes([
+            header[0], header[1], header[2], header[3],
+        ]));
+        let (size, header_len) = match size32 {
+            0 => (end - at, 8),
+            1 => {
+                let mut large = [0u8; 8];
+                file.read_exact(&mut large).ok()?;
+                (u64::from_be_bytes(large), 16)
+            }
+            n => (n, 8),
+        };
+        if size < header_len || at + size > end {
+            return None;
+        }
+        if &header[4..8] == kind {
+            return Some((at + header_len, at + size));
+        }
+        at += size;
+    }
+    None
+}

@@ -55,6 +55,7 @@ pub struct StoredFile {
     pub storage_key: String,
     pub width: Option<i32>,
     pub height: Option<i32>,
+    pub duration_seconds: Option<f64>,
     pub original_filename: Option<String>,
 }
 
@@ -71,7 +72,7 @@ impl MediaRow {
             storage_key: file.storage_key,
             width: file.width,
             height: file.height,
-            duration_seconds: None,
+            duration_seconds: file.duration_seconds,
             original_filename: file.original_filename,
             title: m.title,
             alt_text: m.alt_text,

@@ -25,6 +25,8 @@ pub struct ObjectInfo<'a> {
     pub disposition: Option<String>,
     /// CDN purge keys.
     pub surrogate_keys: String,
+    /// The asset's metadata URL (its credit applies to these bytes).
+    pub described_by: Option<String>,
 }
 
 /// A byte range request, as inclusive bounds.
@@ -82,6 +84,10 @@ pub async fn serve_object(
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header(("Surrogate-Key", info.surrogate_keys.clone()));
+    if let Some(link) = &info.described_by {
+        // The credit that applies to these bytes lives in the asset's JSON.
+        builder.insert_header((header::LINK, format!("<{link}>; rel=\"describedby\"")));
+    }
     if http::not_modified(req, &info.etag) {
         return Ok(builder.finish());
     }

@@ -200,6 +200,14 @@ async fn store_upload(
     let mut width = None;
     let mut height = None;
     let mut embedded = Embedded::default();
+    let mut duration_seconds = None;
+    if file_type.mime == "video/mp4" {
+        let path = received.scratch.0.clone();
+        duration_seconds = web::block(move || inspect::mp4_duration(&path))
+            .await
+            .ok()
+            .flatten();
+    }
     if file_type.kind == Kind::Image {
         let path = received.scratch.0.clone();
         let max_pixels = state.media.max_pixels;
@@ -248,6 +256,7 @@ async fn store_upload(
             storage_key: key.clone(),
             width,
             height,
+            duration_seconds,
             original_filename: received.filename.clone(),
         },
         metadata.columns(),

@@ -443,6 +443,11 @@ async fn originals_stream_with_ranges_and_etags(app: &TestApp) {
         "{disposition}"
     );
     let etag = h(&res, "etag");
+    let id = asset["id"].as_str().unwrap_or("");
+    assert_eq!(
+        h(&res, "link"),
+        format!("</api/v1/media/{id}>; rel=\"describedby\"")
+    );
     assert_eq!(res.bytes().await.expect("bytes").to_vec(), audio);
 
     let range = |spec: &'static str| {
@@ -749,7 +754,47 @@ async fn library_filters_and_pages(app: &TestApp) {
     assert_problem(app.get("/api/v1/media", None).await, 401).await;
 }
 
+/// A minimal MP4: `ftyp`, some `mdat`, then `moov` with a version-0 `mvhd`
+/// of 12.5 seconds (timescale 1000), after the media data as cameras write it.
+fn mp4_bytes() -> Vec<u8> {
+    let boxed = |kind: &[u8; 4], body: &[u8]| {
+        let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        b.extend(kind);
+        b.extend(body);
+        b
+    };
+    let mut mvhd = vec![0u8; 4]; // version 0, flags
+    mvhd.extend(0u32.to_be_bytes()); // created
+    mvhd.extend(0u32.to_be_bytes()); // modified
+    mvhd.extend(1000u32.to_be_bytes()); // timescale
+    mvhd.extend(12_500u32.to_be_bytes()); // duration
+    mvhd.extend([0u8; 80]);
+    let mut out = boxed(b"ftyp", b"isom\0\0\x02\0isomiso2mp41");
+    out.extend(boxed(b"mdat", &[7u8; 4096]));
+    out.extend(boxed(b"moov", &boxed(b"mvhd", &mvhd)));
+    out
+}
+
+async fn video_duration_is_read(app: &TestApp) {
+    let author = app.user(Role::Author).await;
+    let res = upload(
+        app,
+        &author.access_token,
+        "clip.mp4",
+        "video/mp4",
+        mp4_bytes(),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let asset: Value = res.json().await.expect("json");
+    assert_eq!(asset["kind"], "video");
+    assert_eq!(asset["duration_seconds"], 12.5);
+    assert_eq!(asset["width"], Value::Null);
+}
+
 both_backends!(
+    video_duration_is_read,
     jpeg_with_iptc_credit_renders,
     bad_files_are_refused_and_leave_nothing,
     originals_stream_with_ranges_and_etags,
