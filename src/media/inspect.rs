@@ -373,46 +373,6 @@ fn read_exif(head: &[u8]) -> Embedded {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_iptc_records() {
-        let mut iim = Vec::new();
-        for (dataset, value) in [
-            (80u8, "Anna Lenz"),
-            (110, "Northwire"),
-            (116, "© Northwire"),
-            (120, "A caption"),
-        ] {
-            iim.extend([0x1C, 2, dataset]);
-            iim.extend((value.len() as u16).to_be_bytes());
-            iim.extend(value.as_bytes());
-        }
-        let mut block = b"8BIM\x04\x04\0\0".to_vec();
-        block.extend((iim.len() as u32).to_be_bytes());
-        block.extend(&iim);
-        let out = parse_photoshop_iptc(&block);
-        assert_eq!(out.creators, vec!["Anna Lenz"]);
-        assert_eq!(out.provider.as_deref(), Some("Northwire"));
-        assert_eq!(out.copyright_notice.as_deref(), Some("© Northwire"));
-        assert_eq!(out.caption.as_deref(), Some("A caption"));
-    }
-
-    #[test]
-    fn reads_xmp() {
-        let xml = r#"<x:xmpmeta><rdf:Description photoshop:Credit="Wire &amp; Co">
-            <dc:creator><rdf:Seq><rdf:li>Jo Park</rdf:li></rdf:Seq></dc:creator>
-            <dc:rights><rdf:Alt><rdf:li xml:lang="x-default">© Wire</rdf:li></rdf:Alt></dc:rights>
-            </rdf:Description></x:xmpmeta>"#;
-        let out = parse_xmp(xml);
-        assert_eq!(out.creators, vec!["Jo Park"]);
-        assert_eq!(out.provider.as_deref(), Some("Wire & Co"));
-        assert_eq!(out.copyright_notice.as_deref(), Some("© Wire"));
-    }
-}
-
 /// The duration of an MP4 from its `moov/mvhd` box, in seconds. Only box
 /// headers are read, wherever `moov` sits in the file.
 pub fn mp4_duration(path: &Path) -> Option<f64> {
@@ -465,4 +425,44 @@ fn find_box(file: &mut File, start: u64, end: u64, kind: &[u8; 4]) -> Option<(u6
         at += size;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_iptc_records() {
+        let mut iim = Vec::new();
+        for (dataset, value) in [
+            (80u8, "Anna Lenz"),
+            (110, "Northwire"),
+            (116, "© Northwire"),
+            (120, "A caption"),
+        ] {
+            iim.extend([0x1C, 2, dataset]);
+            iim.extend((value.len() as u16).to_be_bytes());
+            iim.extend(value.as_bytes());
+        }
+        let mut block = b"8BIM\x04\x04\0\0".to_vec();
+        block.extend((iim.len() as u32).to_be_bytes());
+        block.extend(&iim);
+        let out = parse_photoshop_iptc(&block);
+        assert_eq!(out.creators, vec!["Anna Lenz"]);
+        assert_eq!(out.provider.as_deref(), Some("Northwire"));
+        assert_eq!(out.copyright_notice.as_deref(), Some("© Northwire"));
+        assert_eq!(out.caption.as_deref(), Some("A caption"));
+    }
+
+    #[test]
+    fn reads_xmp() {
+        let xml = r#"<x:xmpmeta><rdf:Description photoshop:Credit="Wire &amp; Co">
+            <dc:creator><rdf:Seq><rdf:li>Jo Park</rdf:li></rdf:Seq></dc:creator>
+            <dc:rights><rdf:Alt><rdf:li xml:lang="x-default">© Wire</rdf:li></rdf:Alt></dc:rights>
+            </rdf:Description></x:xmpmeta>"#;
+        let out = parse_xmp(xml);
+        assert_eq!(out.creators, vec!["Jo Park"]);
+        assert_eq!(out.provider.as_deref(), Some("Wire & Co"));
+        assert_eq!(out.copyright_notice.as_deref(), Some("© Wire"));
+    }
 }
