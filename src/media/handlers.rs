@@ -148,11 +148,13 @@ pub async fn get_media(
         let mut builder = HttpResponse::Ok();
         builder.insert_header(("ETag", etag));
         return Ok(builder
+            .insert_header(("Vary", "Authorization"))
             .insert_header(("Cache-Control", http::PRIVATE_CACHE))
             .insert_header(("Content-Type", "application/json; charset=utf-8"))
             .body(body));
     }
-    Ok(http::public_json(
+    // Staff see `ed_note`: the answer depends on the token.
+    let mut response = http::public_json(
         &req,
         body,
         http::CacheInfo {
@@ -160,7 +162,12 @@ pub async fn get_media(
             last_modified: Some(updated_at),
             surrogate_keys: keys,
         },
-    ))
+    );
+    response.headers_mut().insert(
+        actix_web::http::header::VARY,
+        actix_web::http::header::HeaderValue::from_static("Authorization"),
+    );
+    Ok(response)
 }
 
 /// Change an asset's metadata (the uploader, or an editor).
