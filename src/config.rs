@@ -83,6 +83,9 @@ pub struct ServeArgs {
     /// refused before decoding.
     #[arg(long, env = "NEWSDESK_MAX_IMAGE_PIXELS", default_value_t = 100_000_000)]
     pub max_image_pixels: u64,
+    /// Locale (BCP 47) of articles that name none.
+    #[arg(long, env = "NEWSDESK_DEFAULT_LOCALE", default_value = "en")]
+    pub default_locale: String,
     /// Lifetime of an access token, in seconds.
     #[arg(long, env = "NEWSDESK_ACCESS_TTL", default_value_t = 900)]
     pub access_ttl: u64,
@@ -114,6 +117,8 @@ pub struct Settings {
     pub jwt_secret: Secret,
     /// Media directory.
     pub media_dir: PathBuf,
+    /// Locale of articles that name none.
+    pub default_locale: String,
     /// Object storage URL, if not local.
     pub media_store: Option<String>,
     /// Media limits and renditions.
@@ -155,6 +160,7 @@ impl Settings {
             jwt_secret,
             media_dir: serve.media_dir.clone(),
             media_store: serve.media_store.clone().filter(|s| !s.is_empty()),
+            default_locale: serve.default_locale.clone(),
             media: crate::media::MediaSettings {
                 max_upload: serve.max_upload.max(1),
                 widths: {

@@ -96,6 +96,12 @@ pub enum ApiError {
     /// `If-Match` named a version that is no longer current.
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
+    /// A write that must say which version it is based on did not.
+    #[error("precondition required: {0}")]
+    PreconditionRequired(String),
+    /// The resource existed and was deliberately removed.
+    #[error("gone: {0}")]
+    Gone(String),
     /// The body is larger than allowed.
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
@@ -156,6 +162,8 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => "/problems/method-not-allowed",
             Self::Conflict(_) => "/problems/conflict",
             Self::PreconditionFailed(_) => "/problems/precondition-failed",
+            Self::PreconditionRequired(_) => "/problems/precondition-required",
+            Self::Gone(_) => "/problems/gone",
             Self::PayloadTooLarge(_) => "/problems/payload-too-large",
             Self::UnsupportedMediaType(_) => "/problems/unsupported-media-type",
             Self::Validation(_) => "/problems/validation",
@@ -175,6 +183,8 @@ impl ApiError {
             | Self::NotFound(d)
             | Self::Conflict(d)
             | Self::PreconditionFailed(d)
+            | Self::PreconditionRequired(d)
+            | Self::Gone(d)
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d)
             | Self::Unavailable(d) => (Some(d.clone()), Vec::new()),
@@ -221,7 +231,9 @@ pub fn title_for(status: StatusCode) -> &'static str {
         404 => "Not found",
         405 => "Method not allowed",
         409 => "Conflict",
+        410 => "Gone",
         412 => "Precondition failed",
+        428 => "Precondition required",
         413 => "Payload too large",
         415 => "Unsupported media type",
         422 => "Validation failed",
@@ -242,6 +254,8 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            Self::Gone(_) => StatusCode::GONE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,

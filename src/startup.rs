@@ -18,7 +18,7 @@ use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::media::MediaSettings;
 use crate::storage::{LocalStore, MediaStore, S3Store};
-use crate::{auth, http, media, middleware, openapi, sections, users};
+use crate::{articles, auth, http, media, middleware, openapi, sections, users};
 
 /// What every handler shares.
 pub struct AppState {
@@ -36,6 +36,8 @@ pub struct AppState {
     pub store: Box<dyn MediaStore>,
     /// Media limits and renditions.
     pub media: MediaSettings,
+    /// Locale of articles that name none.
+    pub default_locale: String,
 }
 
 /// Opens the configured media store.
@@ -61,7 +63,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(auth::handlers::configure)
             .configure(users::configure)
             .configure(sections::configure)
-            .configure(media::configure),
+            .configure(media::configure)
+            .configure(articles::configure),
     );
 }
 
@@ -85,6 +88,7 @@ impl Application {
             refresh_ttl: settings.refresh_ttl,
             store: open_store(settings)?,
             media: settings.media.clone(),
+            default_locale: settings.default_locale.clone(),
         });
         let doc = openapi::api_doc();
         let route_table = web::Data::new(RouteTable::from_doc(&doc));

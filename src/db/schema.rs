@@ -49,7 +49,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     sections,
     media,
-    media_renditions
+    media_renditions,
+    articles,
+    article_bylines,
+    article_media,
+    article_revisions
 );
 
 diesel::table! {
@@ -103,3 +107,72 @@ diesel::table! {
 }
 
 diesel::joinable!(media_renditions -> media (media_id));
+
+diesel::table! {
+    articles (id) {
+        id -> Text,
+        slug -> Text,
+        locale -> Text,
+        headline -> Text,
+        subheadline -> Nullable<Text>,
+        kicker -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        body -> Text,
+        dateline -> Nullable<Text>,
+        source -> Nullable<Text>,
+        source_category -> Nullable<Text>,
+        section_id -> Text,
+        main_media_id -> Nullable<Text>,
+        main_media_caption -> Nullable<Text>,
+        main_media_credit -> Nullable<Text>,
+        seo_title -> Nullable<Text>,
+        seo_description -> Nullable<Text>,
+        canonical_url -> Nullable<Text>,
+        comments_policy -> Text,
+        status -> Text,
+        word_count -> Integer,
+        reading_minutes -> Integer,
+        created_by -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        modified_at -> Timestamp,
+        first_published_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        updated_at -> Nullable<Timestamp>,
+        embargo_until -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    article_bylines (article_id, position) {
+        article_id -> Text,
+        position -> Integer,
+        user_id -> Nullable<Text>,
+        name -> Text,
+        role -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    article_media (article_id, media_id) {
+        article_id -> Text,
+        media_id -> Text,
+    }
+}
+
+diesel::table! {
+    article_revisions (article_id, number) {
+        article_id -> Text,
+        number -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        note -> Text,
+        document -> Text,
+    }
+}
+
+diesel::joinable!(article_bylines -> articles (article_id));
+diesel::joinable!(article_media -> articles (article_id));
+diesel::joinable!(article_revisions -> articles (article_id));
+diesel::joinable!(articles -> sections (section_id));

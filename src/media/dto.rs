@@ -244,7 +244,7 @@ impl MediaMetadata {
 }
 
 /// One resized copy of an image, ready for `srcset`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RenditionResponse {
     /// Where to fetch it (made on first request, then stored).
     #[schema(example = "/api/v1/media/0193c5a2-7d1e-7cc0-9a35-0f1e2d3c4b5a/renditions/640.webp")]

@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update_media)
         .service(delete_media)
         .service(get_media_file)
+        .service(get_media_usage)
         .service(get_rendition);
 }
 
@@ -252,6 +253,7 @@ pub async fn update_media(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 409, description = "Articles use the asset (see its usage)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -269,6 +271,16 @@ pub async fn delete_media(
     http::check_if_match(expected, current.version)?;
     let keys = db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
+            let users = crate::articles::queries::using_media(conn, &current.id)?;
+            if !users.is_empty() {
+                let shown = users.iter().take(3).map(|(_, slug, _)| slug.as_str()).collect::<Vec<_>>().join(", ");
+                let more = if users.len() > 3 { ", …" } else { "" };
+                return Err(ApiError::Conflict(format!(
+                    "the asset is used by {} article(s) ({shown}{more}); see GET /api/v1/media/{}/usage",
+                    users.len(),
+                    current.id
+                )));
+            }
             queries::delete_media(conn, &current)?
                 .ok_or_else(|| ApiError::PreconditionFailed("the asset changed meanwhile".into()))
         })
@@ -282,6 +294,52 @@ pub async fn delete_media(
         }
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// An article that uses an asset.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MediaUsage {
+    /// Article id.
+    pub id: String,
+    /// Article slug.
+    pub slug: String,
+    /// Headline.
+    pub headline: String,
+}
+
+/// The articles that use an asset.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MediaUsageList {
+    /// Articles, oldest first.
+    pub data: Vec<MediaUsage>,
+}
+
+/// Which articles use this asset, as lead media or in their body (staff).
+#[utoipa::path(
+    tag = "media",
+    params(("id" = String, Path, description = "Asset id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The articles using the asset", body = MediaUsageList)),
+)]
+#[get("/media/{id}/usage")]
+pub async fn get_media_usage(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Contributor)?;
+    let row = load(&state, id.into_inner()).await?;
+    let users = db::run(&state.pool, move |conn| {
+        crate::articles::queries::using_media(conn, &row.id)
+    })
+    .await?;
+    let list = MediaUsageList {
+        data: users
+            .into_iter()
+            .map(|(id, slug, headline)| MediaUsage { id, slug, headline })
+            .collect(),
+    };
+    Ok(http::private_json(&mut HttpResponse::Ok(), &list))
 }
 
 fn content_disposition(name: &str) -> String {

@@ -322,8 +322,8 @@ pub async fn update_section(
 
 /// Delete a section (editor and up).
 ///
-/// Refused with 409 while the section has child sections (and, once articles
-/// exist, articles): move or delete them first.
+/// Refused with 409 while the section has child sections or articles: move
+/// or delete them first.
 #[utoipa::path(
     tag = "sections",
     params(
@@ -333,7 +333,7 @@ pub async fn update_section(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 409, description = "The section still has child sections", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The section still has child sections or articles", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -357,6 +357,15 @@ pub async fn delete_section(
                 let more = if children.len() > 5 { ", …" } else { "" };
                 return Err(ApiError::Conflict(format!(
                     "section `{}` still has child sections ({shown}{more}); move or delete them first",
+                    current.slug
+                )));
+            }
+            let articles = crate::articles::queries::headlines_in_section(conn, &current.id, 4)?;
+            if !articles.is_empty() {
+                let shown = articles.iter().take(3).map(|h| format!("“{h}”")).collect::<Vec<_>>().join(", ");
+                let more = if articles.len() > 3 { ", …" } else { "" };
+                return Err(ApiError::Conflict(format!(
+                    "section `{}` still has articles ({shown}{more}); move them to another section first",
                     current.slug
                 )));
             }

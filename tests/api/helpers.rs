@@ -106,6 +106,7 @@ pub fn test_settings(url: &str, media_dir: &std::path::Path) -> Settings {
         jwt_secret: Secret::new(TEST_SECRET),
         media_dir: media_dir.to_path_buf(),
         media_store: None,
+        default_locale: "en".into(),
         media: newsdesk::media::MediaSettings {
             max_upload: 5 * 1024 * 1024,
             widths: vec![320, 640, 960],

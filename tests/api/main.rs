@@ -6,6 +6,7 @@ mod helpers;
 
 mod media;
 
+mod articles;
 mod auth;
 mod errors;
 mod openapi;

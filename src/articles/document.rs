@@ -1,0 +1,281 @@
+//! From what an editor sends to what is stored: validation, slugs, derived
+//! counts, and the links (bylines, media used) saved beside the row.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use crate::articles::body;
+use crate::articles::dto::ArticleDocument;
+use crate::articles::model::{ArticleRow, BylineRow};
+use crate::articles::queries;
+use crate::auth::Role;
+use crate::db::{self, DbConn};
+use crate::error::{ApiError, FieldError};
+use crate::{media, sections, slug, users};
+
+/// A validated document, ready to store.
+pub struct Prepared {
+    /// The row, with content fields set (workflow fields are the caller's).
+    pub row: ArticleRow,
+    /// Its bylines.
+    pub bylines: Vec<BylineRow>,
+    /// Every media asset it uses.
+    pub media_ids: Vec<String>,
+    /// The normalised document, as kept in the revision.
+    pub document: String,
+}
+
+fn text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Option<String> {
+    let v = value?.trim().to_string();
+    if v.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+        None
+    } else if v.chars().any(|c| c.is_control() && c != '\n') {
+        errors.push(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+        None
+    } else {
+        (!v.is_empty()).then_some(v)
+    }
+}
+
+fn naive(t: Option<DateTime<Utc>>) -> Option<NaiveDateTime> {
+    t.map(|t| db::truncate(t.naive_utc()))
+}
+
+/// Whether a locale looks like a BCP 47 tag (`en`, `de-AT`, `sr-Latn-RS`).
+fn valid_locale(locale: &str) -> bool {
+    let mut parts = locale.split('-');
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    first_ok
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// Validates a document against the database and builds the row to store.
+/// `existing` is the stored article when this is an edit.
+pub fn prepare(
+    conn: &mut DbConn,
+    mut doc: ArticleDocument,
+    existing: Option<&ArticleRow>,
+    default_locale: &str,
+    author: Option<&str>,
+) -> Result<Prepared, ApiError> {
+    let mut e = Vec::new();
+    let headline = text(&mut e, "headline", Some(doc.headline.clone()), 300);
+    if headline.is_none() && !e.iter().any(|f| f.field == "headline") {
+        e.push(FieldError::new("headline", "must not be empty"));
+    }
+    let locale = doc
+        .locale
+        .clone()
+        .unwrap_or_else(|| default_locale.to_string());
+    if !valid_locale(&locale) {
+        e.push(FieldError::new(
+            "locale",
+            "must be a BCP 47 language tag such as en or de-AT",
+        ));
+    }
+    let subheadline = text(&mut e, "subheadline", doc.subheadline.clone(), 500);
+    let kicker = text(&mut e, "kicker", doc.kicker.clone(), 100);
+    let summary = text(&mut e, "summary", doc.summary.clone(), 2000);
+    let dateline = text(&mut e, "dateline", doc.dateline.clone(), 100);
+    let source = text(&mut e, "source", doc.source.clone(), 200);
+    let source_category = doc.source_category.clone();
+    if source_category
+        .as_deref()
+        .is_some_and(|c| !["staff", "wire", "freelance", "handout"].contains(&c))
+    {
+        e.push(FieldError::new(
+            "source_category",
+            "must be staff, wire, freelance or handout",
+        ));
+    }
+    let comments_policy = doc
+        .comments_policy
+        .clone()
+        .unwrap_or_else(|| "moderated".into());
+    if !["open", "moderated", "closed"].contains(&comments_policy.as_str()) {
+        e.push(FieldError::new(
+            "comments_policy",
+            "must be open, moderated or closed",
+        ));
+    }
+    let seo_title = text(&mut e, "seo.title", doc.seo.title.clone(), 300);
+    let seo_description = text(&mut e, "seo.description", doc.seo.description.clone(), 1000);
+    let canonical_url = text(
+        &mut e,
+        "seo.canonical_url",
+        doc.seo.canonical_url.clone(),
+        2000,
+    );
+    if canonical_url
+        .as_deref()
+        .is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+    {
+        e.push(FieldError::new(
+            "seo.canonical_url",
+            "must be an http(s) URL",
+        ));
+    }
+    if let Some(s) = &doc.slug {
+        if !slug::is_valid(s) {
+            e.push(FieldError::new(
+                "slug",
+                "must be lower-case letters and digits in words joined by hyphens",
+            ));
+        }
+    }
+    let mut media_ids = body::validate(&mut doc.body, &mut e);
+    if sections::queries::find_by_id(conn, &doc.section_id)?.is_none() {
+        e.push(FieldError::new("section_id", "no section has this id"));
+    }
+    let main = doc.main_media.clone();
+    if let Some(m) = &main {
+        media_ids.insert(0, m.media_id.clone());
+    }
+    media_ids.sort();
+    media_ids.dedup();
+    for id in &media_ids {
+        if media::queries::find_by_id(conn, id)?.is_none() {
+            e.push(FieldError::new(
+                "media",
+                format!("no media asset has the id {id}"),
+            ));
+        }
+    }
+    let main_caption = text(
+        &mut e,
+        "main_media.caption",
+        main.as_ref().and_then(|m| m.caption.clone()),
+        5000,
+    );
+    let main_credit = text(
+        &mut e,
+        "main_media.credit",
+        main.as_ref().and_then(|m| m.credit.clone()),
+        500,
+    );
+    if doc.bylines.len() > 20 {
+        e.push(FieldError::new("bylines", "at most 20"));
+    }
+    let mut bylines = Vec::new();
+    for (i, b) in doc.bylines.iter().enumerate() {
+        let field = format!("bylines[{i}]");
+        let staff = match &b.user_id {
+            Some(id) => match users::queries::find_by_id(conn, id)? {
+                Some(u) if u.role() >= Role::Contributor => Some(u),
+                _ => {
+                    e.push(FieldError::new(&field, "user_id must be a staff member"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let name = text(&mut e, &field, b.name.clone(), 200)
+            .or_else(|| staff.as_ref().map(|u| u.display_name.clone()));
+        let Some(name) = name else {
+            e.push(FieldError::new(&field, "needs a name or a staff user_id"));
+            continue;
+        };
+        bylines.push(BylineRow {
+            article_id: String::new(),
+            position: i as i32,
+            user_id: staff.map(|u| u.id),
+            name,
+            role: text(&mut e, &field, b.role.clone(), 100),
+        });
+    }
+    if let (Some(embargo), Some(expiry)) = (doc.embargo_until, doc.expires_at) {
+        if expiry <= embargo {
+            e.push(FieldError::new("expires_at", "must be after embargo_until"));
+        }
+    }
+    if !e.is_empty() {
+        return Err(ApiError::Validation(e));
+    }
+    let headline = headline.unwrap_or_default();
+    let id = existing.map(|r| r.id.clone()).unwrap_or_else(db::new_id);
+    let slug = match &doc.slug {
+        Some(s) => {
+            if queries::slug_taken(conn, &locale, s, Some(&id))? {
+                return Err(ApiError::Conflict(format!(
+                    "the slug `{s}` is taken in locale {locale}"
+                )));
+            }
+            s.clone()
+        }
+        None => {
+            let base = slug::slugify(&headline);
+            let base = if base.is_empty() {
+                "article".to_string()
+            } else {
+                base
+            };
+            slug::first_free(&base, |c| queries::slug_taken(conn, &locale, c, Some(&id)))?
+        }
+    };
+    for b in &mut bylines {
+        b.article_id = id.clone();
+    }
+    let words = body::word_count(&doc.body);
+    let now = db::now();
+    // The stored document is the normalised one: slug and locale filled in.
+    doc.slug = Some(slug.clone());
+    doc.locale = Some(locale.clone());
+    doc.comments_policy = Some(comments_policy.clone());
+    let document = serde_json::to_string(&doc).map_err(ApiError::internal)?;
+    let row = ArticleRow {
+        id,
+        slug,
+        locale,
+        headline,
+        subheadline,
+        kicker,
+        summary,
+        body: serde_json::to_string(&doc.body).map_err(ApiError::internal)?,
+        dateline,
+        source,
+        source_category,
+        section_id: doc.section_id.clone(),
+        main_media_id: main.map(|m| m.media_id),
+        main_media_caption: main_caption,
+        main_media_credit: main_credit,
+        seo_title,
+        seo_description,
+        canonical_url,
+        comments_policy,
+        status: existing
+            .map(|r| r.status.clone())
+            .unwrap_or_else(|| "draft".into()),
+        word_count: i32::try_from(words).unwrap_or(i32::MAX),
+        reading_minutes: i32::try_from(words.div_ceil(200)).unwrap_or(i32::MAX),
+        created_by: existing
+            .map(|r| r.created_by.clone())
+            .unwrap_or_else(|| author.map(str::to_string)),
+        version: existing.map(|r| r.version + 1).unwrap_or(1),
+        created_at: existing.map(|r| r.created_at).unwrap_or(now),
+        modified_at: now,
+        first_published_at: existing.and_then(|r| r.first_published_at),
+        published_at: existing.and_then(|r| r.published_at),
+        updated_at: naive(doc.updated_at),
+        embargo_until: naive(doc.embargo_until),
+        expires_at: naive(doc.expires_at),
+    };
+    Ok(Prepared {
+        row,
+        bylines,
+        media_ids,
+        document,
+    })
+}

@@ -1,0 +1,456 @@
+//! Article endpoints: create, edit, and the delivery reads.
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+
+use crate::articles::access::{self, not_found};
+use crate::articles::document::{self, Prepared};
+use crate::articles::dto::{
+    ArticleDocument, ArticleList, ArticleListQuery, ArticleQuery, ArticleResponse,
+};
+use crate::articles::model::ArticleRow;
+use crate::articles::present::{self, BodyFormat};
+use crate::articles::queries::{self, ArticleFilter};
+use crate::auth::{AuthUser, MaybeAuthUser, Role};
+use crate::db::{self, DbConn};
+use crate::error::{ApiError, Problem};
+use crate::http::{self, ApiJson, CacheInfo, ListMeta, DEFAULT_LIMIT};
+use crate::startup::AppState;
+
+/// Registers the article endpoints.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_articles)
+        .service(create_article)
+        .service(get_article_by_slug)
+        .service(get_article)
+        .service(update_article)
+        .service(crate::articles::workflow::submit_article)
+        .service(crate::articles::workflow::publish_article)
+        .service(crate::articles::workflow::unpublish_article)
+        .service(crate::articles::workflow::archive_article)
+        .service(crate::articles::workflow::withdraw_article)
+        .service(crate::articles::revisions::list_revisions)
+        .service(crate::articles::revisions::get_revision)
+        .service(crate::articles::revisions::restore_revision);
+}
+
+/// Stores a prepared article: row, bylines, media links and a revision.
+pub fn store(
+    conn: &mut DbConn,
+    prepared: &Prepared,
+    user: &AuthUser,
+    note: &str,
+    previous: Option<i64>,
+) -> Result<(), ApiError> {
+    match previous {
+        None => queries::insert_article(conn, &prepared.row)?,
+        Some(version) => {
+            if !queries::save_article(conn, &prepared.row, version)? {
+                return Err(ApiError::PreconditionFailed(
+                    "the article changed meanwhile".into(),
+                ));
+            }
+        }
+    }
+    queries::replace_links(
+        conn,
+        &prepared.row.id,
+        &prepared.bylines,
+        &prepared.media_ids,
+    )?;
+    queries::add_revision(
+        conn,
+        &prepared.row.id,
+        Some(&user.id),
+        note,
+        &prepared.document,
+    )?;
+    Ok(())
+}
+
+/// The article as staff see it after a write.
+pub fn load_for_staff(
+    conn: &mut DbConn,
+    widths: &[u32],
+    id: &str,
+) -> Result<ArticleResponse, ApiError> {
+    let row = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
+    present::present(conn, row, BodyFormat::Blocks, widths, db::now())
+}
+
+/// The response of a staff write: the article, private, with its ETag.
+pub fn staff_response(article: &ArticleResponse, created: bool) -> HttpResponse {
+    let mut builder = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    builder.insert_header(("ETag", http::version_etag(article.version)));
+    if created {
+        builder.insert_header(("Location", format!("/api/v1/articles/{}", article.id)));
+    }
+    http::private_json(&mut builder, article)
+}
+
+/// Write an article (contributor and up). It starts as a draft.
+#[utoipa::path(
+    tag = "articles",
+    request_body = ArticleDocument,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new draft", body = ArticleResponse,
+         headers(("Location" = String, description = "URL of the article"), ("ETag" = String, description = "`\"<version>\"`"))),
+        (status = 409, description = "The slug is taken in this locale", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/articles")]
+pub async fn create_article(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<ArticleDocument>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Contributor)?;
+    let doc = body.0;
+    let st = state.clone();
+    let article = db::run(&state.pool, move |conn| {
+        let id = db::write_tx(conn, |conn| {
+            let prepared = document::prepare(conn, doc, None, &st.default_locale, Some(&user.id))?;
+            store(conn, &prepared, &user, "created", None)?;
+            Ok(prepared.row.id)
+        })?;
+        load_for_staff(conn, &st.media.widths, &id)
+    })
+    .await?;
+    Ok(staff_response(&article, true))
+}
+
+/// Edit an article (JSON Merge Patch of its document).
+///
+/// `If-Match: "<version>"` is required: a save based on an old copy is 412,
+/// so two editors never silently overwrite each other. Every save is a revision.
+#[utoipa::path(
+    tag = "articles",
+    params(
+        ("id" = String, Path, description = "Article id"),
+        ("If-Match" = String, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` the change was based on"),
+    ),
+    request_body(content = ArticleDocument, content_type = "application/merge-patch+json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The saved article", body = ArticleResponse, headers(("ETag" = String, description = "`\"<version>\"`"))),
+        (status = 409, description = "The slug is taken in this locale", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/articles/{id}")]
+pub async fn update_article(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: ApiJson<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Contributor)?;
+    let expected = match http::if_match_version(&req)? {
+        Some(v) => Some(v),
+        None if req.headers().contains_key("if-match") => None,
+        None => {
+            return Err(ApiError::PreconditionRequired(
+                "send If-Match: \"<version>\" of the copy you edited".into(),
+            ))
+        }
+    };
+    let patch = body.0;
+    if !patch.is_object() {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
+    let id = id.into_inner();
+    let st = state.clone();
+    let article = db::run(&state.pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let current = queries::find_by_id(conn, &id)?.ok_or_else(not_found)?;
+            access::may_edit(&user, &current)?;
+            http::check_if_match(expected, current.version)?;
+            let mut doc = current_document(conn, &current)?;
+            http::merge_patch(&mut doc, &patch);
+            let doc: ArticleDocument =
+                http::parse_json(&serde_json::to_vec(&doc).map_err(ApiError::internal)?)?;
+            let prepared = document::prepare(conn, doc, Some(&current), &st.default_locale, None)?;
+            store(conn, &prepared, &user, "edited", Some(current.version))
+        })?;
+        load_for_staff(conn, &st.media.widths, &id)
+    })
+    .await?;
+    Ok(staff_response(&article, false))
+}
+
+/// The document of the latest revision (what the last save stored).
+pub fn current_document(
+    conn: &mut DbConn,
+    row: &ArticleRow,
+) -> Result<serde_json::Value, ApiError> {
+    let latest = queries::revisions(conn, &row.id, 1)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal(format!("article {} has no revision", row.id)))?;
+    serde_json::from_str(&latest.document).map_err(ApiError::internal)
+}
+
+fn body_format(query: &ArticleQuery) -> BodyFormat {
+    match query.format.as_deref() {
+        Some("html") => BodyFormat::Html,
+        Some("text") => BodyFormat::Text,
+        _ => BodyFormat::Blocks,
+    }
+}
+
+async fn respond_article(
+    state: &AppState,
+    req: &HttpRequest,
+    user: Option<AuthUser>,
+    find: impl FnOnce(&mut DbConn) -> Result<Option<ArticleRow>, ApiError> + Send + 'static,
+    format: BodyFormat,
+) -> Result<HttpResponse, ApiError> {
+    let widths = state.media.widths.clone();
+    let staff = user.as_ref().is_some_and(|u| u.role >= Role::Contributor);
+    let (article, keys) = db::run(&state.pool, move |conn| {
+        let now = db::now();
+        let row = find(conn)?.ok_or_else(not_found)?;
+        access::may_read(user.as_ref(), &row, now)?;
+        let mut keys = format!("article:{} section:{}", row.id, row.section_id);
+        if let Some(m) = &row.main_media_id {
+            keys.push_str(&format!(" media:{m}"));
+        }
+        Ok((present::present(conn, row, format, &widths, now)?, keys))
+    })
+    .await?;
+    let body = http::to_json(&article);
+    if staff {
+        let mut builder = HttpResponse::Ok();
+        builder
+            .insert_header(("ETag", http::version_etag(article.version)))
+            .insert_header(("Vary", "Authorization"));
+        return Ok(http::private_json(&mut builder, &article));
+    }
+    let cache = CacheInfo {
+        etag: http::content_etag(&body),
+        last_modified: Some(article.modified_at),
+        surrogate_keys: keys,
+    };
+    Ok(http::public_json(req, body, cache))
+}
+
+/// Get an article: everything a page needs in one response.
+///
+/// Public for published articles (404 otherwise, 410 once withdrawn); staff
+/// see every status. `?format=html` adds `body_html`, `?format=text` `body_text`.
+#[utoipa::path(
+    tag = "articles",
+    params(("id" = String, Path, description = "Article id"), ArticleQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The article", body = ArticleResponse,
+         headers(("ETag" = String, description = "Strong validator"), ("Surrogate-Key" = String, description = "`article:<id> section:<id> media:<id>`"))),
+        (status = 304, description = "Not modified"),
+        (status = 410, description = "Withdrawn by the editors", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/articles/{id}")]
+pub async fn get_article(
+    state: web::Data<AppState>,
+    user: MaybeAuthUser,
+    id: web::Path<String>,
+    query: web::Query<ArticleQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let format = body_format(&query);
+    respond_article(
+        &state,
+        &req,
+        user.0,
+        move |conn| queries::find_by_id(conn, &id),
+        format,
+    )
+    .await
+}
+
+/// Get an article by its slug (in the default locale, or `?locale=`).
+#[utoipa::path(
+    tag = "articles",
+    params(
+        ("slug" = String, Path, description = "Article slug"),
+        ("locale" = Option<String>, Query, description = "Locale of the slug (default from configuration)"),
+        ("format" = Option<String>, Query, pattern = "^(html|text|json)$", description = "`html` adds `body_html`; `text` adds `body_text`"),
+    ),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The article", body = ArticleResponse),
+        (status = 304, description = "Not modified"),
+        (status = 410, description = "Withdrawn by the editors", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/articles/slug/{slug}")]
+pub async fn get_article_by_slug(
+    state: web::Data<AppState>,
+    user: MaybeAuthUser,
+    slug: web::Path<String>,
+    query: web::Query<SlugQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let query = query.into_inner();
+    let locale = query.locale.unwrap_or_else(|| state.default_locale.clone());
+    let format = body_format(&ArticleQuery {
+        format: query.format,
+    });
+    respond_article(
+        &state,
+        &req,
+        user.0,
+        move |conn| queries::find_by_slug(conn, &locale, &slug),
+        format,
+    )
+    .await
+}
+
+/// Query of an article by slug.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlugQuery {
+    /// Locale of the slug.
+    pub locale: Option<String>,
+    /// Body format.
+    pub format: Option<String>,
+}
+
+/// List articles, newest first.
+///
+/// The public sees published articles by publication time. Staff may ask for
+/// a `status` (drafts, in review…), ordered by last change.
+#[utoipa::path(
+    tag = "articles",
+    params(ArticleListQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of article summaries", body = ArticleList,
+         headers(("ETag" = String, description = "Strong validator"), ("Link" = String, description = "`<…>; rel=\"next\"`"))),
+        (status = 304, description = "Not modified"),
+    )
+)]
+#[get("/articles")]
+pub async fn list_articles(
+    state: web::Data<AppState>,
+    user: MaybeAuthUser,
+    query: web::Query<ArticleListQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let staff = user.0.as_ref().is_some_and(|u| u.role >= Role::Contributor);
+    if let Some(status) = &query.status {
+        if ![
+            "draft",
+            "in_review",
+            "scheduled",
+            "published",
+            "archived",
+            "withdrawn",
+        ]
+        .contains(&status.as_str())
+        {
+            return Err(ApiError::bad_param(
+                "status",
+                "must be draft, in_review, scheduled, published, archived or withdrawn",
+            ));
+        }
+        if status != "published" && !staff {
+            // The public only ever sees published articles; asking for more is not an error to hide.
+            return Err(ApiError::bad_param(
+                "status",
+                "only staff may list articles that are not published",
+            ));
+        }
+    }
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    let after: Option<(chrono::NaiveDateTime, String)> = query
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(http::decode_cursor)
+        .transpose()?;
+    let with_total = query.include_total.unwrap_or(false);
+    let widths = state.media.widths.clone();
+    let section_key = query.section.clone();
+    let mut filter = ArticleFilter {
+        section_id: None,
+        locale: query.locale.clone(),
+        status: query.status.clone(),
+    };
+    let by_publication = queries::ordered_by_publication(filter.status.as_deref());
+    let (items, next_cursor, total) = db::run(&state.pool, move |conn| {
+        let now = db::now();
+        if let Some(key) = section_key {
+            match crate::sections::queries::find_by_id_or_slug(conn, &key)? {
+                Some(s) => filter.section_id = Some(s.id),
+                None => return Ok((Vec::new(), None, with_total.then_some(0))),
+            }
+        }
+        let rows = queries::list_articles(conn, &filter, after.as_ref(), limit + 1, now)?;
+        let (rows, next) = http::split_page(rows, limit, |r| {
+            let key = if by_publication {
+                r.published_at.unwrap_or(r.modified_at)
+            } else {
+                r.modified_at
+            };
+            (key, r.id.clone())
+        });
+        let total = if with_total {
+            Some(queries::count_articles(conn, &filter, now)?)
+        } else {
+            None
+        };
+        Ok((
+            present::present_list(conn, rows, &widths, now)?,
+            next,
+            total,
+        ))
+    })
+    .await?;
+    let mut keys = String::from("articles");
+    for a in &items {
+        keys.push_str(&format!(" article:{}", a.id));
+    }
+    let last_modified = items.iter().map(|a| a.modified_at).max();
+    let list = ArticleList {
+        data: items,
+        meta: ListMeta {
+            next_cursor: next_cursor.clone(),
+            limit,
+            total,
+        },
+    };
+    let mut response = if staff {
+        let mut builder = HttpResponse::Ok();
+        builder.insert_header(("Vary", "Authorization"));
+        http::private_json(&mut builder, &list)
+    } else {
+        let body = http::to_json(&list);
+        http::public_json(
+            &req,
+            body.clone(),
+            CacheInfo {
+                etag: http::content_etag(&body),
+                last_modified,
+                surrogate_keys: keys,
+            },
+        )
+    };
+    if let Some(cursor) = next_cursor {
+        if let Ok(value) = http::next_link(&req, &cursor).parse() {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::LINK, value);
+        }
+    }
+    Ok(response)
+}

@@ -1,0 +1,14 @@
+//! Articles: the editorial model, workflow, revisions and the delivery API.
+
+pub mod access;
+pub mod body;
+pub mod document;
+pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod present;
+pub mod queries;
+pub mod revisions;
+pub mod workflow;
+
+pub use handlers::configure;

@@ -1,0 +1,217 @@
+//! Articles as frontends receive them: section summary, bylines and lead
+//! media with its credit line and renditions, in one response.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::articles::body::{self, Block};
+use crate::articles::dto::{ArticleResponse, Byline, MainMedia, SectionSummary, Seo};
+use crate::articles::model::{ArticleRow, BylineRow};
+use crate::articles::queries;
+use crate::db::schema::{media, sections};
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::http::format_time;
+use crate::media::dto::MediaResponse;
+use crate::media::model::MediaRow;
+use crate::sections::model::SectionRow;
+
+/// How much of the body to include.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// No body (list items).
+    None,
+    /// Blocks.
+    Blocks,
+    /// Blocks and `body_html`.
+    Html,
+    /// Blocks and `body_text`.
+    Text,
+}
+
+/// What presenting articles needs from the rest of the database.
+struct Related {
+    sections: HashMap<String, SectionRow>,
+    media: HashMap<String, MediaRow>,
+    bylines: HashMap<String, Vec<BylineRow>>,
+}
+
+fn load_related(
+    conn: &mut DbConn,
+    rows: &[ArticleRow],
+    with_body_media: bool,
+) -> Result<Related, ApiError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let section_ids: Vec<String> = rows.iter().map(|r| r.section_id.clone()).collect();
+    let mut media_ids: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.main_media_id.clone())
+        .collect();
+    if with_body_media {
+        for row in rows {
+            for block in serde_json::from_str::<Vec<Block>>(&row.body).unwrap_or_default() {
+                if let Block::Image { media_id, .. } = block {
+                    media_ids.push(media_id);
+                }
+            }
+        }
+    }
+    let sections: Vec<SectionRow> = sections::table
+        .filter(sections::id.eq_any(&section_ids))
+        .select(SectionRow::as_select())
+        .load(conn)?;
+    let media: Vec<MediaRow> = media::table
+        .filter(media::id.eq_any(&media_ids))
+        .select(MediaRow::as_select())
+        .load(conn)?;
+    let mut bylines: HashMap<String, Vec<BylineRow>> = HashMap::new();
+    for b in queries::bylines_of(conn, &ids)? {
+        bylines.entry(b.article_id.clone()).or_default().push(b);
+    }
+    Ok(Related {
+        sections: sections.into_iter().map(|s| (s.id.clone(), s)).collect(),
+        media: media.into_iter().map(|m| (m.id.clone(), m)).collect(),
+        bylines,
+    })
+}
+
+/// Presents one article.
+pub fn present(
+    conn: &mut DbConn,
+    row: ArticleRow,
+    format: BodyFormat,
+    widths: &[u32],
+    now: NaiveDateTime,
+) -> Result<ArticleResponse, ApiError> {
+    let related = load_related(conn, std::slice::from_ref(&row), format == BodyFormat::Html)?;
+    Ok(build(row, &related, format, widths, now))
+}
+
+/// Presents a page of articles (summaries) with a fixed number of queries.
+pub fn present_list(
+    conn: &mut DbConn,
+    rows: Vec<ArticleRow>,
+    widths: &[u32],
+    now: NaiveDateTime,
+) -> Result<Vec<ArticleResponse>, ApiError> {
+    let related = load_related(conn, &rows, false)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| build(r, &related, BodyFormat::None, widths, now))
+        .collect())
+}
+
+fn build(
+    row: ArticleRow,
+    related: &Related,
+    format: BodyFormat,
+    widths: &[u32],
+    now: NaiveDateTime,
+) -> ArticleResponse {
+    let section = related
+        .sections
+        .get(&row.section_id)
+        .map(|s| SectionSummary {
+            id: s.id.clone(),
+            slug: s.slug.clone(),
+            name: s.name.clone(),
+        })
+        .unwrap_or(SectionSummary {
+            id: row.section_id.clone(),
+            slug: String::new(),
+            name: String::new(),
+        });
+    let bylines = related
+        .bylines
+        .get(&row.id)
+        .map(|bs| {
+            bs.iter()
+                .map(|b| Byline {
+                    name: b.name.clone(),
+                    role: b.role.clone(),
+                    user_id: b.user_id.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let main_media = row
+        .main_media_id
+        .as_ref()
+        .and_then(|id| related.media.get(id))
+        .map(|m| {
+            let asset = MediaResponse::from_row(m.clone(), widths, false);
+            MainMedia {
+                media_id: asset.id,
+                kind: asset.kind,
+                caption: row.main_media_caption.clone().or(asset.caption),
+                credit_line: row.main_media_credit.clone().or(asset.credit_line),
+                alt_text: asset.alt_text,
+                width: asset.width,
+                height: asset.height,
+                file_url: asset.file_url,
+                renditions: asset.renditions,
+            }
+        });
+    let blocks: Vec<Block> = serde_json::from_str(&row.body).unwrap_or_default();
+    let body_html = (format == BodyFormat::Html).then(|| {
+        body::to_html(&blocks, |id| {
+            related.media.get(id).map(|m| {
+                let src = match m.width {
+                    Some(w)
+                        if widths.iter().any(|&x| x as i32 <= w)
+                            && crate::media::render::can_render(&m.mime_type) =>
+                    {
+                        let width = widths
+                            .iter()
+                            .copied()
+                            .filter(|&x| x as i32 <= w)
+                            .max()
+                            .unwrap_or(0);
+                        format!("/api/v1/media/{}/renditions/{width}.jpeg", m.id)
+                    }
+                    _ => format!("/api/v1/media/{}/file", m.id),
+                };
+                (src, m.caption.clone())
+            })
+        })
+    });
+    let body_text = (format == BodyFormat::Text).then(|| body::to_text(&blocks));
+    ArticleResponse {
+        status: row.effective_status(now).to_string(),
+        id: row.id,
+        slug: row.slug,
+        locale: row.locale,
+        kicker: row.kicker,
+        headline: row.headline,
+        subheadline: row.subheadline,
+        summary: row.summary,
+        dateline: row.dateline,
+        source: row.source,
+        source_category: row.source_category,
+        section,
+        bylines,
+        main_media,
+        body: (format != BodyFormat::None).then_some(blocks),
+        body_html,
+        body_text,
+        seo: Seo {
+            title: row.seo_title,
+            description: row.seo_description,
+            canonical_url: row.canonical_url,
+        },
+        comments_policy: row.comments_policy,
+        comment_count: 0,
+        word_count: row.word_count,
+        reading_minutes: row.reading_minutes,
+        version: row.version,
+        created_at: row.created_at,
+        modified_at: row.modified_at,
+        first_published_at: row.first_published_at.map(format_time),
+        published_at: row.published_at.map(format_time),
+        updated_at: row.updated_at.map(format_time),
+        embargo_until: row.embargo_until.map(format_time),
+        expires_at: row.expires_at.map(format_time),
+    }
+}

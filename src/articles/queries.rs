@@ -1,0 +1,295 @@
+//! Queries on articles, their bylines, the media they use, and revisions.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::articles::model::{ArticleRow, BylineRow, RevisionRow};
+use crate::db::schema::{article_bylines, article_media, article_revisions, articles};
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+
+/// An article by id.
+pub fn find_by_id(conn: &mut DbConn, id: &str) -> Result<Option<ArticleRow>, ApiError> {
+    Ok(articles::table
+        .find(id)
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// An article by locale and slug.
+pub fn find_by_slug(
+    conn: &mut DbConn,
+    locale: &str,
+    slug: &str,
+) -> Result<Option<ArticleRow>, ApiError> {
+    Ok(articles::table
+        .filter(articles::locale.eq(locale))
+        .filter(articles::slug.eq(slug))
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Whether a slug is used in a locale by an article other than `except`.
+pub fn slug_taken(
+    conn: &mut DbConn,
+    locale: &str,
+    slug: &str,
+    except: Option<&str>,
+) -> Result<bool, ApiError> {
+    let mut query = articles::table
+        .filter(articles::locale.eq(locale))
+        .filter(articles::slug.eq(slug))
+        .select(articles::id)
+        .into_boxed();
+    if let Some(id) = except {
+        query = query.filter(articles::id.ne(id.to_string()));
+    }
+    Ok(query.first::<String>(conn).optional()?.is_some())
+}
+
+/// The bylines of an article, in order.
+pub fn bylines(conn: &mut DbConn, article_id: &str) -> Result<Vec<BylineRow>, ApiError> {
+    Ok(article_bylines::table
+        .filter(article_bylines::article_id.eq(article_id))
+        .order(article_bylines::position.asc())
+        .select(BylineRow::as_select())
+        .load(conn)?)
+}
+
+/// The bylines of several articles at once (for lists: no N+1).
+pub fn bylines_of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<BylineRow>, ApiError> {
+    Ok(article_bylines::table
+        .filter(article_bylines::article_id.eq_any(ids))
+        .order((
+            article_bylines::article_id.asc(),
+            article_bylines::position.asc(),
+        ))
+        .select(BylineRow::as_select())
+        .load(conn)?)
+}
+
+/// Replaces an article's bylines and the set of media it uses.
+pub fn replace_links(
+    conn: &mut DbConn,
+    article_id: &str,
+    bylines: &[BylineRow],
+    media_ids: &[String],
+) -> Result<(), ApiError> {
+    diesel::delete(article_bylines::table.filter(article_bylines::article_id.eq(article_id)))
+        .execute(conn)?;
+    for b in bylines {
+        diesel::insert_into(article_bylines::table)
+            .values(b)
+            .execute(conn)?;
+    }
+    diesel::delete(article_media::table.filter(article_media::article_id.eq(article_id)))
+        .execute(conn)?;
+    for media_id in media_ids {
+        diesel::insert_into(article_media::table)
+            .values((
+                article_media::article_id.eq(article_id),
+                article_media::media_id.eq(media_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Inserts a new article.
+pub fn insert_article(conn: &mut DbConn, row: &ArticleRow) -> Result<(), ApiError> {
+    diesel::insert_into(articles::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Writes a whole article row if it is still at `version` (the row carries
+/// the next version); whether it was written.
+pub fn save_article(conn: &mut DbConn, row: &ArticleRow, version: i64) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        articles::table
+            .filter(articles::id.eq(&row.id))
+            .filter(articles::version.eq(version)),
+    )
+    .set(row)
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Stores the next revision of an article.
+pub fn add_revision(
+    conn: &mut DbConn,
+    article_id: &str,
+    created_by: Option<&str>,
+    note: &str,
+    document: &str,
+) -> Result<i32, ApiError> {
+    let last: Option<i32> = article_revisions::table
+        .filter(article_revisions::article_id.eq(article_id))
+        .select(diesel::dsl::max(article_revisions::number))
+        .first(conn)?;
+    let number = last.unwrap_or(0) + 1;
+    diesel::insert_into(article_revisions::table)
+        .values(&RevisionRow {
+            article_id: article_id.to_string(),
+            number,
+            created_by: created_by.map(str::to_string),
+            created_at: db::now(),
+            note: note.to_string(),
+            document: document.to_string(),
+        })
+        .execute(conn)?;
+    Ok(number)
+}
+
+/// An article's revisions, newest first (at most `limit`).
+pub fn revisions(
+    conn: &mut DbConn,
+    article_id: &str,
+    limit: i64,
+) -> Result<Vec<RevisionRow>, ApiError> {
+    Ok(article_revisions::table
+        .filter(article_revisions::article_id.eq(article_id))
+        .order(article_revisions::number.desc())
+        .limit(limit)
+        .select(RevisionRow::as_select())
+        .load(conn)?)
+}
+
+/// One revision.
+pub fn revision(
+    conn: &mut DbConn,
+    article_id: &str,
+    number: i32,
+) -> Result<Option<RevisionRow>, ApiError> {
+    Ok(article_revisions::table
+        .find((article_id, number))
+        .select(RevisionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Which articles a listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleFilter {
+    /// Only these sections.
+    pub section_id: Option<String>,
+    /// Only this locale.
+    pub locale: Option<String>,
+    /// Staff listing by stored status; `None` is the public listing.
+    pub status: Option<String>,
+}
+
+type Boxed<'a> = articles::BoxedQuery<'a, db::MultiBackend>;
+
+fn filtered<'a>(filter: &ArticleFilter, now: NaiveDateTime) -> Boxed<'a> {
+    let mut query = articles::table.into_boxed();
+    if let Some(section) = &filter.section_id {
+        query = query.filter(articles::section_id.eq(section.clone()));
+    }
+    if let Some(locale) = &filter.locale {
+        query = query.filter(articles::locale.eq(locale.clone()));
+    }
+    match filter.status.as_deref() {
+        // What the public sees, decided now: lists leave archived ones out.
+        None | Some("published") => query
+            .filter(articles::status.eq_any(["published", "scheduled"]))
+            .filter(articles::published_at.le(now))
+            .filter(
+                articles::embargo_until
+                    .is_null()
+                    .or(articles::embargo_until.le(now)),
+            )
+            .filter(
+                articles::expires_at
+                    .is_null()
+                    .or(articles::expires_at.gt(now)),
+            ),
+        Some("scheduled") => query
+            .filter(articles::status.eq("scheduled"))
+            .filter(articles::published_at.gt(now)),
+        Some(status) => query.filter(articles::status.eq(status.to_string())),
+    }
+}
+
+/// Whether a listing of this status is ordered by publication (else by last change).
+pub fn ordered_by_publication(status: Option<&str>) -> bool {
+    matches!(status, None | Some("published") | Some("scheduled"))
+}
+
+/// A page of articles after `after` (sort key, id), newest first.
+pub fn list_articles(
+    conn: &mut DbConn,
+    filter: &ArticleFilter,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> Result<Vec<ArticleRow>, ApiError> {
+    let mut query = filtered(filter, now);
+    let by_publication = ordered_by_publication(filter.status.as_deref());
+    if let Some((key, id)) = after {
+        query = if by_publication {
+            query.filter(
+                articles::published_at
+                    .lt(*key)
+                    .or(articles::published_at
+                        .eq(*key)
+                        .and(articles::id.lt(id.clone())))
+                    .assume_not_null(),
+            )
+        } else {
+            query.filter(
+                articles::modified_at.lt(*key).or(articles::modified_at
+                    .eq(*key)
+                    .and(articles::id.lt(id.clone()))),
+            )
+        };
+    }
+    query = if by_publication {
+        query.order((articles::published_at.desc(), articles::id.desc()))
+    } else {
+        query.order((articles::modified_at.desc(), articles::id.desc()))
+    };
+    Ok(query
+        .limit(limit)
+        .select(ArticleRow::as_select())
+        .load(conn)?)
+}
+
+/// How many articles a listing matches.
+pub fn count_articles(
+    conn: &mut DbConn,
+    filter: &ArticleFilter,
+    now: NaiveDateTime,
+) -> Result<i64, ApiError> {
+    Ok(filtered(filter, now).count().get_result(conn)?)
+}
+
+/// Headlines of (at most `limit`) articles in a section, for a 409's message.
+pub fn headlines_in_section(
+    conn: &mut DbConn,
+    section_id: &str,
+    limit: i64,
+) -> Result<Vec<String>, ApiError> {
+    Ok(articles::table
+        .filter(articles::section_id.eq(section_id))
+        .order(articles::id.asc())
+        .limit(limit)
+        .select(articles::headline)
+        .load(conn)?)
+}
+
+/// The articles that use a media asset (lead media or body image): id, slug, headline.
+pub fn using_media(
+    conn: &mut DbConn,
+    media_id: &str,
+) -> Result<Vec<(String, String, String)>, ApiError> {
+    Ok(articles::table
+        .inner_join(article_media::table)
+        .filter(article_media::media_id.eq(media_id))
+        .order(articles::id.asc())
+        .select((articles::id, articles::slug, articles::headline))
+        .load(conn)?)
+}

@@ -1,0 +1,741 @@
+//! Articles: writing, workflow, visibility, revisions and the delivery API.
+
+use std::collections::HashSet;
+
+use chrono::{Duration, Utc};
+use newsdesk::auth::Role;
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::{assert_problem, error_fields, TestApp};
+use crate::media::{jpeg_bytes, upload, with_iptc};
+
+async fn section(app: &TestApp, token: &str, name: &str) -> String {
+    let res = app
+        .send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": name}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+async fn create(app: &TestApp, token: &str, doc: Value) -> Value {
+    let res = app
+        .send_json(Method::POST, "/api/v1/articles", Some(token), &doc)
+        .await;
+    assert_eq!(res.status(), 201, "create {doc}");
+    res.json().await.expect("json")
+}
+
+async fn action(app: &TestApp, token: &str, id: &str, verb: &str, body: Option<Value>) -> Response {
+    let req = app.request(
+        Method::POST,
+        &format!("/api/v1/articles/{id}/{verb}"),
+        Some(token),
+    );
+    let req = match body {
+        Some(b) => req.json(&b),
+        None => req,
+    };
+    req.send().await.expect("request")
+}
+
+fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap_or("").to_string()
+}
+
+async fn editor_writes_the_seed_page_and_a_frontend_reads_it_in_one_request(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let world = section(app, token, "World").await;
+    let photo = with_iptc(
+        &jpeg_bytes(1200, 800),
+        &[
+            (80, "Lena Brandt"),
+            (110, "Northwire Photo"),
+            (116, "© Northwire Photo"),
+        ],
+    );
+    let asset: Value = upload(
+        app,
+        token,
+        "talks.jpg",
+        "image/jpeg",
+        photo,
+        Some(json!({"alt_text": "Two delegations at a table"})),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let updated = "2026-02-02T21:44:00Z";
+    let doc = json!({
+        "kicker": "Diplomacy",
+        "headline": "Ministers meet opposition leader on the sidelines of the summit",
+        "summary": "Both sides said they still hoped for talks after a year without contact.",
+        "dateline": "MUNICH",
+        "source": "Northwire",
+        "source_category": "wire",
+        "section_id": world,
+        "bylines": [{"user_id": editor.id, "role": "reporting"}, {"name": "Jo Park", "role": "additional reporting"}],
+        "main_media": {"media_id": asset["id"]},
+        "body": [
+            {"type": "paragraph", "text": "The ministers met for an hour on Saturday.", "marks": [{"type": "bold", "start": 4, "end": 13}]},
+            {"type": "quote", "text": "This is a very important step.", "attribution": "The foreign minister"},
+            {"type": "quote", "text": "I hope realism will prevail.", "attribution": "The foreign minister"},
+            {"type": "paragraph", "text": "Read the statement.", "marks": [{"type": "link", "start": 9, "end": 18, "href": "https://example.org/statement"}]}
+        ],
+        "updated_at": updated,
+        "comments_policy": "moderated"
+    });
+    let draft = create(app, token, doc).await;
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(
+        draft["slug"],
+        "ministers-meet-opposition-leader-on-the-sidelines-of-the-summit"
+    );
+    let id = id_of(&draft);
+    assert_problem(app.get(&format!("/api/v1/articles/{id}"), None).await, 404).await;
+
+    let res = action(app, token, &id, "publish", None).await;
+    assert_eq!(res.status(), 200);
+    let published: Value = res.json().await.expect("json");
+    assert_eq!(published["status"], "published");
+
+    // One anonymous request has everything the page shows.
+    let res = app
+        .get(
+            &format!(
+                "/api/v1/articles/slug/{}?format=html",
+                draft["slug"].as_str().unwrap_or("")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let cache = res
+        .headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(cache.starts_with("public"), "{cache}");
+    let keys = res
+        .headers()
+        .get("surrogate-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        keys.contains(&format!("article:{id}")) && keys.contains(&format!("section:{world}")),
+        "{keys}"
+    );
+    let page: Value = res.json().await.expect("json");
+    assert_eq!(page["kicker"], "Diplomacy");
+    assert_eq!(page["dateline"], "MUNICH");
+    assert_eq!(page["source"], "Northwire");
+    assert_eq!(
+        page["summary"],
+        "Both sides said they still hoped for talks after a year without contact."
+    );
+    assert_eq!(page["updated_at"], updated);
+    assert!(page["published_at"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
+    assert_eq!(
+        page["section"],
+        json!({"id": world, "slug": "world", "name": "World"})
+    );
+    assert_eq!(page["bylines"][0]["name"], "Test User");
+    assert_eq!(
+        page["bylines"][1],
+        json!({"name": "Jo Park", "role": "additional reporting", "user_id": null})
+    );
+    assert_eq!(
+        page["main_media"]["credit_line"],
+        "© Northwire Photo / Lena Brandt"
+    );
+    assert_eq!(page["main_media"]["alt_text"], "Two delegations at a table");
+    assert!(page["main_media"]["renditions"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty()));
+    assert_eq!(page["body"][1]["attribution"], "The foreign minister");
+    assert_eq!(page["comment_count"], 0);
+    assert_eq!(page["comments_policy"], "moderated");
+    assert!(page["word_count"].as_i64().unwrap_or(0) > 15);
+    assert_eq!(page["reading_minutes"], 1);
+    let html = page["body_html"].as_str().unwrap_or("");
+    assert!(
+        html.contains("<p>The <strong>ministers</strong> met"),
+        "{html}"
+    );
+    assert!(html.contains("<blockquote><p>This is a very important step.</p><cite>The foreign minister</cite></blockquote>"), "{html}");
+    assert!(
+        html.contains(
+            "<a href=\"https://example.org/statement\" rel=\"noopener nofollow\">statement</a>"
+        ),
+        "{html}"
+    );
+    let text: Value = app
+        .get(&format!("/api/v1/articles/{id}?format=text"), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(text["body_text"]
+        .as_str()
+        .unwrap_or("")
+        .contains("“I hope realism will prevail.” — The foreign minister"));
+
+    // The media it uses cannot be deleted, and says who uses it.
+    let media_path = format!("/api/v1/media/{}", asset["id"].as_str().unwrap_or(""));
+    let usage: Value = app
+        .get(&format!("{media_path}/usage"), Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(usage["data"][0]["id"], id.as_str());
+    assert_problem(
+        app.request(Method::DELETE, &media_path, Some(token))
+            .send()
+            .await
+            .expect("request"),
+        409,
+    )
+    .await;
+    // Nor can its section.
+    let body = assert_problem(
+        app.request(Method::DELETE, "/api/v1/sections/world", Some(token))
+            .send()
+            .await
+            .expect("request"),
+        409,
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Ministers meet"),
+        "{body}"
+    );
+}
+
+async fn visibility_follows_schedule_embargo_expiry_and_withdrawal(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let s = section(app, token, "News").await;
+    let soon = (Utc::now() + Duration::hours(2)).to_rfc3339();
+    let past = (Utc::now() - Duration::hours(2)).to_rfc3339();
+    let doc = |headline: &str| json!({"headline": headline, "section_id": s});
+
+    let scheduled = create(app, token, doc("Scheduled story")).await;
+    let res = action(
+        app,
+        token,
+        &id_of(&scheduled),
+        "publish",
+        Some(json!({"at": soon})),
+    )
+    .await;
+    assert_eq!(
+        res.json::<Value>().await.expect("json")["status"],
+        "scheduled"
+    );
+    let backdated = create(app, token, doc("Backdated story")).await;
+    let res = action(
+        app,
+        token,
+        &id_of(&backdated),
+        "publish",
+        Some(json!({"at": past})),
+    )
+    .await;
+    assert_eq!(
+        res.json::<Value>().await.expect("json")["status"],
+        "published"
+    );
+    let embargoed = create(
+        app,
+        token,
+        json!({"headline": "Embargoed story", "section_id": s, "embargo_until": soon}),
+    )
+    .await;
+    action(app, token, &id_of(&embargoed), "publish", None).await;
+    let expired = create(
+        app,
+        token,
+        json!({"headline": "Expired story", "section_id": s, "expires_at": past}),
+    )
+    .await;
+    action(app, token, &id_of(&expired), "publish", None).await;
+    let withdrawn = create(app, token, doc("Withdrawn story")).await;
+    action(app, token, &id_of(&withdrawn), "publish", None).await;
+    let archived = create(app, token, doc("Archived story")).await;
+    action(app, token, &id_of(&archived), "publish", None).await;
+    let draft = create(app, token, doc("Draft story")).await;
+
+    assert_eq!(
+        action(app, token, &id_of(&withdrawn), "withdraw", None)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        action(app, token, &id_of(&archived), "archive", None)
+            .await
+            .status(),
+        200
+    );
+
+    // Anonymous readers: only what is due, embargo-free, unexpired and not killed.
+    let list: Value = app
+        .get("/api/v1/articles?include_total=true", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let headlines: Vec<&str> = list["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["headline"].as_str())
+        .collect();
+    assert_eq!(headlines, vec!["Backdated story"]);
+    assert_eq!(list["meta"]["total"], 1);
+    assert!(
+        list["data"][0].get("body").is_none(),
+        "list items are summaries"
+    );
+    for hidden in [&scheduled, &embargoed, &expired, &draft] {
+        assert_problem(
+            app.get(&format!("/api/v1/articles/{}", id_of(hidden)), None)
+                .await,
+            404,
+        )
+        .await;
+        assert_problem(
+            app.get(
+                &format!(
+                    "/api/v1/articles/slug/{}",
+                    hidden["slug"].as_str().unwrap_or("")
+                ),
+                None,
+            )
+            .await,
+            404,
+        )
+        .await;
+    }
+    let gone = assert_problem(
+        app.get(&format!("/api/v1/articles/{}", id_of(&withdrawn)), None)
+            .await,
+        410,
+    )
+    .await;
+    assert!(gone["detail"].as_str().unwrap_or("").contains("withdrawn"));
+    assert_eq!(
+        app.get(&format!("/api/v1/articles/{}", id_of(&archived)), None)
+            .await
+            .status(),
+        200
+    );
+    // Readers cannot ask for more.
+    assert_problem(app.get("/api/v1/articles?status=draft", None).await, 400).await;
+    let reader = app.user(Role::Reader).await;
+    assert_problem(
+        app.get(
+            &format!("/api/v1/articles/{}", id_of(&draft)),
+            Some(&reader.access_token),
+        )
+        .await,
+        404,
+    )
+    .await;
+
+    // Staff see the rest by status.
+    let staff = |status: &'static str| async move {
+        let v: Value = app
+            .get(&format!("/api/v1/articles?status={status}"), Some(token))
+            .await
+            .json()
+            .await
+            .expect("json");
+        v["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["headline"].as_str().map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(staff("scheduled").await, vec!["Scheduled story"]);
+    assert_eq!(staff("draft").await, vec!["Draft story"]);
+    assert_eq!(staff("withdrawn").await, vec!["Withdrawn story"]);
+    assert_eq!(
+        app.get(&format!("/api/v1/articles/{}", id_of(&draft)), Some(token))
+            .await
+            .status(),
+        200
+    );
+    // A withdrawn article cannot come back.
+    assert_problem(
+        action(app, token, &id_of(&withdrawn), "publish", None).await,
+        409,
+    )
+    .await;
+}
+
+async fn roles_decide_who_writes_and_publishes(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let contributor = app.user(Role::Contributor).await;
+    let other_contributor = app.user(Role::Contributor).await;
+    let author = app.user(Role::Author).await;
+    let reader = app.user(Role::Reader).await;
+    let s = section(app, &editor.access_token, "Local").await;
+    let doc = json!({"headline": "Council approves the budget", "section_id": s});
+    assert_problem(
+        app.send_json(
+            Method::POST,
+            "/api/v1/articles",
+            Some(&reader.access_token),
+            &doc,
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert_problem(
+        app.send_json(Method::POST, "/api/v1/articles", None, &doc)
+            .await,
+        401,
+    )
+    .await;
+
+    let mine = create(app, &contributor.access_token, doc.clone()).await;
+    let id = id_of(&mine);
+    let path = format!("/api/v1/articles/{id}");
+    let edit = |user: &str, version: i64, body: Value| {
+        app.request(Method::PATCH, &path, Some(user))
+            .header("if-match", format!("\"{version}\""))
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        edit(
+            &contributor.access_token,
+            1,
+            json!({"summary": "Late vote."})
+        )
+        .await
+        .expect("request")
+        .status(),
+        200
+    );
+    assert_problem(
+        edit(
+            &other_contributor.access_token,
+            2,
+            json!({"summary": "Mine now"}),
+        )
+        .await
+        .expect("request"),
+        403,
+    )
+    .await;
+    assert_problem(
+        edit(&author.access_token, 2, json!({"summary": "Mine now"}))
+            .await
+            .expect("request"),
+        403,
+    )
+    .await;
+    // Contributors submit, but cannot publish.
+    assert_eq!(
+        action(app, &contributor.access_token, &id, "submit", None)
+            .await
+            .status(),
+        200
+    );
+    assert_problem(
+        action(app, &contributor.access_token, &id, "submit", None).await,
+        409,
+    )
+    .await;
+    assert_problem(
+        action(app, &contributor.access_token, &id, "publish", None).await,
+        403,
+    )
+    .await;
+    assert_problem(
+        action(app, &author.access_token, &id, "publish", None).await,
+        403,
+    )
+    .await;
+    assert_eq!(
+        action(app, &editor.access_token, &id, "publish", None)
+            .await
+            .status(),
+        200
+    );
+    // Once published, it is out of the contributor's hands.
+    assert_problem(
+        edit(&contributor.access_token, 5, json!({"summary": "x"}))
+            .await
+            .expect("request"),
+        403,
+    )
+    .await;
+
+    // Authors publish their own; only editors withdraw.
+    let theirs = create(
+        app,
+        &author.access_token,
+        json!({"headline": "Author's own story", "section_id": s}),
+    )
+    .await;
+    assert_eq!(
+        action(app, &author.access_token, &id_of(&theirs), "publish", None)
+            .await
+            .status(),
+        200
+    );
+    assert_problem(
+        action(app, &author.access_token, &id_of(&theirs), "withdraw", None).await,
+        403,
+    )
+    .await;
+    assert_eq!(
+        action(
+            app,
+            &author.access_token,
+            &id_of(&theirs),
+            "unpublish",
+            None
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_problem(
+        app.get(&format!("/api/v1/articles/{}", id_of(&theirs)), None)
+            .await,
+        404,
+    )
+    .await;
+}
+
+async fn revisions_concurrency_and_validation(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let s = section(app, token, "Science").await;
+    let first = create(
+        app,
+        token,
+        json!({"headline": "Comet seen over the city", "section_id": s}),
+    )
+    .await;
+    let path = format!("/api/v1/articles/{}", id_of(&first));
+    let patch = |version: Option<&str>, body: Value| {
+        let mut req = app
+            .request(Method::PATCH, &path, Some(token))
+            .header("content-type", "application/merge-patch+json");
+        if let Some(v) = version {
+            req = req.header("if-match", v);
+        }
+        req.body(body.to_string()).send()
+    };
+    let res = patch(
+        Some("\"1\""),
+        json!({"headline": "Bright comet seen over the city", "kicker": "Space"}),
+    )
+    .await
+    .expect("request");
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers().get("etag").and_then(|v| v.to_str().ok()),
+        Some("\"2\"")
+    );
+    let second: Value = res.json().await.expect("json");
+    assert_eq!(
+        second["slug"], first["slug"],
+        "the slug stays when the headline changes"
+    );
+    assert_eq!(second["kicker"], "Space");
+    assert_problem(
+        patch(Some("\"1\""), json!({"headline": "Lost update"}))
+            .await
+            .expect("request"),
+        412,
+    )
+    .await;
+    assert_problem(
+        patch(None, json!({"headline": "Blind update"}))
+            .await
+            .expect("request"),
+        428,
+    )
+    .await;
+    let bad = patch(Some("\"2\""), json!({"body": [{"type": "heading", "level": 7, "text": "x"}, {"type": "embed", "url": "https://evil.example/x"}], "section_id": "nope"}))
+        .await
+        .expect("request");
+    let mut fields = error_fields(&assert_problem(bad, 422).await);
+    fields.sort();
+    assert_eq!(fields, vec!["body[0].level", "body[1].url", "section_id"]);
+
+    let revisions: Value = app
+        .get(&format!("{path}/revisions"), Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let numbers: Vec<i64> = revisions["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["number"].as_i64())
+        .collect();
+    assert_eq!(numbers, vec![2, 1]);
+    let one: Value = app
+        .get(&format!("{path}/revisions/1"), Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(one["document"]["headline"], "Comet seen over the city");
+    let res = app
+        .request(
+            Method::POST,
+            &format!("{path}/revisions/1/restore"),
+            Some(token),
+        )
+        .header("if-match", "\"2\"")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let restored: Value = res.json().await.expect("json");
+    assert_eq!(restored["headline"], "Comet seen over the city");
+    assert_eq!(restored["kicker"], Value::Null);
+    assert_eq!(restored["version"], 3);
+    let revisions: Value = app
+        .get(&format!("{path}/revisions"), Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(revisions["data"][0]["note"], "restored from revision 1");
+    assert_eq!(
+        revisions["data"].as_array().map(Vec::len),
+        Some(3),
+        "history is kept"
+    );
+    assert_problem(
+        app.get(&format!("{path}/revisions/9"), Some(token)).await,
+        404,
+    )
+    .await;
+    assert_problem(app.get(&format!("{path}/revisions"), None).await, 401).await;
+
+    // Slugs: generated ones get a suffix, chosen ones conflict.
+    let twin = create(
+        app,
+        token,
+        json!({"headline": "Comet seen over the city", "section_id": s}),
+    )
+    .await;
+    assert_eq!(twin["slug"], "comet-seen-over-the-city-2");
+    let res = app
+        .send_json(
+            Method::POST,
+            "/api/v1/articles",
+            Some(token),
+            &json!({"headline": "X", "slug": "comet-seen-over-the-city", "section_id": s}),
+        )
+        .await;
+    assert_problem(res, 409).await;
+    // The same slug in another locale is fine.
+    let de = create(app, token, json!({"headline": "Komet", "slug": "comet-seen-over-the-city", "locale": "de", "section_id": s})).await;
+    assert_eq!(de["locale"], "de");
+}
+
+async fn published_list_pages_without_duplicates(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let a = section(app, token, "Alpha").await;
+    let b = section(app, token, "Beta").await;
+    let base = Utc::now() - Duration::hours(1);
+    let mut expected = HashSet::new();
+    for i in 0..13 {
+        let s = if i % 2 == 0 { &a } else { &b };
+        let article = create(
+            app,
+            token,
+            json!({"headline": format!("Story {i}"), "section_id": s}),
+        )
+        .await;
+        // Several share a publication time, so the id breaks ties.
+        let at = (base + Duration::minutes(i / 3)).to_rfc3339();
+        assert_eq!(
+            action(
+                app,
+                token,
+                &id_of(&article),
+                "publish",
+                Some(json!({"at": at}))
+            )
+            .await
+            .status(),
+            200
+        );
+        expected.insert(id_of(&article));
+    }
+    let mut seen = Vec::new();
+    let mut times = Vec::new();
+    let mut path = "/api/v1/articles?limit=4".to_string();
+    for _ in 0..10 {
+        let page: Value = app.get(&path, None).await.json().await.expect("json");
+        for item in page["data"].as_array().into_iter().flatten() {
+            seen.push(id_of(item));
+            times.push(item["published_at"].as_str().unwrap_or("").to_string());
+        }
+        match page["meta"]["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/articles?limit=4&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 13);
+    assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), expected);
+    let mut sorted = times.clone();
+    sorted.sort();
+    sorted.reverse();
+    assert_eq!(times, sorted, "newest first");
+    let alpha: Value = app
+        .get("/api/v1/articles?section=alpha&include_total=true", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(alpha["meta"]["total"], 7);
+    assert!(alpha["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|x| x["section"]["slug"] == "alpha"));
+}
+
+both_backends!(
+    editor_writes_the_seed_page_and_a_frontend_reads_it_in_one_request,
+    visibility_follows_schedule_embargo_expiry_and_withdrawal,
+    roles_decide_who_writes_and_publishes,
+    revisions_concurrency_and_validation,
+    published_list_pages_without_duplicates,
+);
