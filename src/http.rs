@@ -91,6 +91,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    // Every body this API takes is an object; serde would also read a struct
+    // from an array, which no client means.
+    if !value.is_object() {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
     // No text we store may hold NUL: PostgreSQL refuses it, and no
     // newsroom text needs it. Refused here once for every endpoint.
     if let Some(path) = find_nul(&value, String::new()) {

@@ -161,9 +161,6 @@ pub async fn update_article(
         }
     };
     let patch = body.0;
-    if !patch.is_object() {
-        return Err(ApiError::invalid("body", "must be a JSON object"));
-    }
     let id = id.into_inner();
     let st = state.clone();
     let article = db::run(&state.pool, move |conn| {

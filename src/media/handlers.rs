@@ -201,9 +201,6 @@ pub async fn update_media(
     let id = id.into_inner();
     let expected = http::if_match_version(&req)?;
     let patch = body.0;
-    if !patch.is_object() {
-        return Err(ApiError::invalid("body", "must be a JSON object"));
-    }
     let current = load(&state, id.clone()).await?;
     may_edit(&user, &current)?;
     http::check_if_match(expected, current.version)?;

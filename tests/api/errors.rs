@@ -173,6 +173,16 @@ async fn bad_cursor_and_flag_are_400(app: &TestApp) {
 
 async fn validation_is_422_naming_fields(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
+    // A body must be an object, even where every field is optional.
+    let res = app
+        .send_json(
+            Method::PATCH,
+            "/api/v1/sections/whatever",
+            Some(&editor.access_token),
+            &json!([]),
+        )
+        .await;
+    assert_eq!(error_fields(&assert_problem(res, 422).await), vec!["body"]);
     let res = app
         .send_json(
             Method::POST,
