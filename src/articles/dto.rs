@@ -194,6 +194,9 @@ pub struct ArticleResponse {
     pub seo: Seo,
     /// `open`, `moderated` or `closed`.
     pub comments_policy: String,
+    /// The public corrections log, oldest first (absent from list items).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrections: Option<Vec<crate::articles::corrections::Correction>>,
     /// Approved reader comments.
     pub comment_count: i64,
     /// Words in the body.
@@ -269,6 +272,9 @@ pub struct ArticleQuery {
     /// `html` adds `body_html`; `text` adds `body_text`.
     #[param(pattern = "^(html|text|json)$")]
     pub format: Option<String>,
+    /// A preview token from `POST /api/v1/articles/{id}/preview-link`: reads
+    /// the article in any status, without a login, until it expires.
+    pub preview: Option<String>,
 }
 
 /// The body of `POST /api/v1/articles/{id}/publish`.

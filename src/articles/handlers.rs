@@ -30,7 +30,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(crate::articles::workflow::withdraw_article)
         .service(crate::articles::revisions::list_revisions)
         .service(crate::articles::revisions::get_revision)
-        .service(crate::articles::revisions::restore_revision);
+        .service(crate::articles::revisions::restore_revision)
+        .service(crate::articles::corrections::add_correction)
+        .service(crate::articles::corrections::create_preview_link)
+        .service(crate::articles::feed::get_feed);
 }
 
 /// Stores a prepared article: row, bylines, media links and a revision.
@@ -39,18 +42,24 @@ pub fn store(
     prepared: &Prepared,
     user: &AuthUser,
     note: &str,
-    previous: Option<i64>,
+    previous: Option<&ArticleRow>,
 ) -> Result<(), ApiError> {
     match previous {
         None => queries::insert_article(conn, &prepared.row)?,
-        Some(version) => {
-            if !queries::save_article(conn, &prepared.row, version)? {
+        Some(old) => {
+            if !queries::save_article(conn, &prepared.row, old.version)? {
                 return Err(ApiError::PreconditionFailed(
                     "the article changed meanwhile".into(),
                 ));
             }
+            // A published article's old address keeps working: it redirects.
+            let moved = old.slug != prepared.row.slug || old.locale != prepared.row.locale;
+            if moved && old.first_published_at.is_some() {
+                queries::remember_slug(conn, &old.locale, &old.slug, &old.id)?;
+            }
         }
     }
+    queries::forget_slug(conn, &prepared.row.locale, &prepared.row.slug)?;
     queries::replace_links(
         conn,
         &prepared.row.id,
@@ -173,7 +182,7 @@ pub async fn update_article(
             let doc: ArticleDocument =
                 http::parse_json(&serde_json::to_vec(&doc).map_err(ApiError::internal)?)?;
             let prepared = document::prepare(conn, doc, Some(&current), &st.default_locale, None)?;
-            store(conn, &prepared, &user, "edited", Some(current.version))
+            store(conn, &prepared, &user, "edited", Some(&current))
         })?;
         load_for_staff(conn, &st.media.widths, &id)
     })
@@ -205,15 +214,28 @@ async fn respond_article(
     state: &AppState,
     req: &HttpRequest,
     user: Option<AuthUser>,
+    preview: Option<String>,
     find: impl FnOnce(&mut DbConn) -> Result<Option<ArticleRow>, ApiError> + Send + 'static,
     format: BodyFormat,
 ) -> Result<HttpResponse, ApiError> {
     let widths = state.media.widths.clone();
-    let staff = user.as_ref().is_some_and(|u| u.role >= Role::Contributor);
+    // A preview link reads one article whatever its status, without a login.
+    let previewed = preview
+        .map(|token| state.jwt.verify_preview(&token))
+        .transpose()?;
+    let staff = previewed.is_some() || user.as_ref().is_some_and(|u| u.role >= Role::Contributor);
     let (article, keys) = db::run(&state.pool, move |conn| {
         let now = db::now();
         let row = find(conn)?.ok_or_else(not_found)?;
-        access::may_read(user.as_ref(), &row, now)?;
+        match &previewed {
+            Some(id) if *id == row.id => {}
+            Some(_) => {
+                return Err(ApiError::Unauthorized(
+                    "the preview link is for another article".into(),
+                ))
+            }
+            None => access::may_read(user.as_ref(), &row, now)?,
+        }
         let mut keys = format!("article:{} section:{}", row.id, row.section_id);
         if let Some(m) = &row.main_media_id {
             keys.push_str(&format!(" media:{m}"));
@@ -262,10 +284,12 @@ pub async fn get_article(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let format = body_format(&query);
+    let preview = query.into_inner().preview;
     respond_article(
         &state,
         &req,
         user.0,
+        preview,
         move |conn| queries::find_by_id(conn, &id),
         format,
     )
@@ -283,6 +307,8 @@ pub async fn get_article(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The article", body = ArticleResponse),
+        (status = 301, description = "An old slug: `Location` names the current one",
+         headers(("Location" = String, description = "The article's current URL"))),
         (status = 304, description = "Not modified"),
         (status = 410, description = "Withdrawn by the editors", body = Problem, content_type = "application/problem+json"),
     )
@@ -297,14 +323,48 @@ pub async fn get_article_by_slug(
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let query = query.into_inner();
-    let locale = query.locale.unwrap_or_else(|| state.default_locale.clone());
+    let locale = query
+        .locale
+        .clone()
+        .unwrap_or_else(|| state.default_locale.clone());
     let format = body_format(&ArticleQuery {
-        format: query.format,
+        format: query.format.clone(),
+        preview: None,
     });
+    // An old slug of a readable article answers with a permanent redirect.
+    let (l, s, u) = (locale.clone(), slug.clone(), user.0.clone());
+    let moved = db::run(&state.pool, move |conn| {
+        if queries::find_by_slug(conn, &l, &s)?.is_some() {
+            return Ok(None);
+        }
+        Ok(queries::article_for_old_slug(conn, &l, &s)?
+            .filter(|row| access::may_read(u.as_ref(), row, db::now()).is_ok())
+            .map(|row| row.slug))
+    })
+    .await?;
+    if let Some(current) = moved {
+        let mut location = format!("/api/v1/articles/slug/{current}");
+        let mut params = Vec::new();
+        if let Some(l) = &query.locale {
+            params.push(("locale", l.clone()));
+        }
+        if let Some(f) = &query.format {
+            params.push(("format", f.clone()));
+        }
+        if !params.is_empty() {
+            location.push('?');
+            location.push_str(&serde_urlencoded::to_string(&params).unwrap_or_default());
+        }
+        return Ok(HttpResponse::MovedPermanently()
+            .insert_header(("Location", location))
+            .insert_header(("Cache-Control", http::PUBLIC_CACHE))
+            .finish());
+    }
     respond_article(
         &state,
         &req,
         user.0,
+        None,
         move |conn| queries::find_by_slug(conn, &locale, &slug),
         format,
     )

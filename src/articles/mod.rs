@@ -2,8 +2,10 @@
 
 pub mod access;
 pub mod body;
+pub mod corrections;
 pub mod document;
 pub mod dto;
+pub mod feed;
 pub mod handlers;
 pub mod model;
 pub mod present;

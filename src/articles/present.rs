@@ -86,7 +86,13 @@ pub fn present(
     now: NaiveDateTime,
 ) -> Result<ArticleResponse, ApiError> {
     let related = load_related(conn, std::slice::from_ref(&row), format == BodyFormat::Html)?;
-    Ok(build(row, &related, format, widths, now))
+    let corrections = queries::corrections(conn, &row.id)?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let mut article = build(row, &related, format, widths, now);
+    article.corrections = Some(corrections);
+    Ok(article)
 }
 
 /// Presents a page of articles (summaries) with a fixed number of queries.
@@ -202,6 +208,7 @@ fn build(
             canonical_url: row.canonical_url,
         },
         comments_policy: row.comments_policy,
+        corrections: None,
         comment_count: 0,
         word_count: row.word_count,
         reading_minutes: row.reading_minutes,

@@ -293,3 +293,89 @@ pub fn using_media(
         .select((articles::id, articles::slug, articles::headline))
         .load(conn)?)
 }
+
+/// A correction, clarification or update in an article's public log.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::article_corrections)]
+pub struct CorrectionRow {
+    pub id: String,
+    pub article_id: String,
+    pub kind: String,
+    pub text: String,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Appends to the corrections log.
+pub fn add_correction(conn: &mut DbConn, row: &CorrectionRow) -> Result<(), ApiError> {
+    diesel::insert_into(crate::db::schema::article_corrections::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An article's corrections, oldest first.
+pub fn corrections(conn: &mut DbConn, article_id: &str) -> Result<Vec<CorrectionRow>, ApiError> {
+    use crate::db::schema::article_corrections as c;
+    Ok(c::table
+        .filter(c::article_id.eq(article_id))
+        .order((c::created_at.asc(), c::id.asc()))
+        .select(CorrectionRow::as_select())
+        .load(conn)?)
+}
+
+/// Keeps an old slug pointing at its article (a later article may take it over).
+pub fn remember_slug(
+    conn: &mut DbConn,
+    locale: &str,
+    slug: &str,
+    article_id: &str,
+) -> Result<(), ApiError> {
+    use crate::db::schema::article_slugs as s;
+    diesel::delete(
+        s::table
+            .filter(s::locale.eq(locale))
+            .filter(s::slug.eq(slug)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(s::table)
+        .values((
+            s::locale.eq(locale),
+            s::slug.eq(slug),
+            s::article_id.eq(article_id),
+            s::created_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Forgets an old slug (it is an article's current slug again).
+pub fn forget_slug(conn: &mut DbConn, locale: &str, slug: &str) -> Result<(), ApiError> {
+    use crate::db::schema::article_slugs as s;
+    diesel::delete(
+        s::table
+            .filter(s::locale.eq(locale))
+            .filter(s::slug.eq(slug)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The article an old slug used to name.
+pub fn article_for_old_slug(
+    conn: &mut DbConn,
+    locale: &str,
+    slug: &str,
+) -> Result<Option<ArticleRow>, ApiError> {
+    use crate::db::schema::article_slugs as s;
+    let id: Option<String> = s::table
+        .filter(s::locale.eq(locale))
+        .filter(s::slug.eq(slug))
+        .select(s::article_id)
+        .first(conn)
+        .optional()?;
+    match id {
+        Some(id) => find_by_id(conn, &id),
+        None => Ok(None),
+    }
+}

@@ -130,7 +130,7 @@ pub async fn restore_revision(
                 &prepared,
                 &user,
                 &format!("restored from revision {n}"),
-                Some(current.version),
+                Some(&current),
             )
         })?;
         load_for_staff(conn, &st.media.widths, &id)

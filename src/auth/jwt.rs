@@ -27,6 +27,18 @@ pub struct Claims {
     pub iss: String,
 }
 
+const PREVIEW_AUDIENCE: &str = "preview";
+
+/// The claims of a preview token.
+#[derive(Debug, Serialize, Deserialize)]
+struct PreviewClaims {
+    sub: String,
+    aud: String,
+    exp: u64,
+    iat: u64,
+    iss: String,
+}
+
 /// Keys and rules for signing and checking access tokens.
 pub struct JwtKeys {
     encoding: EncodingKey,
@@ -69,6 +81,38 @@ impl JwtKeys {
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::internal(format!("signing a token failed: {e}")))
+    }
+
+    /// Signs a preview token for one article: valid for `ttl`, good for
+    /// reading that article only (its audience is `preview`, so it is no
+    /// access token, and no access token is a preview token).
+    pub fn issue_preview(
+        &self,
+        article_id: &str,
+        ttl: Duration,
+    ) -> Result<(String, u64), ApiError> {
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let claims = PreviewClaims {
+            sub: article_id.to_string(),
+            aud: PREVIEW_AUDIENCE.to_string(),
+            iat: now,
+            exp: now + ttl.as_secs(),
+            iss: ISSUER.to_string(),
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::internal(format!("signing a preview token failed: {e}")))?;
+        Ok((token, claims.exp))
+    }
+
+    /// The article a preview token is for; 401 when it is forged or expired.
+    pub fn verify_preview(&self, token: &str) -> Result<String, ApiError> {
+        let mut validation = self.validation.clone();
+        validation.set_audience(&[PREVIEW_AUDIENCE]);
+        decode::<PreviewClaims>(token, &self.decoding, &validation)
+            .map(|data| data.claims.sub)
+            .map_err(|_| {
+                ApiError::Unauthorized("the preview link is not valid or has expired".into())
+            })
     }
 
     /// Verifies signature, algorithm, issuer and expiry.

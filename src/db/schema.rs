@@ -53,7 +53,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     articles,
     article_bylines,
     article_media,
-    article_revisions
+    article_revisions,
+    article_corrections,
+    article_slugs
 );
 
 diesel::table! {
@@ -176,3 +178,23 @@ diesel::joinable!(article_bylines -> articles (article_id));
 diesel::joinable!(article_media -> articles (article_id));
 diesel::joinable!(article_revisions -> articles (article_id));
 diesel::joinable!(articles -> sections (section_id));
+
+diesel::table! {
+    article_corrections (id) {
+        id -> Text,
+        article_id -> Text,
+        kind -> Text,
+        text -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_slugs (locale, slug) {
+        locale -> Text,
+        slug -> Text,
+        article_id -> Text,
+        created_at -> Timestamp,
+    }
+}

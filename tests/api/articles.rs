@@ -732,7 +732,180 @@ async fn published_list_pages_without_duplicates(app: &TestApp) {
         .all(|x| x["section"]["slug"] == "alpha"));
 }
 
+async fn corrections_old_slugs_previews_and_the_feed(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let s = section(app, token, "Economy").await;
+    let article = create(
+        app,
+        token,
+        json!({"headline": "Inflation falls to two percent", "section_id": s}),
+    )
+    .await;
+    let id = id_of(&article);
+    let path = format!("/api/v1/articles/{id}");
+
+    // A draft has no public address; a preview link opens it without a login.
+    let res = app
+        .request(Method::POST, &format!("{path}/preview-link"), Some(token))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 201);
+    let link: Value = res.json().await.expect("json");
+    let url = link["url"].as_str().unwrap_or("").to_string();
+    let res = app.get(&url, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("private, no-store")
+    );
+    assert_eq!(res.json::<Value>().await.expect("json")["status"], "draft");
+    assert_problem(app.get(&path, None).await, 404).await;
+    // Expired, forged, or for another article: refused.
+    let now = Utc::now().timestamp();
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &json!({"sub": id, "aud": "preview", "iat": now - 7200, "exp": now - 3600, "iss": "newsdesk"}),
+        &jsonwebtoken::EncodingKey::from_secret(crate::helpers::TEST_SECRET.as_bytes()),
+    )
+    .expect("sign");
+    assert_problem(
+        app.get(&format!("{path}?preview={expired}"), None).await,
+        401,
+    )
+    .await;
+    assert_problem(
+        app.get(&format!("{path}?preview=not-a-token"), None).await,
+        401,
+    )
+    .await;
+    let other = create(
+        app,
+        token,
+        json!({"headline": "Another draft", "section_id": s}),
+    )
+    .await;
+    let other_token = link["token"].as_str().unwrap_or("");
+    assert_problem(
+        app.get(
+            &format!("/api/v1/articles/{}?preview={other_token}", id_of(&other)),
+            None,
+        )
+        .await,
+        401,
+    )
+    .await;
+    // An access token is no preview token.
+    assert_problem(app.get(&format!("{path}?preview={token}"), None).await, 401).await;
+
+    assert_eq!(action(app, token, &id, "publish", None).await.status(), 200);
+    // Corrections are appended, public, and change the validators.
+    let before = app.get(&path, None).await;
+    let etag = before
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("{path}/corrections"),
+            Some(token),
+            &json!({"kind": "correction", "text": "An earlier version gave the wrong month."}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_problem(
+        app.send_json(
+            Method::POST,
+            &format!("{path}/corrections"),
+            Some(token),
+            &json!({"kind": "apology", "text": "x"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let res = app
+        .request(Method::GET, &path, None)
+        .header("if-none-match", etag.as_str())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200, "a correction changes the ETag");
+    let page: Value = res.json().await.expect("json");
+    assert_eq!(page["corrections"][0]["kind"], "correction");
+    assert_eq!(
+        page["corrections"][0]["text"],
+        "An earlier version gave the wrong month."
+    );
+
+    // A new slug: the old one redirects permanently.
+    let version = page["version"].as_i64().unwrap_or(0);
+    let res = app
+        .request(Method::PATCH, &path, Some(token))
+        .header("if-match", format!("\"{version}\""))
+        .json(&json!({"slug": "inflation-falls-to-two-per-cent"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let res = app
+        .get(
+            "/api/v1/articles/slug/inflation-falls-to-two-percent?format=html",
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 301);
+    assert_eq!(
+        res.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/api/v1/articles/slug/inflation-falls-to-two-per-cent?format=html")
+    );
+    assert_eq!(
+        app.get(
+            "/api/v1/articles/slug/inflation-falls-to-two-per-cent",
+            None
+        )
+        .await
+        .status(),
+        200
+    );
+    // A draft's old slug leaks nothing.
+    let draft_path = format!("/api/v1/articles/{}", id_of(&other));
+    app.request(Method::PATCH, &draft_path, Some(token))
+        .header("if-match", "\"1\"")
+        .json(&json!({"slug": "renamed-draft"}))
+        .send()
+        .await
+        .expect("request");
+    assert_problem(
+        app.get("/api/v1/articles/slug/another-draft", None).await,
+        404,
+    )
+    .await;
+
+    // The feed: published only, compact.
+    let feed: Value = app
+        .get("/api/v1/feed", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(feed["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        feed["data"][0]["headline"],
+        "Inflation falls to two percent"
+    );
+    assert_eq!(feed["data"][0]["section"]["slug"], "economy");
+    assert!(feed["data"][0].get("body").is_none());
+}
+
 both_backends!(
+    corrections_old_slugs_previews_and_the_feed,
     editor_writes_the_seed_page_and_a_frontend_reads_it_in_one_request,
     visibility_follows_schedule_embargo_expiry_and_withdrawal,
     roles_decide_who_writes_and_publishes,

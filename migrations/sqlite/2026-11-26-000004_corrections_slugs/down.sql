@@ -1,0 +1,2 @@
+DROP TABLE article_slugs;
+DROP TABLE article_corrections;
