@@ -278,3 +278,213 @@ pub async fn load_media(
     }
     Ok(added)
 }
+
+/// A demo article (all text written for the demo).
+struct DemoArticle {
+    section: &'static str,
+    kicker: &'static str,
+    headline: &'static str,
+    summary: &'static str,
+    dateline: &'static str,
+    source: &'static str,
+    category: &'static str,
+    paragraphs: &'static [&'static str],
+    quote: (&'static str, &'static str),
+    photo: Option<usize>,
+    hours_ago: i64,
+}
+
+const ARTICLES: &[DemoArticle] = &[
+    DemoArticle {
+        section: "world", kicker: "Diplomacy", headline: "Foreign ministers agree to meet again before the spring summit",
+        summary: "After six hours of talks the delegations said they had narrowed their differences on trade and transit.",
+        dateline: "GENEVA", source: "Northwire", category: "wire",
+        paragraphs: &["The ministers met behind closed doors in a lakeside hotel and emerged late in the evening.", "Officials said a working group would draft a joint statement within a month."],
+        quote: ("We did not solve everything today, but we now speak the same language.", "The host country's foreign minister"),
+        photo: None, hours_ago: 2,
+    },
+    DemoArticle {
+        section: "europe", kicker: "Elections", headline: "Turnout rises in regional elections as polling stations stay open late",
+        summary: "Election officials extended voting by two hours after long queues formed in three cities.",
+        dateline: "VIENNA", source: "Eastline Agency", category: "wire",
+        paragraphs: &["Turnout reached 61 percent, the highest in two decades, according to preliminary figures.", "Results are expected after midnight, once postal ballots have been counted."],
+        quote: ("People waited in the rain for an hour; that tells you how much this vote matters to them.", "A polling station chair"),
+        photo: None, hours_ago: 5,
+    },
+    DemoArticle {
+        section: "politics", kicker: "City hall", headline: "Council passes budget after a debate that ran past midnight",
+        summary: "The spending plan funds new bus routes and school repairs but delays the stadium renovation.",
+        dateline: "RIVERTON", source: "Staff", category: "staff",
+        paragraphs: &["The vote was 27 to 18, with two councillors abstaining.", "Opposition members said the plan relied on optimistic tax forecasts."],
+        quote: ("This budget puts buses and classrooms ahead of grandstands.", "The council's finance chair"),
+        photo: Some(1), hours_ago: 7,
+    },
+    DemoArticle {
+        section: "politics", kicker: "Parliament", headline: "Committee opens hearings on the new housing bill",
+        summary: "Tenant groups and builders will testify over three days on rent caps and planning rules.",
+        dateline: "RIVERTON", source: "Staff", category: "staff",
+        paragraphs: &["The bill would cap annual rent increases and shorten planning approvals for small projects.", "A vote in the full chamber is not expected before the summer recess."],
+        quote: ("We want to hear from the people who will live with this law.", "The committee chair"),
+        photo: None, hours_ago: 9,
+    },
+    DemoArticle {
+        section: "business", kicker: "Markets", headline: "Shares in regional lenders climb as rate cut expectations grow",
+        summary: "Bank stocks led a broad rally after inflation data came in below forecasts.",
+        dateline: "FRANKFURT", source: "Northwire", category: "wire",
+        paragraphs: &["The banking index rose 2.4 percent, its best day in three months.", "Bond yields fell as traders priced in a cut at the next policy meeting."],
+        quote: ("The data gave the market the excuse it was looking for.", "A fund manager at a regional investment firm"),
+        photo: None, hours_ago: 3,
+    },
+    DemoArticle {
+        section: "business", kicker: "Energy", headline: "Harbour wind farm delivers first power to the grid",
+        summary: "The first twelve turbines are running; the remaining thirty will follow by the end of the year.",
+        dateline: "PORT ELLEN", source: "Staff", category: "staff",
+        paragraphs: &["At full capacity the farm will supply about a fifth of the region's households.", "Fishermen's groups said they were still negotiating compensation for lost grounds."],
+        quote: ("Today the harbour starts exporting something other than fish.", "The project director"),
+        photo: Some(0), hours_ago: 11,
+    },
+    DemoArticle {
+        section: "science", kicker: "Space", headline: "Amateur astronomers spot a comet brightening faster than expected",
+        summary: "The comet could be visible to the naked eye from dark sites next week, observers say.",
+        dateline: "LA PALMA", source: "Staff", category: "staff",
+        paragraphs: &["Its brightness has doubled every two days since it was discovered in October.", "Astronomers caution that comets often fade as quickly as they flare."],
+        quote: ("Comets are like cats: they have tails and they do exactly what they want.", "An observatory spokesperson"),
+        photo: None, hours_ago: 14,
+    },
+    DemoArticle {
+        section: "science", kicker: "Climate", headline: "Glacier retreat measured with drones shows a record summer loss",
+        summary: "A survey team recorded the largest single-season loss since measurements began in 1950.",
+        dateline: "ZERMATT", source: "Eastline Agency", category: "wire",
+        paragraphs: &["The tongue of the glacier pulled back 47 metres, compared with an average of 18.", "Researchers plan to repeat the survey each month through the winter."],
+        quote: ("The numbers were so large we flew the route twice to be sure.", "The survey's lead scientist"),
+        photo: Some(2), hours_ago: 20,
+    },
+    DemoArticle {
+        section: "sport", kicker: "Football", headline: "Late header sends the home side into the cup semi-finals",
+        summary: "A stoppage-time goal settled a tense quarter-final in front of a sold-out stadium.",
+        dateline: "RIVERTON", source: "Staff", category: "staff",
+        paragraphs: &["The visitors had equalised with ten minutes left and looked the stronger side.", "The semi-final draw takes place on Monday."],
+        quote: ("I closed my eyes and the ball found my head.", "The match-winning defender"),
+        photo: None, hours_ago: 4,
+    },
+    DemoArticle {
+        section: "sport", kicker: "Athletics", headline: "Marathon organisers move the start earlier to beat the heat",
+        summary: "Runners will set off at 7 a.m., an hour earlier than planned, after a heat warning.",
+        dateline: "SEVILLE", source: "Northwire", category: "wire",
+        paragraphs: &["Extra water stations will be added every five kilometres.", "Organisers said the course and the cut-off times were unchanged."],
+        quote: ("Safety comes before television schedules.", "The race director"),
+        photo: None, hours_ago: 26,
+    },
+    DemoArticle {
+        section: "world", kicker: "Aid", headline: "Relief convoy reaches flooded villages after roads reopen",
+        summary: "Trucks carrying food, water filters and tents arrived two days after the water began to recede.",
+        dateline: "DHAKA", source: "Eastline Agency", category: "wire",
+        paragraphs: &["Volunteers unloaded supplies in the school yard, the only dry ground for miles.", "Health workers are testing wells for contamination."],
+        quote: ("The water took our fields, but not our neighbours.", "A village elder"),
+        photo: None, hours_ago: 30,
+    },
+    DemoArticle {
+        section: "europe", kicker: "Transport", headline: "Night trains return to the Alpine route after a decade",
+        summary: "Sleeper services will run three times a week between the capital and the coast from December.",
+        dateline: "MUNICH", source: "Staff", category: "staff",
+        paragraphs: &["Tickets sold out within hours for the first weekend of service.", "The operator said it would add a fourth weekly train if demand held."],
+        quote: ("You fall asleep in the snow and wake up by the sea.", "The operator's chief executive"),
+        photo: None, hours_ago: 36,
+    },
+];
+
+/// Adds the demo articles (published at staggered times in the past), and one
+/// draft; articles whose slug exists are left alone.
+pub fn load_articles(conn: &mut DbConn, default_locale: &str) -> Result<usize, ApiError> {
+    use crate::articles::{
+        document, dto::ArticleDocument, handlers::store, queries as article_queries,
+    };
+
+    let Some(editor) = user_queries::find_by_email(conn, USERS[0].0)? else {
+        return Ok(0);
+    };
+    let author = user_queries::find_by_email(conn, USERS[1].0)?;
+    let staff = crate::auth::AuthUser {
+        id: editor.id.clone(),
+        role: Role::Editor,
+    };
+    let photos: Vec<Option<String>> = PHOTOS
+        .iter()
+        .map(|p| {
+            use crate::db::schema::media;
+            use diesel::prelude::*;
+            media::table
+                .filter(media::title.eq(p.title))
+                .select(media::id)
+                .first::<String>(conn)
+                .optional()
+                .map_err(ApiError::from)
+        })
+        .collect::<Result<_, _>>()?;
+    let mut added = 0;
+    for (i, a) in ARTICLES.iter().enumerate() {
+        if article_queries::find_by_slug(conn, default_locale, &crate::slug::slugify(a.headline))?
+            .is_some()
+        {
+            continue;
+        }
+        let Some(section) = section_queries::find_by_slug(conn, a.section)? else {
+            continue;
+        };
+        let writer = if i % 2 == 0 {
+            &editor
+        } else {
+            author.as_ref().unwrap_or(&editor)
+        };
+        let mut body = Vec::new();
+        for (n, p) in a.paragraphs.iter().enumerate() {
+            body.push(serde_json::json!({"type": "paragraph", "text": p}));
+            if n == 0 {
+                body.push(serde_json::json!({"type": "quote", "text": a.quote.0, "attribution": a.quote.1}));
+            }
+        }
+        let main_media = a
+            .photo
+            .and_then(|p| photos.get(p).cloned().flatten())
+            .map(|id| serde_json::json!({"media_id": id}));
+        let doc: ArticleDocument = serde_json::from_value(serde_json::json!({
+            "kicker": a.kicker, "headline": a.headline, "summary": a.summary, "dateline": a.dateline,
+            "source": a.source, "source_category": a.category, "section_id": section.id,
+            "bylines": [{"user_id": writer.id, "role": "reporting"}], "body": body, "main_media": main_media,
+            "comments_policy": "moderated",
+        }))
+        .map_err(ApiError::internal)?;
+        db::write_tx(conn, |conn| {
+            let mut prepared =
+                document::prepare(conn, doc, None, default_locale, Some(&writer.id))?;
+            let at = db::now() - chrono::Duration::hours(a.hours_ago);
+            prepared.row.status = "published".into();
+            prepared.row.published_at = Some(at);
+            prepared.row.first_published_at = Some(at);
+            prepared.row.created_at = at;
+            store(conn, &prepared, &staff, "created", None)
+        })?;
+        added += 1;
+    }
+    if article_queries::find_by_slug(
+        conn,
+        default_locale,
+        "draft-reader-letters-on-the-bus-routes",
+    )?
+    .is_none()
+    {
+        if let Some(section) = section_queries::find_by_slug(conn, "politics")? {
+            let doc: ArticleDocument = serde_json::from_value(serde_json::json!({
+                "headline": "Draft: reader letters on the bus routes", "slug": "draft-reader-letters-on-the-bus-routes",
+                "section_id": section.id, "body": [{"type": "paragraph", "text": "Collect the best letters before Friday."}],
+            }))
+            .map_err(ApiError::internal)?;
+            db::write_tx(conn, |conn| {
+                let prepared =
+                    document::prepare(conn, doc, None, default_locale, Some(&editor.id))?;
+                store(conn, &prepared, &staff, "created", None)
+            })?;
+        }
+    }
+    Ok(added)
+}

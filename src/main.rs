@@ -104,7 +104,10 @@ fn main() -> anyhow::Result<()> {
                 let photos = actix_web::rt::System::new()
                     .block_on(demo::load_media(&pool, store.as_ref()))
                     .map_err(|e| anyhow::anyhow!("demo media: {e}"))?;
-                tracing::info!(photos, "demo content loaded");
+                let mut conn = pool.get()?;
+                let articles = demo::load_articles(&mut conn, &settings.default_locale)
+                    .map_err(|e| anyhow::anyhow!("demo articles: {e}"))?;
+                tracing::info!(photos, articles, "demo content loaded");
             }
             let app = Application::build(&settings, pool)?;
             tracing::info!(
