@@ -226,6 +226,18 @@ pub fn de_include_total<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>,
     }
 }
 
+/// Deserializes `include_subsections` (`true` or `false`), with an error that names it.
+pub fn de_include_subsections<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let raw = String::deserialize(d)?;
+    match raw.as_str() {
+        "true" => Ok(Some(true)),
+        "false" => Ok(Some(false)),
+        _ => Err(serde::de::Error::custom(
+            "query parameter `include_subsections` must be true or false",
+        )),
+    }
+}
+
 /// Lets a JSON Merge Patch tell `"field": null` (clear) from an absent field.
 pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
 where

@@ -20,6 +20,12 @@ pub struct Prepared {
     pub bylines: Vec<BylineRow>,
     /// Every media asset it uses.
     pub media_ids: Vec<String>,
+    /// Tags as (name, slug), in order.
+    pub tags: Vec<(String, String)>,
+    /// Secondary section ids.
+    pub section_ids: Vec<String>,
+    /// Related article ids, in order.
+    pub related: Vec<String>,
     /// The normalised document, as kept in the revision.
     pub document: String,
 }
@@ -196,6 +202,56 @@ pub fn prepare(
             role: text(&mut e, &field, b.role.clone(), 100),
         });
     }
+    let mut tags: Vec<(String, String)> = Vec::new();
+    if doc.tags.len() > 20 {
+        e.push(FieldError::new("tags", "at most 20"));
+    }
+    for (i, name) in doc.tags.iter().enumerate() {
+        let name = name.trim();
+        let slug = slug::slugify(name);
+        if name.is_empty()
+            || name.chars().count() > 60
+            || slug.is_empty()
+            || name.chars().any(char::is_control)
+        {
+            e.push(FieldError::new(
+                format!("tags[{i}]"),
+                "must be 1 to 60 characters with a letter or digit",
+            ));
+        } else if !tags.iter().any(|(_, s)| *s == slug) {
+            tags.push((name.to_string(), slug));
+        }
+    }
+    let mut section_ids: Vec<String> = Vec::new();
+    for (i, id) in doc.section_ids.iter().enumerate() {
+        if sections::queries::find_by_id(conn, id)?.is_none() {
+            e.push(FieldError::new(
+                format!("section_ids[{i}]"),
+                "no section has this id",
+            ));
+        } else if *id != doc.section_id && !section_ids.contains(id) {
+            section_ids.push(id.clone());
+        }
+    }
+    if doc.related.len() > 10 {
+        e.push(FieldError::new("related", "at most 10"));
+    }
+    let mut related: Vec<String> = Vec::new();
+    for (i, id) in doc.related.iter().enumerate() {
+        if existing.is_some_and(|r| r.id == *id) {
+            e.push(FieldError::new(
+                format!("related[{i}]"),
+                "an article is not related to itself",
+            ));
+        } else if queries::find_by_id(conn, id)?.is_none() {
+            e.push(FieldError::new(
+                format!("related[{i}]"),
+                "no article has this id",
+            ));
+        } else if !related.contains(id) {
+            related.push(id.clone());
+        }
+    }
     if let (Some(embargo), Some(expiry)) = (doc.embargo_until, doc.expires_at) {
         if expiry <= embargo {
             e.push(FieldError::new("expires_at", "must be after embargo_until"));
@@ -276,6 +332,9 @@ pub fn prepare(
         row,
         bylines,
         media_ids,
+        tags,
+        section_ids,
+        related,
         document,
     })
 }

@@ -83,6 +83,15 @@ pub struct ArticleDocument {
     pub source_category: Option<String>,
     /// Primary section id.
     pub section_id: String,
+    /// Further sections the article also appears in.
+    #[serde(default)]
+    pub section_ids: Vec<String>,
+    /// Tag names (at most 20); new ones are created.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Related article ids, in order (at most 10).
+    #[serde(default)]
+    pub related: Vec<String>,
     /// Ordered bylines.
     #[serde(default)]
     pub bylines: Vec<BylineInput>,
@@ -113,6 +122,22 @@ pub struct SectionSummary {
     pub slug: String,
     /// Name.
     pub name: String,
+}
+
+/// A related article, as a teaser.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RelatedArticle {
+    /// Id.
+    pub id: String,
+    /// Slug.
+    pub slug: String,
+    /// Kicker.
+    pub kicker: Option<String>,
+    /// Headline.
+    pub headline: String,
+    /// Publication time.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub published_at: Option<String>,
 }
 
 /// A byline as readers see it.
@@ -177,6 +202,13 @@ pub struct ArticleResponse {
     pub source_category: Option<String>,
     /// Primary section.
     pub section: SectionSummary,
+    /// Further sections.
+    pub secondary_sections: Vec<SectionSummary>,
+    /// Tags, in the editor's order.
+    pub tags: Vec<crate::articles::tags::Tag>,
+    /// Related articles the caller may see (absent from list items).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related: Option<Vec<RelatedArticle>>,
     /// Ordered bylines.
     pub bylines: Vec<Byline>,
     /// Lead media with credit line and renditions.
@@ -244,8 +276,24 @@ pub struct ArticleList {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ArticleListQuery {
-    /// Only this section (id or slug).
+    /// Only this section (id or slug), as primary or secondary section.
     pub section: Option<String>,
+    /// With `section`: its subsections too.
+    #[serde(default, deserialize_with = "crate::http::de_include_subsections")]
+    #[param(value_type = Option<bool>)]
+    pub include_subsections: Option<bool>,
+    /// Only articles with this tag (slug).
+    pub tag: Option<String>,
+    /// Only articles by this staff user (byline or writer), by id.
+    pub author: Option<String>,
+    /// Only articles from this source (agency), exactly.
+    pub source: Option<String>,
+    /// Only articles published at or after this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub published_after: Option<String>,
+    /// Only articles published before this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub published_before: Option<String>,
     /// Only this workflow status (staff only; the public sees published articles).
     #[param(pattern = "^(draft|in_review|scheduled|published|archived|withdrawn)$")]
     pub status: Option<String>,

@@ -33,7 +33,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(crate::articles::revisions::restore_revision)
         .service(crate::articles::corrections::add_correction)
         .service(crate::articles::corrections::create_preview_link)
-        .service(crate::articles::feed::get_feed);
+        .service(crate::articles::feed::get_feed)
+        .service(crate::articles::tags::list_tags);
 }
 
 /// Stores a prepared article: row, bylines, media links and a revision.
@@ -66,6 +67,13 @@ pub fn store(
         &prepared.bylines,
         &prepared.media_ids,
     )?;
+    queries::replace_relations(
+        conn,
+        &prepared.row.id,
+        &prepared.tags,
+        &prepared.section_ids,
+        &prepared.related,
+    )?;
     queries::add_revision(
         conn,
         &prepared.row.id,
@@ -83,7 +91,7 @@ pub fn load_for_staff(
     id: &str,
 ) -> Result<ArticleResponse, ApiError> {
     let row = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
-    present::present(conn, row, BodyFormat::Blocks, widths, db::now())
+    present::present(conn, row, BodyFormat::Blocks, widths, db::now(), true)
 }
 
 /// The response of a staff write: the article, private, with its ETag.
@@ -223,7 +231,8 @@ async fn respond_article(
     let previewed = preview
         .map(|token| state.jwt.verify_preview(&token))
         .transpose()?;
-    let staff = previewed.is_some() || user.as_ref().is_some_and(|u| u.role >= Role::Contributor);
+    let is_staff = user.as_ref().is_some_and(|u| u.role >= Role::Contributor);
+    let staff = previewed.is_some() || is_staff;
     let (article, keys) = db::run(&state.pool, move |conn| {
         let now = db::now();
         let row = find(conn)?.ok_or_else(not_found)?;
@@ -240,7 +249,10 @@ async fn respond_article(
         if let Some(m) = &row.main_media_id {
             keys.push_str(&format!(" media:{m}"));
         }
-        Ok((present::present(conn, row, format, &widths, now)?, keys))
+        Ok((
+            present::present(conn, row, format, &widths, now, is_staff)?,
+            keys,
+        ))
     })
     .await?;
     let body = http::to_json(&article);
@@ -438,17 +450,51 @@ pub async fn list_articles(
     let with_total = query.include_total.unwrap_or(false);
     let widths = state.media.widths.clone();
     let section_key = query.section.clone();
+    let time_param =
+        |name: &str, value: &Option<String>| -> Result<Option<chrono::NaiveDateTime>, ApiError> {
+            value
+                .as_deref()
+                .map(|v| {
+                    chrono::DateTime::parse_from_rfc3339(v)
+                        .map(|t| db::truncate(t.naive_utc()))
+                        .map_err(|_| {
+                            ApiError::bad_param(
+                                name,
+                                "must be an RFC 3339 time such as 2026-11-26T09:00:00Z",
+                            )
+                        })
+                })
+                .transpose()
+        };
     let mut filter = ArticleFilter {
-        section_id: None,
+        section_ids: None,
+        tag_id: None,
+        author: query.author.clone(),
+        source: query.source.clone(),
+        published_after: time_param("published_after", &query.published_after)?,
+        published_before: time_param("published_before", &query.published_before)?,
         locale: query.locale.clone(),
         status: query.status.clone(),
     };
+    let tag_slug = query.tag.clone();
+    let subsections = query.include_subsections.unwrap_or(false);
     let by_publication = queries::ordered_by_publication(filter.status.as_deref());
     let (items, next_cursor, total) = db::run(&state.pool, move |conn| {
         let now = db::now();
+        // An unknown section or tag matches nothing: an empty page, not an error.
         if let Some(key) = section_key {
             match crate::sections::queries::find_by_id_or_slug(conn, &key)? {
-                Some(s) => filter.section_id = Some(s.id),
+                Some(s) if subsections => {
+                    filter.section_ids =
+                        Some(crate::sections::queries::with_descendants(conn, &s.id)?)
+                }
+                Some(s) => filter.section_ids = Some(vec![s.id]),
+                None => return Ok((Vec::new(), None, with_total.then_some(0))),
+            }
+        }
+        if let Some(slug) = tag_slug {
+            match crate::articles::tags::find_by_slug(conn, &slug)? {
+                Some(t) => filter.tag_id = Some(t.id),
                 None => return Ok((Vec::new(), None, with_total.then_some(0))),
             }
         }

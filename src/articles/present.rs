@@ -7,10 +7,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::articles::body::{self, Block};
+use crate::articles::dto::RelatedArticle;
 use crate::articles::dto::{ArticleResponse, Byline, MainMedia, SectionSummary, Seo};
 use crate::articles::model::{ArticleRow, BylineRow};
 use crate::articles::queries;
-use crate::db::schema::{media, sections};
+use crate::articles::tags::Tag;
+use crate::db::schema::{article_related, article_sections, articles, media, sections};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::http::format_time;
@@ -36,6 +38,8 @@ struct Related {
     sections: HashMap<String, SectionRow>,
     media: HashMap<String, MediaRow>,
     bylines: HashMap<String, Vec<BylineRow>>,
+    secondary: HashMap<String, Vec<String>>,
+    tags: HashMap<String, Vec<Tag>>,
 }
 
 fn load_related(
@@ -44,7 +48,20 @@ fn load_related(
     with_body_media: bool,
 ) -> Result<Related, ApiError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let section_ids: Vec<String> = rows.iter().map(|r| r.section_id.clone()).collect();
+    let mut section_ids: Vec<String> = rows.iter().map(|r| r.section_id.clone()).collect();
+    let secondary_rows: Vec<(String, String)> = article_sections::table
+        .filter(article_sections::article_id.eq_any(&ids))
+        .select((article_sections::article_id, article_sections::section_id))
+        .load(conn)?;
+    let mut secondary: HashMap<String, Vec<String>> = HashMap::new();
+    for (article, section) in secondary_rows {
+        section_ids.push(section.clone());
+        secondary.entry(article).or_default().push(section);
+    }
+    let mut tags: HashMap<String, Vec<Tag>> = HashMap::new();
+    for (article, tag) in crate::articles::tags::tags_of(conn, &ids)? {
+        tags.entry(article).or_default().push(tag.into());
+    }
     let mut media_ids: Vec<String> = rows
         .iter()
         .filter_map(|r| r.main_media_id.clone())
@@ -74,6 +91,8 @@ fn load_related(
         sections: sections.into_iter().map(|s| (s.id.clone(), s)).collect(),
         media: media.into_iter().map(|m| (m.id.clone(), m)).collect(),
         bylines,
+        secondary,
+        tags,
     })
 }
 
@@ -84,14 +103,38 @@ pub fn present(
     format: BodyFormat,
     widths: &[u32],
     now: NaiveDateTime,
+    staff: bool,
 ) -> Result<ArticleResponse, ApiError> {
     let related = load_related(conn, std::slice::from_ref(&row), format == BodyFormat::Html)?;
+    let related_ids: Vec<String> = article_related::table
+        .filter(article_related::article_id.eq(&row.id))
+        .order(article_related::position.asc())
+        .select(article_related::related_id)
+        .load(conn)?;
+    let related_rows: Vec<ArticleRow> = articles::table
+        .filter(articles::id.eq_any(&related_ids))
+        .select(ArticleRow::as_select())
+        .load(conn)?;
+    // Related teasers show only what this caller may read: no draft leaks through them.
+    let related_articles: Vec<RelatedArticle> = related_ids
+        .iter()
+        .filter_map(|id| related_rows.iter().find(|r| r.id == *id))
+        .filter(|r| staff || r.is_visible(now))
+        .map(|r| RelatedArticle {
+            id: r.id.clone(),
+            slug: r.slug.clone(),
+            kicker: r.kicker.clone(),
+            headline: r.headline.clone(),
+            published_at: r.published_at.map(format_time),
+        })
+        .collect();
     let corrections = queries::corrections(conn, &row.id)?
         .into_iter()
         .map(Into::into)
         .collect();
     let mut article = build(row, &related, format, widths, now);
     article.corrections = Some(corrections);
+    article.related = Some(related_articles);
     Ok(article)
 }
 
@@ -184,6 +227,21 @@ fn build(
         })
     });
     let body_text = (format == BodyFormat::Text).then(|| body::to_text(&blocks));
+    let secondary_sections = related
+        .secondary
+        .get(&row.id)
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| related.sections.get(id))
+                .map(|s| SectionSummary {
+                    id: s.id.clone(),
+                    slug: s.slug.clone(),
+                    name: s.name.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let tags = related.tags.get(&row.id).cloned().unwrap_or_default();
     ArticleResponse {
         status: row.effective_status(now).to_string(),
         id: row.id,
@@ -196,6 +254,9 @@ fn build(
         dateline: row.dateline,
         source: row.source,
         source_category: row.source_category,
+        secondary_sections,
+        tags,
+        related: None,
         section,
         bylines,
         main_media,

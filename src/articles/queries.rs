@@ -70,6 +70,51 @@ pub fn bylines_of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<BylineRow>, A
         .load(conn)?)
 }
 
+/// Replaces an article's tags, secondary sections and related articles.
+pub fn replace_relations(
+    conn: &mut DbConn,
+    article_id: &str,
+    tags: &[(String, String)],
+    section_ids: &[String],
+    related: &[String],
+) -> Result<(), ApiError> {
+    use crate::db::schema::{article_related, article_sections, article_tags};
+    diesel::delete(article_tags::table.filter(article_tags::article_id.eq(article_id)))
+        .execute(conn)?;
+    for (position, (name, slug)) in tags.iter().enumerate() {
+        let tag = crate::articles::tags::ensure_tag(conn, name, slug)?;
+        diesel::insert_into(article_tags::table)
+            .values((
+                article_tags::article_id.eq(article_id),
+                article_tags::tag_id.eq(&tag.id),
+                article_tags::position.eq(position as i32),
+            ))
+            .execute(conn)?;
+    }
+    diesel::delete(article_sections::table.filter(article_sections::article_id.eq(article_id)))
+        .execute(conn)?;
+    for section_id in section_ids {
+        diesel::insert_into(article_sections::table)
+            .values((
+                article_sections::article_id.eq(article_id),
+                article_sections::section_id.eq(section_id),
+            ))
+            .execute(conn)?;
+    }
+    diesel::delete(article_related::table.filter(article_related::article_id.eq(article_id)))
+        .execute(conn)?;
+    for (position, related_id) in related.iter().enumerate() {
+        diesel::insert_into(article_related::table)
+            .values((
+                article_related::article_id.eq(article_id),
+                article_related::position.eq(position as i32),
+                article_related::related_id.eq(related_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Replaces an article's bylines and the set of media it uses.
 pub fn replace_links(
     conn: &mut DbConn,
@@ -174,8 +219,18 @@ pub fn revision(
 /// Which articles a listing shows.
 #[derive(Debug, Clone, Default)]
 pub struct ArticleFilter {
-    /// Only these sections.
-    pub section_id: Option<String>,
+    /// Only these sections (primary or secondary).
+    pub section_ids: Option<Vec<String>>,
+    /// Only with this tag id.
+    pub tag_id: Option<String>,
+    /// Only by this user (writer or byline).
+    pub author: Option<String>,
+    /// Only from this source.
+    pub source: Option<String>,
+    /// Published at or after.
+    pub published_after: Option<NaiveDateTime>,
+    /// Published before.
+    pub published_before: Option<NaiveDateTime>,
     /// Only this locale.
     pub locale: Option<String>,
     /// Staff listing by stored status; `None` is the public listing.
@@ -185,9 +240,42 @@ pub struct ArticleFilter {
 type Boxed<'a> = articles::BoxedQuery<'a, db::MultiBackend>;
 
 fn filtered<'a>(filter: &ArticleFilter, now: NaiveDateTime) -> Boxed<'a> {
+    use crate::db::schema::{article_sections, article_tags};
     let mut query = articles::table.into_boxed();
-    if let Some(section) = &filter.section_id {
-        query = query.filter(articles::section_id.eq(section.clone()));
+    if let Some(sections) = &filter.section_ids {
+        let secondary = article_sections::table
+            .filter(article_sections::section_id.eq_any(sections.clone()))
+            .select(article_sections::article_id);
+        query = query.filter(
+            articles::section_id
+                .eq_any(sections.clone())
+                .or(articles::id.eq_any(secondary)),
+        );
+    }
+    if let Some(tag) = &filter.tag_id {
+        let tagged = article_tags::table
+            .filter(article_tags::tag_id.eq(tag.clone()))
+            .select(article_tags::article_id);
+        query = query.filter(articles::id.eq_any(tagged));
+    }
+    if let Some(author) = &filter.author {
+        let bylined = article_bylines::table
+            .filter(article_bylines::user_id.eq(author.clone()))
+            .select(article_bylines::article_id);
+        query = query.filter(
+            articles::created_by
+                .eq(author.clone())
+                .or(articles::id.eq_any(bylined).nullable()),
+        );
+    }
+    if let Some(source) = &filter.source {
+        query = query.filter(articles::source.eq(source.clone()));
+    }
+    if let Some(t) = filter.published_after {
+        query = query.filter(articles::published_at.ge(t));
+    }
+    if let Some(t) = filter.published_before {
+        query = query.filter(articles::published_at.lt(t));
     }
     if let Some(locale) = &filter.locale {
         query = query.filter(articles::locale.eq(locale.clone()));

@@ -55,7 +55,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_media,
     article_revisions,
     article_corrections,
-    article_slugs
+    article_slugs,
+    tags,
+    article_tags,
+    article_sections,
+    article_related
 );
 
 diesel::table! {
@@ -198,3 +202,37 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    tags (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_tags (article_id, tag_id) {
+        article_id -> Text,
+        tag_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    article_sections (article_id, section_id) {
+        article_id -> Text,
+        section_id -> Text,
+    }
+}
+
+diesel::table! {
+    article_related (article_id, position) {
+        article_id -> Text,
+        position -> Integer,
+        related_id -> Text,
+    }
+}
+
+diesel::joinable!(article_tags -> tags (tag_id));

@@ -113,6 +113,25 @@ pub fn child_slugs(conn: &mut DbConn, id: &str, limit: i64) -> Result<Vec<String
         .load(conn)?)
 }
 
+/// A section's id and the ids of all its descendants (at most 10 levels).
+pub fn with_descendants(conn: &mut DbConn, id: &str) -> Result<Vec<String>, ApiError> {
+    let mut all = vec![id.to_string()];
+    let mut level = vec![id.to_string()];
+    for _ in 0..10 {
+        let children: Vec<String> = sections::table
+            .filter(sections::parent_id.eq_any(level.clone()))
+            .select(sections::id)
+            .load(conn)?;
+        let fresh: Vec<String> = children.into_iter().filter(|c| !all.contains(c)).collect();
+        if fresh.is_empty() {
+            break;
+        }
+        all.extend(fresh.iter().cloned());
+        level = fresh;
+    }
+    Ok(all)
+}
+
 /// Whether making `parent` the parent of `id` would close a loop: true when
 /// `id` is `parent` or one of its ancestors.
 pub fn would_cycle(conn: &mut DbConn, id: &str, parent: &str) -> Result<bool, ApiError> {

@@ -904,7 +904,197 @@ async fn corrections_old_slugs_previews_and_the_feed(app: &TestApp) {
     assert!(feed["data"][0].get("body").is_none());
 }
 
+async fn tags_sections_related_and_filters(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let author = app.user(Role::Author).await;
+    let token = editor.access_token.as_str();
+    let world = section(app, token, "World").await;
+    let europe = app
+        .send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": "Europe", "parent_id": world}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .expect("json")["id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let business = section(app, token, "Business").await;
+    let draft = create(
+        app,
+        token,
+        json!({"headline": "Unpublished background piece", "section_id": world}),
+    )
+    .await;
+    let older = create(app, token, json!({"headline": "Earlier report on the talks", "section_id": world, "source": "Northwire"})).await;
+    action(
+        app,
+        token,
+        &id_of(&older),
+        "publish",
+        Some(json!({"at": (Utc::now() - Duration::days(3)).to_rfc3339()})),
+    )
+    .await;
+    let main = create(
+        app,
+        &author.access_token,
+        json!({
+            "headline": "Trade talks resume in Brussels", "section_id": europe, "section_ids": [business],
+            "tags": ["Trade policy", "EU", "trade POLICY"], "related": [id_of(&older), id_of(&draft)],
+            "bylines": [{"user_id": author.id, "role": "reporting"}], "source": "Eastline"
+        }),
+    )
+    .await;
+    assert_eq!(
+        main["tags"],
+        json!([{"id": main["tags"][0]["id"], "slug": "trade-policy", "name": "Trade policy"}, {"id": main["tags"][1]["id"], "slug": "eu", "name": "EU"}])
+    );
+    assert_eq!(main["secondary_sections"][0]["slug"], "business");
+    assert_eq!(
+        action(app, &author.access_token, &id_of(&main), "publish", None)
+            .await
+            .status(),
+        200
+    );
+
+    // Related teasers never leak a draft to the public; staff see both.
+    let public: Value = app
+        .get(&format!("/api/v1/articles/{}", id_of(&main)), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let related: Vec<&str> = public["related"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["headline"].as_str())
+        .collect();
+    assert_eq!(related, vec!["Earlier report on the talks"]);
+    let staff: Value = app
+        .get(&format!("/api/v1/articles/{}", id_of(&main)), Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(staff["related"].as_array().map(Vec::len), Some(2));
+
+    let headlines = |q: &'static str| async move {
+        let v: Value = app
+            .get(&format!("/api/v1/articles?{q}"), None)
+            .await
+            .json()
+            .await
+            .expect("json");
+        v["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["headline"].as_str().map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        headlines("tag=trade-policy").await,
+        vec!["Trade talks resume in Brussels"]
+    );
+    assert_eq!(headlines("tag=unknown").await, Vec::<String>::new());
+    assert_eq!(
+        headlines("section=business").await,
+        vec!["Trade talks resume in Brussels"],
+        "secondary section"
+    );
+    assert_eq!(
+        headlines("section=world").await,
+        vec!["Earlier report on the talks"]
+    );
+    assert_eq!(
+        headlines("section=world&include_subsections=true").await,
+        vec![
+            "Trade talks resume in Brussels",
+            "Earlier report on the talks"
+        ]
+    );
+    assert_eq!(
+        headlines("source=Northwire").await,
+        vec!["Earlier report on the talks"]
+    );
+    let by_author = format!("author={}", author.id);
+    let v: Value = app
+        .get(&format!("/api/v1/articles?{by_author}"), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["data"].as_array().map(Vec::len), Some(1));
+    let since = (Utc::now() - Duration::days(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let v: Value = app
+        .get(&format!("/api/v1/articles?published_after={since}"), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["data"][0]["headline"], "Trade talks resume in Brussels");
+    assert_eq!(v["data"].as_array().map(Vec::len), Some(1));
+    let v: Value = app
+        .get(&format!("/api/v1/articles?published_before={since}"), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["data"][0]["headline"], "Earlier report on the talks");
+    let body = assert_problem(
+        app.get("/api/v1/articles?published_after=yesterday", None)
+            .await,
+        400,
+    )
+    .await;
+    assert_eq!(error_fields(&body), vec!["published_after"]);
+    assert_problem(
+        app.get("/api/v1/articles?include_subsections=maybe", None)
+            .await,
+        400,
+    )
+    .await;
+    assert_problem(app.get("/api/v1/articles?sort=random", None).await, 400).await;
+
+    // Tags have their own list.
+    let tags: Value = app
+        .get("/api/v1/tags", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let slugs: Vec<&str> = tags["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["slug"].as_str())
+        .collect();
+    assert_eq!(slugs, vec!["eu", "trade-policy"]);
+    let tags: Value = app
+        .get("/api/v1/tags?prefix=Tra", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(tags["data"].as_array().map(Vec::len), Some(1));
+    // Validation names the bad entries.
+    let res = app
+        .send_json(Method::POST, "/api/v1/articles", Some(token), &json!({"headline": "X", "section_id": world, "tags": ["🎉"], "related": ["nope"], "section_ids": ["nope"]}))
+        .await;
+    let mut fields = error_fields(&assert_problem(res, 422).await);
+    fields.sort();
+    assert_eq!(fields, vec!["related[0]", "section_ids[0]", "tags[0]"]);
+}
+
 both_backends!(
+    tags_sections_related_and_filters,
     corrections_old_slugs_previews_and_the_feed,
     editor_writes_the_seed_page_and_a_frontend_reads_it_in_one_request,
     visibility_follows_schedule_embargo_expiry_and_withdrawal,
