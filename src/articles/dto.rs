@@ -213,6 +213,9 @@ pub struct ArticleResponse {
     pub bylines: Vec<Byline>,
     /// Lead media with credit line and renditions.
     pub main_media: Option<MainMedia>,
+    /// For search results: where the words matched, as HTML with `<mark>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
     /// Body blocks (absent from list items).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<Vec<Block>>,
@@ -299,6 +302,12 @@ pub struct ArticleListQuery {
     pub status: Option<String>,
     /// Only this locale.
     pub locale: Option<String>,
+    /// Full-text search over headline, summary and body; results are ranked
+    /// and carry a highlighted `snippet`.
+    pub q: Option<String>,
+    /// `-published_at` (newest first, the default) or `relevance` (with `q`, its default).
+    #[param(pattern = "^(-published_at|relevance)$")]
+    pub sort: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[serde(default, deserialize_with = "crate::http::de_limit")]
     #[param(minimum = 1, maximum = 100, value_type = Option<i64>)]

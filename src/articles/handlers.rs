@@ -67,6 +67,15 @@ pub fn store(
         &prepared.bylines,
         &prepared.media_ids,
     )?;
+    let blocks: Vec<crate::articles::body::Block> =
+        serde_json::from_str(&prepared.row.body).unwrap_or_default();
+    crate::articles::search::index(
+        conn,
+        &prepared.row.id,
+        &prepared.row.headline,
+        prepared.row.summary.as_deref().unwrap_or(""),
+        &crate::articles::body::to_text(&blocks),
+    )?;
     queries::replace_relations(
         conn,
         &prepared.row.id,
@@ -441,12 +450,37 @@ pub async fn list_articles(
         }
     }
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after: Option<(chrono::NaiveDateTime, String)> = query
-        .cursor
+    let search = query
+        .q
         .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(http::decode_cursor)
-        .transpose()?;
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(str::to_string);
+    let by_relevance = match query.sort.as_deref() {
+        None => search.is_some(),
+        Some("-published_at") => false,
+        Some("relevance") if search.is_some() => true,
+        Some("relevance") => {
+            return Err(ApiError::bad_param(
+                "sort",
+                "relevance needs a search (`q`)",
+            ))
+        }
+        Some(_) => {
+            return Err(ApiError::bad_param(
+                "sort",
+                "must be -published_at or relevance",
+            ))
+        }
+    };
+    let cursor = query.cursor.as_deref().filter(|c| !c.is_empty());
+    // Search results are ranked, so they page by position in the ranking.
+    let (after, offset): (Option<(chrono::NaiveDateTime, String)>, usize) = match (&search, cursor)
+    {
+        (Some(_), Some(c)) => (None, http::decode_cursor::<usize>(c)?),
+        (None, Some(c)) => (Some(http::decode_cursor(c)?), 0),
+        (_, None) => (None, 0),
+    };
     let with_total = query.include_total.unwrap_or(false);
     let widths = state.media.widths.clone();
     let section_key = query.section.clone();
@@ -497,6 +531,30 @@ pub async fn list_articles(
                 Some(t) => filter.tag_id = Some(t.id),
                 None => return Ok((Vec::new(), None, with_total.then_some(0))),
             }
+        }
+        if let Some(q) = search {
+            let hits = crate::articles::search::search(conn, &q)?;
+            let ids: Vec<String> = hits.iter().map(|h| h.article_id.clone()).collect();
+            let mut rows = queries::filter_ids(conn, &filter, &ids, now)?;
+            let rank = |id: &str| ids.iter().position(|x| x == id).unwrap_or(usize::MAX);
+            if by_relevance {
+                rows.sort_by_key(|r| rank(&r.id));
+            } else {
+                rows.sort_by(|a, b| b.published_at.cmp(&a.published_at).then(b.id.cmp(&a.id)));
+            }
+            let total = rows.len();
+            let page: Vec<ArticleRow> =
+                rows.into_iter().skip(offset).take(limit as usize).collect();
+            let next =
+                (offset + page.len() < total).then(|| http::encode_cursor(&(offset + page.len())));
+            let mut items = present::present_list(conn, page, &widths, now)?;
+            for item in &mut items {
+                item.snippet = hits
+                    .iter()
+                    .find(|h| h.article_id == item.id)
+                    .map(|h| crate::articles::search::snippet_html(&h.snippet));
+            }
+            return Ok((items, next, with_total.then_some(total as i64)));
         }
         let rows = queries::list_articles(conn, &filter, after.as_ref(), limit + 1, now)?;
         let (rows, next) = http::split_page(rows, limit, |r| {

@@ -11,6 +11,7 @@ pub mod model;
 pub mod present;
 pub mod queries;
 pub mod revisions;
+pub mod search;
 pub mod tags;
 pub mod workflow;
 

@@ -270,6 +270,7 @@ fn build(
         },
         comments_policy: row.comments_policy,
         corrections: None,
+        snippet: None,
         comment_count: 0,
         word_count: row.word_count,
         reading_minutes: row.reading_minutes,

@@ -346,6 +346,19 @@ pub fn list_articles(
         .load(conn)?)
 }
 
+/// The articles among `ids` that a listing shows (in no particular order).
+pub fn filter_ids(
+    conn: &mut DbConn,
+    filter: &ArticleFilter,
+    ids: &[String],
+    now: NaiveDateTime,
+) -> Result<Vec<ArticleRow>, ApiError> {
+    Ok(filtered(filter, now)
+        .filter(articles::id.eq_any(ids))
+        .select(ArticleRow::as_select())
+        .load(conn)?)
+}
+
 /// How many articles a listing matches.
 pub fn count_articles(
     conn: &mut DbConn,

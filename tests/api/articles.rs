@@ -1093,7 +1093,141 @@ async fn tags_sections_related_and_filters(app: &TestApp) {
     assert_eq!(fields, vec!["related[0]", "section_ids[0]", "tags[0]"]);
 }
 
+async fn full_text_search_ranks_highlights_and_hides_drafts(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let s = section(app, token, "Science").await;
+    let para = |t: &str| json!([{"type": "paragraph", "text": t}]);
+    let headline_hit = create(app, token, json!({"headline": "Comet lights up the northern sky", "section_id": s, "body": para("Observers gathered on the hills.")})).await;
+    let body_hit = create(app, token, json!({"headline": "Night of the observers", "section_id": s, "body": para("Some say the comet <script>alert(1)</script> was brighter than the moon.")})).await;
+    let miss = create(app, token, json!({"headline": "Budget vote delayed", "section_id": s, "body": para("Councillors argued into the night.")})).await;
+    let draft = create(
+        app,
+        token,
+        json!({"headline": "Comet draft not for readers", "section_id": s}),
+    )
+    .await;
+    for a in [&headline_hit, &body_hit, &miss] {
+        assert_eq!(
+            action(app, token, &id_of(a), "publish", None)
+                .await
+                .status(),
+            200
+        );
+    }
+    let res = app
+        .get("/api/v1/articles?q=comet&include_total=true", None)
+        .await;
+    assert_eq!(res.status(), 200);
+    let found: Value = res.json().await.expect("json");
+    let ids: Vec<String> = found["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(id_of)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![id_of(&headline_hit), id_of(&body_hit)],
+        "headline matches rank first; drafts never show"
+    );
+    assert_eq!(found["meta"]["total"], 2);
+    let snippet = found["data"][1]["snippet"].as_str().unwrap_or("");
+    assert!(
+        snippet.to_lowercase().contains("<mark>comet</mark>"),
+        "{snippet}"
+    );
+    // SQLite's snippet keeps the text (escaped here); PostgreSQL's drops tags. Never markup.
+    assert!(!snippet.contains("<script>"), "escaped: {snippet}");
+    // Every word must match; case and operators do not matter.
+    let both: Value = app
+        .get("/api/v1/articles?q=COMET%20moon", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(both["data"].as_array().map(Vec::len), Some(1));
+    for q in [
+        "%22",
+        "comet%20AND%20(",
+        "*",
+        "NEAR(comet",
+        "%27%3B%20DROP%20TABLE%20articles",
+    ] {
+        assert_eq!(
+            app.get(&format!("/api/v1/articles?q={q}"), None)
+                .await
+                .status(),
+            200,
+            "q={q}"
+        );
+    }
+    // Paging through the ranking.
+    let first: Value = app
+        .get("/api/v1/articles?q=comet&limit=1", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let cursor = first["meta"]["next_cursor"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let second: Value = app
+        .get(
+            &format!("/api/v1/articles?q=comet&limit=1&cursor={cursor}"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(id_of(&second["data"][0]), id_of(&body_hit));
+    assert_eq!(second["meta"]["next_cursor"], Value::Null);
+    // Newest first instead of by relevance.
+    let newest: Value = app
+        .get("/api/v1/articles?q=comet&sort=-published_at", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(newest["data"].as_array().map(Vec::len), Some(2));
+    assert_problem(app.get("/api/v1/articles?sort=relevance", None).await, 400).await;
+    // Staff find drafts too, with a status.
+    let drafts: Value = app
+        .get("/api/v1/articles?q=comet&status=draft", Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(drafts["data"][0]["id"], draft["id"]);
+    // Edits are searchable at once.
+    let path = format!("/api/v1/articles/{}", id_of(&miss));
+    let version = app
+        .get(&path, Some(token))
+        .await
+        .json::<Value>()
+        .await
+        .expect("json")["version"]
+        .as_i64()
+        .unwrap_or(0);
+    app.request(Method::PATCH, &path, Some(token))
+        .header("if-match", format!("\"{version}\""))
+        .json(&json!({"summary": "A comet was not on the agenda."}))
+        .send()
+        .await
+        .expect("request");
+    let found: Value = app
+        .get("/api/v1/articles?q=comet", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(found["data"].as_array().map(Vec::len), Some(3));
+}
+
 both_backends!(
+    full_text_search_ranks_highlights_and_hides_drafts,
     tags_sections_related_and_filters,
     corrections_old_slugs_previews_and_the_feed,
     editor_writes_the_seed_page_and_a_frontend_reads_it_in_one_request,
