@@ -219,11 +219,12 @@ pub fn current_document(
     serde_json::from_str(&latest.document).map_err(ApiError::internal)
 }
 
-fn body_format(query: &ArticleQuery) -> BodyFormat {
+fn body_format(query: &ArticleQuery) -> Result<BodyFormat, ApiError> {
     match query.format.as_deref() {
-        Some("html") => BodyFormat::Html,
-        Some("text") => BodyFormat::Text,
-        _ => BodyFormat::Blocks,
+        Some("html") => Ok(BodyFormat::Html),
+        Some("text") => Ok(BodyFormat::Text),
+        None | Some("json") => Ok(BodyFormat::Blocks),
+        Some(_) => Err(ApiError::bad_param("format", "must be html, text or json")),
     }
 }
 
@@ -304,7 +305,7 @@ pub async fn get_article(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let format = body_format(&query);
+    let format = body_format(&query)?;
     let preview = query.into_inner().preview;
     respond_article(
         &state,
@@ -351,7 +352,7 @@ pub async fn get_article_by_slug(
     let format = body_format(&ArticleQuery {
         format: query.format.clone(),
         preview: None,
-    });
+    })?;
     // An old slug of a readable article answers with a permanent redirect.
     let (l, s, u) = (locale.clone(), slug.clone(), user.0.clone());
     let moved = db::run(&state.pool, move |conn| {

@@ -13,3 +13,7 @@ CREATE TABLE article_search (
     ) STORED
 );
 CREATE INDEX article_search_document_idx ON article_search USING GIN (document);
+-- Articles saved before this migration: their headline and summary (a save
+-- indexes the body too).
+INSERT INTO article_search (article_id, headline, summary, body)
+SELECT id, headline, COALESCE(summary, ''), '' FROM articles;
