@@ -14,6 +14,7 @@ pub mod media;
 pub mod middleware;
 pub mod openapi;
 pub mod sections;
+pub mod seed;
 pub mod slug;
 pub mod startup;
 pub mod storage;

@@ -31,6 +31,15 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Fill the database with synthetic published articles (tests, benchmarks).
+    Seed {
+        /// How many articles.
+        #[arg(long, default_value_t = 1000)]
+        articles: u64,
+        /// Locale of the articles.
+        #[arg(long, env = "NEWSDESK_DEFAULT_LOCALE", default_value = "en")]
+        locale: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -150,6 +159,25 @@ fn main() -> anyhow::Result<()> {
             println!("created {} {} ({})", user.role, user.email, user.id);
         }
         Command::Openapi => print!("{}", openapi::api_doc_json()),
+        Command::Seed { articles, locale } => {
+            let pool = open_database(&cli.db)?;
+            let mut conn = pool.get()?;
+            let bar = indicatif::ProgressBar::new(articles);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} articles ({per_sec}, {eta} left)",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let started = std::time::Instant::now();
+            let made = newsdesk::seed::seed(&mut conn, articles, &locale, |n| bar.set_position(n))
+                .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+            bar.finish();
+            println!(
+                "seeded {made} articles in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     Ok(())
 }

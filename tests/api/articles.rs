@@ -1226,7 +1226,56 @@ async fn full_text_search_ranks_highlights_and_hides_drafts(app: &TestApp) {
     assert_eq!(found["data"].as_array().map(Vec::len), Some(3));
 }
 
+async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
+    let pool = app.pool.clone();
+    let made = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().expect("connection");
+        newsdesk::seed::seed(&mut conn, 45, "en", |_| {}).expect("seed")
+    })
+    .await
+    .expect("join");
+    assert_eq!(made, 45);
+    let all: Value = app
+        .get("/api/v1/articles?include_total=true&limit=100", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(all["meta"]["total"], 45);
+    let sections: HashSet<&str> = all["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["section"]["slug"].as_str())
+        .collect();
+    assert!(sections.len() >= 4, "spread across sections: {sections:?}");
+    assert!(all["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|a| a["tags"].as_array().is_some_and(|t| !t.is_empty())));
+    let one: Value = app
+        .get(
+            &format!("/api/v1/articles/{}", id_of(&all["data"][0])),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(one["body"].as_array().is_some_and(|b| b.len() >= 3));
+    assert_eq!(one["bylines"].as_array().map(Vec::len), Some(1));
+    let found: Value = app
+        .get("/api/v1/articles?q=budget&include_total=true", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(found["meta"]["total"].as_i64().unwrap_or(0) > 0);
+}
+
 both_backends!(
+    seed_fills_a_realistic_newsroom,
     full_text_search_ranks_highlights_and_hides_drafts,
     tags_sections_related_and_filters,
     corrections_old_slugs_previews_and_the_feed,
