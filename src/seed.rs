@@ -181,7 +181,7 @@ pub fn seed(
                     "kicker": tags[0],
                     "summary": rng.pick(SENTENCES),
                     "dateline": rng.pick(PLACES),
-                    "source": if rng.next() % 3 == 0 { "Northwire" } else { "Staff" },
+                    "source": if rng.next().is_multiple_of(3) { "Northwire" } else { "Staff" },
                     "section_id": section_ids[rng.next() % section_ids.len()],
                     "tags": tags,
                     "bylines": [{"user_id": staff[rng.next() % staff.len()], "role": "reporting"}],
