@@ -86,6 +86,10 @@ pub struct ServeArgs {
     /// Locale (BCP 47) of articles that name none.
     #[arg(long, env = "NEWSDESK_DEFAULT_LOCALE", default_value = "en")]
     pub default_locale: String,
+    /// How long an anonymous read of published content is answered from
+    /// memory, in milliseconds (0 turns the cache off).
+    #[arg(long, env = "NEWSDESK_READ_CACHE_MS", default_value_t = 1000)]
+    pub read_cache_ms: u64,
     /// Lifetime of an access token, in seconds.
     #[arg(long, env = "NEWSDESK_ACCESS_TTL", default_value_t = 900)]
     pub access_ttl: u64,
@@ -119,6 +123,8 @@ pub struct Settings {
     pub media_dir: PathBuf,
     /// Locale of articles that name none.
     pub default_locale: String,
+    /// Lifetime of cached public reads.
+    pub read_cache_ttl: Duration,
     /// Object storage URL, if not local.
     pub media_store: Option<String>,
     /// Media limits and renditions.
@@ -161,6 +167,7 @@ impl Settings {
             media_dir: serve.media_dir.clone(),
             media_store: serve.media_store.clone().filter(|s| !s.is_empty()),
             default_locale: serve.default_locale.clone(),
+            read_cache_ttl: Duration::from_millis(serve.read_cache_ms),
             media: crate::media::MediaSettings {
                 max_upload: serve.max_upload.max(1),
                 widths: {

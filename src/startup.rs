@@ -38,6 +38,8 @@ pub struct AppState {
     pub media: MediaSettings,
     /// Locale of articles that name none.
     pub default_locale: String,
+    /// Recent public reads.
+    pub cache: crate::cache::ReadCache,
 }
 
 /// Opens the configured media store.
@@ -89,6 +91,7 @@ impl Application {
             store: open_store(settings)?,
             media: settings.media.clone(),
             default_locale: settings.default_locale.clone(),
+            cache: crate::cache::ReadCache::new(settings.read_cache_ttl),
         });
         let doc = openapi::api_doc();
         let route_table = web::Data::new(RouteTable::from_doc(&doc));
@@ -106,6 +109,7 @@ impl Application {
                 .service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
                 .default_service(web::to(fallback))
+                .wrap(from_fn(crate::cache::read_cache))
                 .wrap(from_fn(middleware::request_context))
         })
         .listen(listener)?

@@ -107,6 +107,7 @@ pub fn test_settings(url: &str, media_dir: &std::path::Path) -> Settings {
         media_dir: media_dir.to_path_buf(),
         media_store: None,
         default_locale: "en".into(),
+        read_cache_ttl: Duration::from_millis(1000),
         media: newsdesk::media::MediaSettings {
             max_upload: 5 * 1024 * 1024,
             widths: vec![320, 640, 960],

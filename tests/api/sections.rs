@@ -506,7 +506,64 @@ async fn unicode_round_trips(app: &TestApp) {
     assert_eq!(listed["data"][0]["name"], name);
 }
 
+async fn public_reads_are_cached_until_a_write(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    create(app, token, json!({"name": "Cached", "slug": "cached"})).await;
+    let x_cache = |res: &reqwest::Response| {
+        res.headers()
+            .get("x-cache")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let first = app.get("/api/v1/sections/cached", None).await;
+    assert_eq!(x_cache(&first), "miss");
+    let tag = etag(&first);
+    let second = app.get("/api/v1/sections/cached", None).await;
+    assert_eq!(x_cache(&second), "hit");
+    assert_eq!(etag(&second), tag);
+    assert!(second.headers().contains_key("x-request-id"));
+    assert_eq!(
+        second.json::<Value>().await.expect("json")["name"],
+        "Cached"
+    );
+    let res = app
+        .request(Method::GET, "/api/v1/sections/cached", None)
+        .header("if-none-match", tag.as_str())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 304);
+    // Callers with a token are never served from, or stored in, the cache.
+    let staff = app.get("/api/v1/sections/cached", Some(token)).await;
+    assert_eq!(x_cache(&staff), "");
+    // A write empties it: the next read sees the change.
+    assert_eq!(
+        app.send_json(
+            Method::PATCH,
+            "/api/v1/sections/cached",
+            Some(token),
+            &json!({"name": "Renamed"})
+        )
+        .await
+        .status(),
+        200
+    );
+    let after = app.get("/api/v1/sections/cached", None).await;
+    assert_eq!(x_cache(&after), "miss");
+    assert_eq!(
+        after.json::<Value>().await.expect("json")["name"],
+        "Renamed"
+    );
+    // Errors are not cached.
+    assert_problem(app.get("/api/v1/sections/nope", None).await, 404).await;
+    let again = app.get("/api/v1/sections/nope", None).await;
+    assert_eq!(x_cache(&again), "");
+}
+
 both_backends!(
+    public_reads_are_cached_until_a_write,
     create_get_rename_delete,
     stale_if_match_is_412_and_changes_nothing,
     slugs_are_generated_transliterated_and_unique,
