@@ -25,15 +25,30 @@ pub fn index(
 ) -> Result<(), ApiError> {
     match conn {
         DbConn::Sqlite(c) => {
-            diesel::sql_query("DELETE FROM articles_fts WHERE article_id = ?")
+            #[derive(QueryableByName)]
+            struct Key {
+                #[diesel(sql_type = BigInt)]
+                rowid: i64,
+            }
+            diesel::sql_query("INSERT OR IGNORE INTO article_search_keys (article_id) VALUES (?)")
                 .bind::<Text, _>(id)
                 .execute(c)?;
-            diesel::sql_query("INSERT INTO articles_fts (article_id, headline, summary, body) VALUES (?, ?, ?, ?)")
-                .bind::<Text, _>(id)
-                .bind::<Text, _>(headline)
-                .bind::<Text, _>(summary)
-                .bind::<Text, _>(body)
+            let key =
+                diesel::sql_query("SELECT rowid FROM article_search_keys WHERE article_id = ?")
+                    .bind::<Text, _>(id)
+                    .get_result::<Key>(c)?;
+            diesel::sql_query("DELETE FROM articles_fts WHERE rowid = ?")
+                .bind::<BigInt, _>(key.rowid)
                 .execute(c)?;
+            diesel::sql_query(
+                "INSERT INTO articles_fts (rowid, article_id, headline, summary, body) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind::<BigInt, _>(key.rowid)
+            .bind::<Text, _>(id)
+            .bind::<Text, _>(headline)
+            .bind::<Text, _>(summary)
+            .bind::<Text, _>(body)
+            .execute(c)?;
         }
         DbConn::Postgres(c) => {
             diesel::sql_query(

@@ -1,1 +1,2 @@
+DROP TABLE article_search_keys;
 DROP TABLE articles_fts;
