@@ -23,10 +23,14 @@ use crate::startup::AppState;
 
 const MAX_ENTRIES: usize = 20_000;
 const MAX_BODY: usize = 2 * 1024 * 1024;
+/// How many TTLs a stale entry may be served while it is being refilled.
+const STALE_FACTOR: u32 = 10;
 
 #[derive(Clone)]
 struct Entry {
     stored: Instant,
+    /// A request is recomputing this entry; others get the stale copy meanwhile.
+    refilling: bool,
     headers: Vec<(HeaderName, HeaderValue)>,
     etag: Option<String>,
     body: Bytes,
@@ -53,12 +57,29 @@ impl ReadCache {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// A fresh entry; or a stale one while another request refills it
+    /// (stale-while-revalidate, so an expiry costs one recomputation, not
+    /// one per waiting client). `None`: the caller computes (and is now the
+    /// one refilling).
     fn get(&self, key: &str) -> Option<Entry> {
-        let entries = self.lock();
-        entries
-            .get(key)
-            .filter(|e| e.stored.elapsed() < self.ttl)
-            .cloned()
+        let mut entries = self.lock();
+        let entry = entries.get_mut(key)?;
+        let age = entry.stored.elapsed();
+        if age < self.ttl {
+            return Some(entry.clone());
+        }
+        if entry.refilling && age < self.ttl * STALE_FACTOR {
+            return Some(entry.clone());
+        }
+        entry.refilling = true;
+        None
+    }
+
+    /// The refill failed: let the next request try.
+    fn abandon(&self, key: &str) {
+        if let Some(entry) = self.lock().get_mut(key) {
+            entry.refilling = false;
+        }
     }
 
     fn put(&self, key: String, entry: Entry) {
@@ -145,6 +166,7 @@ pub async fn read_cache(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("public"));
     if res.status() != StatusCode::OK || !public {
+        cache.abandon(&key);
         return Ok(res.map_into_boxed_body());
     }
     let (http_req, response) = res.into_parts();
@@ -177,6 +199,7 @@ pub async fn read_cache(
         key,
         Entry {
             stored: Instant::now(),
+            refilling: false,
             headers,
             etag,
             body: bytes.clone(),

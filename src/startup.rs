@@ -113,6 +113,9 @@ impl Application {
                 .wrap(from_fn(middleware::request_context))
         })
         .listen(listener)?
+        // More blocking threads than database connections would only queue on
+        // the pool, each with its own allocator arena.
+        .worker_max_blocking_threads(settings.db_pool_size as usize + 2)
         .shutdown_timeout(30);
         if let Some(workers) = settings.workers {
             server = server.workers(workers.max(1));
