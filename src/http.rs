@@ -318,6 +318,21 @@ pub fn encode_cursor<T: Serialize>(key: &T) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
 }
 
+/// The position a list's `cursor` parameter names; `cursor=` (empty) is the first page.
+pub fn page_cursor<T: DeserializeOwned>(cursor: Option<&str>) -> Result<Option<T>, ApiError> {
+    cursor
+        .filter(|c| !c.is_empty())
+        .map(decode_cursor)
+        .transpose()
+}
+
+/// Adds `Link: <…>; rel="next"` to a list response when there is a next page.
+pub fn add_next_link(response: &mut HttpResponse, req: &HttpRequest, next_cursor: Option<&str>) {
+    if let Some(value) = next_cursor.and_then(|c| next_link(req, c).parse().ok()) {
+        response.headers_mut().insert(header::LINK, value);
+    }
+}
+
 /// Decodes a cursor made by [`encode_cursor`]; anything else is a 400 naming `cursor`.
 pub fn decode_cursor<T: DeserializeOwned>(cursor: &str) -> Result<T, ApiError> {
     let bad = || ApiError::bad_param("cursor", "is not a cursor this server issued");
@@ -435,6 +450,27 @@ pub fn public_json(req: &HttpRequest, body: Vec<u8>, cache: CacheInfo) -> HttpRe
         return builder.finish();
     }
     json_body(&mut builder, body)
+}
+
+/// A public JSON response whose ETag is a hash of its bytes: lists, and
+/// resources that embed others (a section rename changes an article's JSON
+/// without changing its version).
+pub fn public_json_hashed(
+    req: &HttpRequest,
+    body: Vec<u8>,
+    last_modified: Option<NaiveDateTime>,
+    surrogate_keys: String,
+) -> HttpResponse {
+    let etag = content_etag(&body);
+    public_json(
+        req,
+        body,
+        CacheInfo {
+            etag,
+            last_modified,
+            surrogate_keys,
+        },
+    )
 }
 
 /// A JSON response for the caller alone (anything that depends on the token).

@@ -9,7 +9,7 @@ use crate::articles::queries::{self, ArticleFilter};
 use crate::db;
 use crate::db::schema::sections;
 use crate::error::ApiError;
-use crate::http::{self, CacheInfo, ListMeta, DEFAULT_LIMIT};
+use crate::http::{self, ListMeta, DEFAULT_LIMIT};
 use crate::startup::AppState;
 
 /// One line of the newsfeed.
@@ -72,12 +72,8 @@ pub async fn get_feed(
     use diesel::prelude::*;
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after: Option<(chrono::NaiveDateTime, String)> = query
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(http::decode_cursor)
-        .transpose()?;
+    let after: Option<(chrono::NaiveDateTime, String)> =
+        http::page_cursor(query.cursor.as_deref())?;
     let (items, next) = db::run(&state.pool, move |conn| {
         let now = db::now();
         let rows = queries::list_articles(
@@ -133,21 +129,7 @@ pub async fn get_feed(
             total: None,
         },
     });
-    let mut response = http::public_json(
-        &req,
-        body.clone(),
-        CacheInfo {
-            etag: http::content_etag(&body),
-            last_modified: None,
-            surrogate_keys: keys,
-        },
-    );
-    if let Some(cursor) = next {
-        if let Ok(value) = http::next_link(&req, &cursor).parse() {
-            response
-                .headers_mut()
-                .insert(actix_web::http::header::LINK, value);
-        }
-    }
+    let mut response = http::public_json_hashed(&req, body, None, keys);
+    http::add_next_link(&mut response, &req, next.as_deref());
     Ok(response)
 }

@@ -13,7 +13,7 @@ use crate::articles::queries::{self, ArticleFilter};
 use crate::auth::{AuthUser, MaybeAuthUser, Role};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problem};
-use crate::http::{self, ApiJson, CacheInfo, ListMeta, DEFAULT_LIMIT};
+use crate::http::{self, ApiJson, ListMeta, DEFAULT_LIMIT};
 use crate::startup::AppState;
 
 /// Registers the article endpoints.
@@ -265,7 +265,6 @@ async fn respond_article(
         ))
     })
     .await?;
-    let body = http::to_json(&article);
     if staff {
         let mut builder = HttpResponse::Ok();
         builder
@@ -273,12 +272,14 @@ async fn respond_article(
             .insert_header(("Vary", "Authorization"));
         return Ok(http::private_json(&mut builder, &article));
     }
-    let cache = CacheInfo {
-        etag: http::content_etag(&body),
-        last_modified: Some(article.modified_at),
-        surrogate_keys: keys,
-    };
-    Ok(http::public_json(req, body, cache))
+    // Serialised once, for the public only.
+    let body = http::to_json(&article);
+    Ok(http::public_json_hashed(
+        req,
+        body,
+        Some(article.modified_at),
+        keys,
+    ))
 }
 
 /// Get an article: everything a page needs in one response.
@@ -353,44 +354,47 @@ pub async fn get_article_by_slug(
         format: query.format.clone(),
         preview: None,
     })?;
-    // An old slug of a readable article answers with a permanent redirect.
-    let (l, s, u) = (locale.clone(), slug.clone(), user.0.clone());
+    let (l, s) = (locale.clone(), slug.clone());
+    let found = respond_article(
+        &state,
+        &req,
+        user.0.clone(),
+        None,
+        move |conn| queries::find_by_slug(conn, &l, &s),
+        format,
+    )
+    .await;
+    if !matches!(found, Err(ApiError::NotFound(_))) {
+        return found;
+    }
+    // Not a current slug: an old slug of a readable article answers with a
+    // permanent redirect (looked up only here, off the common path).
+    let u = user.0;
     let moved = db::run(&state.pool, move |conn| {
-        if queries::find_by_slug(conn, &l, &s)?.is_some() {
-            return Ok(None);
-        }
-        Ok(queries::article_for_old_slug(conn, &l, &s)?
+        Ok(queries::article_for_old_slug(conn, &locale, &slug)?
             .filter(|row| access::may_read(u.as_ref(), row, db::now()).is_ok())
             .map(|row| row.slug))
     })
     .await?;
-    if let Some(current) = moved {
-        let mut location = format!("/api/v1/articles/slug/{current}");
-        let mut params = Vec::new();
-        if let Some(l) = &query.locale {
-            params.push(("locale", l.clone()));
-        }
-        if let Some(f) = &query.format {
-            params.push(("format", f.clone()));
-        }
-        if !params.is_empty() {
-            location.push('?');
-            location.push_str(&serde_urlencoded::to_string(&params).unwrap_or_default());
-        }
-        return Ok(HttpResponse::MovedPermanently()
-            .insert_header(("Location", location))
-            .insert_header(("Cache-Control", http::PUBLIC_CACHE))
-            .finish());
+    let Some(current) = moved else {
+        return found;
+    };
+    let mut location = format!("/api/v1/articles/slug/{current}");
+    let mut params = Vec::new();
+    if let Some(l) = &query.locale {
+        params.push(("locale", l.clone()));
     }
-    respond_article(
-        &state,
-        &req,
-        user.0,
-        None,
-        move |conn| queries::find_by_slug(conn, &locale, &slug),
-        format,
-    )
-    .await
+    if let Some(f) = &query.format {
+        params.push(("format", f.clone()));
+    }
+    if !params.is_empty() {
+        location.push('?');
+        location.push_str(&serde_urlencoded::to_string(&params).unwrap_or_default());
+    }
+    Ok(HttpResponse::MovedPermanently()
+        .insert_header(("Location", location))
+        .insert_header(("Cache-Control", http::PUBLIC_CACHE))
+        .finish())
 }
 
 /// Query of an article by slug.
@@ -597,22 +601,8 @@ pub async fn list_articles(
         http::private_json(&mut builder, &list)
     } else {
         let body = http::to_json(&list);
-        http::public_json(
-            &req,
-            body.clone(),
-            CacheInfo {
-                etag: http::content_etag(&body),
-                last_modified,
-                surrogate_keys: keys,
-            },
-        )
+        http::public_json_hashed(&req, body, last_modified, keys)
     };
-    if let Some(cursor) = next_cursor {
-        if let Ok(value) = http::next_link(&req, &cursor).parse() {
-            response
-                .headers_mut()
-                .insert(actix_web::http::header::LINK, value);
-        }
-    }
+    http::add_next_link(&mut response, &req, next_cursor.as_deref());
     Ok(response)
 }

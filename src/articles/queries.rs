@@ -49,15 +49,6 @@ pub fn slug_taken(
     Ok(query.first::<String>(conn).optional()?.is_some())
 }
 
-/// The bylines of an article, in order.
-pub fn bylines(conn: &mut DbConn, article_id: &str) -> Result<Vec<BylineRow>, ApiError> {
-    Ok(article_bylines::table
-        .filter(article_bylines::article_id.eq(article_id))
-        .order(article_bylines::position.asc())
-        .select(BylineRow::as_select())
-        .load(conn)?)
-}
-
 /// The bylines of several articles at once (for lists: no N+1).
 pub fn bylines_of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<BylineRow>, ApiError> {
     Ok(article_bylines::table

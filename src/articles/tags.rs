@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::db::schema::{article_tags, tags};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::http::{self, CacheInfo, ListMeta, DEFAULT_LIMIT};
+use crate::http::{self, ListMeta, DEFAULT_LIMIT};
 use crate::startup::AppState;
 
 /// A row of `tags`.
@@ -124,12 +124,7 @@ pub async fn list_tags(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after: Option<String> = query
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(http::decode_cursor)
-        .transpose()?;
+    let after: Option<String> = http::page_cursor(query.cursor.as_deref())?;
     let prefix = query.prefix.map(|p| crate::slug::slugify(&p));
     let rows = db::run(&state.pool, move |conn| {
         let mut q = tags::table.select(TagRow::as_select()).into_boxed();
@@ -152,21 +147,7 @@ pub async fn list_tags(
             total: None,
         },
     });
-    let mut response = http::public_json(
-        &req,
-        body.clone(),
-        CacheInfo {
-            etag: http::content_etag(&body),
-            last_modified: None,
-            surrogate_keys: "tags".into(),
-        },
-    );
-    if let Some(cursor) = next {
-        if let Ok(value) = http::next_link(&req, &cursor).parse() {
-            response
-                .headers_mut()
-                .insert(actix_web::http::header::LINK, value);
-        }
-    }
+    let mut response = http::public_json_hashed(&req, body, None, "tags".into());
+    http::add_next_link(&mut response, &req, next.as_deref());
     Ok(response)
 }

@@ -72,12 +72,7 @@ pub async fn list_media(
     user.require(Role::Contributor)?;
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after: Option<String> = query
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(http::decode_cursor)
-        .transpose()?;
+    let after: Option<String> = http::page_cursor(query.cursor.as_deref())?;
     if let Some(kind) = &query.kind {
         if !["image", "video", "audio", "document"].contains(&kind.as_str()) {
             return Err(ApiError::bad_param(
@@ -115,11 +110,9 @@ pub async fn list_media(
             total,
         },
     };
-    let mut builder = HttpResponse::Ok();
-    if let Some(cursor) = &next_cursor {
-        builder.insert_header(("Link", http::next_link(&req, cursor)));
-    }
-    Ok(http::private_json(&mut builder, &body))
+    let mut response = http::private_json(&mut HttpResponse::Ok(), &body);
+    http::add_next_link(&mut response, &req, next_cursor.as_deref());
+    Ok(response)
 }
 
 /// Get an asset's metadata, credit line and renditions.
@@ -204,13 +197,13 @@ pub async fn update_media(
     let current = load(&state, id.clone()).await?;
     may_edit(&user, &current)?;
     http::check_if_match(expected, current.version)?;
-    let mut document =
-        serde_json::to_value(MediaMetadata::from_row(&current)).map_err(ApiError::internal)?;
+    let stored = MediaMetadata::from_row(&current);
+    let mut document = serde_json::to_value(&stored).map_err(ApiError::internal)?;
     http::merge_patch(&mut document, &patch);
     let metadata: MediaMetadata =
         http::parse_json(&serde_json::to_vec(&document).map_err(ApiError::internal)?)?;
     let metadata = metadata.validated()?;
-    let focal_moved = metadata.focal_point != MediaMetadata::from_row(&current).focal_point;
+    let focal_moved = metadata.focal_point != stored.focal_point;
     let columns = metadata.columns();
     let version = current.version;
     let (row, stale_keys) = db::run(&state.pool, move |conn| {

@@ -54,12 +54,7 @@ pub async fn list_sections(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after: Option<SectionKey> = query
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(http::decode_cursor)
-        .transpose()?;
+    let after: Option<SectionKey> = http::page_cursor(query.cursor.as_deref())?;
     let with_total = query.include_total.unwrap_or(false);
     let parent = query.parent;
     let (rows, total) = db::run(&state.pool, move |conn| {
@@ -96,19 +91,8 @@ pub async fn list_sections(
             total,
         },
     });
-    let cache = CacheInfo {
-        etag: http::content_etag(&body),
-        last_modified,
-        surrogate_keys: keys,
-    };
-    let mut response = http::public_json(&req, body, cache);
-    if let Some(cursor) = next_cursor {
-        if let Ok(value) = http::next_link(&req, &cursor).parse() {
-            response
-                .headers_mut()
-                .insert(actix_web::http::header::LINK, value);
-        }
-    }
+    let mut response = http::public_json_hashed(&req, body, last_modified, keys);
+    http::add_next_link(&mut response, &req, next_cursor.as_deref());
     Ok(response)
 }
 

@@ -37,12 +37,7 @@ pub async fn list_users(
     user.require(Role::Admin)?;
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after = query
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(http::decode_cursor::<String>)
-        .transpose()?;
+    let after: Option<String> = http::page_cursor(query.cursor.as_deref())?;
     let role = query.role;
     let with_total = query.include_total.unwrap_or(false);
     let (rows, total) = db::run(&state.pool, move |conn| {
@@ -64,11 +59,9 @@ pub async fn list_users(
             total,
         },
     };
-    let mut builder = HttpResponse::Ok();
-    if let Some(cursor) = &next_cursor {
-        builder.insert_header(("Link", http::next_link(&req, cursor)));
-    }
-    Ok(http::private_json(&mut builder, &body))
+    let mut response = http::private_json(&mut HttpResponse::Ok(), &body);
+    http::add_next_link(&mut response, &req, next_cursor.as_deref());
+    Ok(response)
 }
 
 /// Get a user (admin).
