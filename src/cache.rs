@@ -6,9 +6,15 @@
 //! servers behind the same load balancer reach it within the TTL (one second
 //! by default), as do scheduled articles coming due. Responses that depend on
 //! the caller (a token, a preview link) and binary files are never stored.
+//!
+//! One computation per key at a time ("single flight"): while a request
+//! computes an answer that is not in the cache, the others asking for it wait
+//! for that answer instead of all querying the database at once; while an
+//! expired answer is being refilled, the others get the expired copy
+//! (stale-while-revalidate) for up to ten TTLs.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{self, BoxBody, MessageBody};
@@ -18,6 +24,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
+use tokio::sync::watch;
 
 use crate::startup::AppState;
 
@@ -25,21 +32,39 @@ const MAX_ENTRIES: usize = 20_000;
 const MAX_BODY: usize = 2 * 1024 * 1024;
 /// How many TTLs a stale entry may be served while it is being refilled.
 const STALE_FACTOR: u32 = 10;
+/// How long a request waits for another's computation before doing its own.
+const MAX_WAIT: Duration = Duration::from_secs(5);
 
-#[derive(Clone)]
 struct Entry {
     stored: Instant,
-    /// A request is recomputing this entry; others get the stale copy meanwhile.
-    refilling: bool,
     headers: Vec<(HeaderName, HeaderValue)>,
     etag: Option<String>,
     body: Bytes,
 }
 
+#[derive(Default)]
+struct Inner {
+    entries: HashMap<String, Arc<Entry>>,
+    /// Keys being computed; dropping the sender wakes the waiters.
+    inflight: HashMap<String, watch::Sender<()>>,
+    /// Bumped by every write, so that an answer computed before a write is
+    /// not stored after it.
+    generation: u64,
+}
+
+/// What a lookup tells the caller to do.
+enum Lookup {
+    Hit(Arc<Entry>),
+    /// Another request is computing it: wait, then look again.
+    Wait(watch::Receiver<()>),
+    /// Compute it, store it under this generation, then call `done`.
+    Fill(u64),
+}
+
 /// The cache of one server.
 pub struct ReadCache {
     ttl: Duration,
-    entries: Mutex<HashMap<String, Entry>>,
+    inner: Mutex<Inner>,
 }
 
 impl ReadCache {
@@ -47,56 +72,80 @@ impl ReadCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
-            entries: Mutex::new(HashMap::new()),
+            inner: Mutex::new(Inner::default()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
-        self.entries
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A fresh entry; or a stale one while another request refills it
-    /// (stale-while-revalidate, so an expiry costs one recomputation, not
-    /// one per waiting client). `None`: the caller computes (and is now the
-    /// one refilling).
-    fn get(&self, key: &str) -> Option<Entry> {
-        let mut entries = self.lock();
-        let entry = entries.get_mut(key)?;
-        let age = entry.stored.elapsed();
-        if age < self.ttl {
-            return Some(entry.clone());
-        }
-        if entry.refilling && age < self.ttl * STALE_FACTOR {
-            return Some(entry.clone());
-        }
-        entry.refilling = true;
-        None
-    }
-
-    /// The refill failed: let the next request try.
-    fn abandon(&self, key: &str) {
-        if let Some(entry) = self.lock().get_mut(key) {
-            entry.refilling = false;
-        }
-    }
-
-    fn put(&self, key: String, entry: Entry) {
-        let mut entries = self.lock();
-        if entries.len() >= MAX_ENTRIES {
-            let ttl = self.ttl;
-            entries.retain(|_, e| e.stored.elapsed() < ttl);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+    fn lookup(&self, key: &str) -> Lookup {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        let age = inner.entries.get(key).map(|e| (e.stored.elapsed(), e));
+        match (age, inner.inflight.get(key)) {
+            (Some((age, entry)), _) if age < self.ttl => Lookup::Hit(Arc::clone(entry)),
+            (Some((age, entry)), Some(_)) if age < self.ttl * STALE_FACTOR => {
+                Lookup::Hit(Arc::clone(entry))
+            }
+            (_, Some(sender)) => Lookup::Wait(sender.subscribe()),
+            (_, None) => {
+                inner.inflight.insert(key.to_string(), watch::channel(()).0);
+                Lookup::Fill(inner.generation)
             }
         }
-        entries.insert(key, entry);
+    }
+
+    /// A fresh entry, if there is one (after waiting for another's computation).
+    fn fresh(&self, key: &str) -> Option<Arc<Entry>> {
+        let inner = self.lock();
+        inner
+            .entries
+            .get(key)
+            .filter(|e| e.stored.elapsed() < self.ttl)
+            .cloned()
+    }
+
+    /// The computation of `key` ended, stored or not: wake the waiters.
+    fn done(&self, key: &str) {
+        self.lock().inflight.remove(key);
+    }
+
+    fn put(&self, key: String, generation: u64, entry: Entry) {
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            return;
+        }
+        if inner.entries.len() >= MAX_ENTRIES {
+            let ttl = self.ttl;
+            inner.entries.retain(|_, e| e.stored.elapsed() < ttl);
+            if inner.entries.len() >= MAX_ENTRIES {
+                inner.entries.clear();
+            }
+        }
+        inner.entries.insert(key, Arc::new(entry));
     }
 
     /// Forgets everything (after a write).
     pub fn clear(&self) {
-        self.lock().clear();
+        let mut inner = self.lock();
+        inner.entries.clear();
+        inner.generation = inner.generation.wrapping_add(1);
+    }
+}
+
+/// Ends a computation when dropped, whichever way the request ends.
+struct FillGuard<'a> {
+    cache: &'a ReadCache,
+    key: &'a str,
+}
+
+impl Drop for FillGuard<'_> {
+    fn drop(&mut self) {
+        self.cache.done(self.key);
     }
 }
 
@@ -116,6 +165,31 @@ fn if_none_match_hits(req: &ServiceRequest, etag: &str) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|c| c.trim() == etag || c.trim() == "*"))
 }
+
+/// The stored answer, or a 304 when the client already holds it.
+fn answer(req: ServiceRequest, entry: &Entry) -> ServiceResponse<BoxBody> {
+    let not_modified = entry
+        .etag
+        .as_deref()
+        .is_some_and(|t| if_none_match_hits(&req, t));
+    let mut builder = HttpResponse::build(if not_modified {
+        StatusCode::NOT_MODIFIED
+    } else {
+        StatusCode::OK
+    });
+    for (name, value) in &entry.headers {
+        builder.insert_header((name.clone(), value.clone()));
+    }
+    builder.insert_header((X_CACHE, HeaderValue::from_static("hit")));
+    let response = if not_modified {
+        builder.finish()
+    } else {
+        builder.body(entry.body.clone())
+    };
+    req.into_response(response)
+}
+
+const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
 /// The middleware: answer from the cache, fill it, empty it on writes.
 pub async fn read_cache(
@@ -138,47 +212,35 @@ pub async fn read_cache(
         return Ok(res);
     }
     let key = format!("{}?{}", req.path(), req.query_string());
-    if let Some(entry) = cache.get(&key) {
-        let not_modified = entry
-            .etag
-            .as_deref()
-            .is_some_and(|t| if_none_match_hits(&req, t));
-        let mut builder = HttpResponse::build(if not_modified {
-            StatusCode::NOT_MODIFIED
-        } else {
-            StatusCode::OK
-        });
-        for (name, value) in &entry.headers {
-            builder.insert_header((name.clone(), value.clone()));
+    let generation = match cache.lookup(&key) {
+        Lookup::Hit(entry) => return Ok(answer(req, &entry)),
+        Lookup::Wait(mut computed) => {
+            // Woken when the other computation ends (its sender is dropped).
+            let _ = tokio::time::timeout(MAX_WAIT, computed.changed()).await;
+            if let Some(entry) = cache.fresh(&key) {
+                return Ok(answer(req, &entry));
+            }
+            // Not stored (an error, a private answer, a write meanwhile):
+            // compute it here, without storing.
+            None
         }
-        builder.insert_header(("X-Cache", "hit"));
-        let response = if not_modified {
-            builder.finish()
-        } else {
-            builder.body(entry.body.clone())
-        };
-        return Ok(req.into_response(response));
-    }
+        Lookup::Fill(generation) => Some(generation),
+    };
+    let _guard = generation.map(|_| FillGuard { cache, key: &key });
     let res = next.call(req).await?;
     let public = res
         .headers()
         .get(header::CACHE_CONTROL)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("public"));
-    if res.status() != StatusCode::OK || !public {
-        cache.abandon(&key);
+    let Some(generation) = generation.filter(|_| res.status() == StatusCode::OK && public) else {
         return Ok(res.map_into_boxed_body());
-    }
+    };
     let (http_req, response) = res.into_parts();
     let (head, body) = response.into_parts();
-    let Ok(bytes) = body::to_bytes_limited(body, MAX_BODY).await else {
-        return Err(actix_web::error::ErrorInternalServerError(
-            "response body unreadable",
-        ));
-    };
-    let bytes = match bytes {
-        Ok(b) => b,
-        Err(_) => {
+    let bytes = match body::to_bytes_limited(body, MAX_BODY).await {
+        Ok(Ok(bytes)) => bytes,
+        _ => {
             return Err(actix_web::error::ErrorInternalServerError(
                 "response body unreadable",
             ))
@@ -196,19 +258,18 @@ pub async fn read_cache(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     cache.put(
-        key,
+        key.clone(),
+        generation,
         Entry {
             stored: Instant::now(),
-            refilling: false,
             headers,
             etag,
             body: bytes.clone(),
         },
     );
     let mut response = head.set_body(BoxBody::new(bytes));
-    response.headers_mut().insert(
-        HeaderName::from_static("x-cache"),
-        HeaderValue::from_static("miss"),
-    );
+    response
+        .headers_mut()
+        .insert(X_CACHE, HeaderValue::from_static("miss"));
     Ok(ServiceResponse::new(http_req, response))
 }

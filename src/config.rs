@@ -103,6 +103,22 @@ pub struct ServeArgs {
     /// a proxy that sets them; otherwise clients could pick their own address).
     #[arg(long, env = "NEWSDESK_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
+    /// How deep replies nest (1 = replies to top-level comments only);
+    /// deeper replies attach to the deepest allowed level.
+    #[arg(long, env = "NEWSDESK_COMMENT_MAX_DEPTH", default_value_t = 3)]
+    pub comment_max_depth: u32,
+    /// Days after publication that an article takes comments (0: no limit).
+    #[arg(long, env = "NEWSDESK_COMMENT_WINDOW_DAYS", default_value_t = 30)]
+    pub comment_window_days: u32,
+    /// Minutes during which authors may edit their comments.
+    #[arg(long, env = "NEWSDESK_COMMENT_EDIT_MINUTES", default_value_t = 15)]
+    pub comment_edit_minutes: u32,
+    /// Reader flags that send an approved comment back to moderation.
+    #[arg(long, env = "NEWSDESK_COMMENT_FLAG_THRESHOLD", default_value_t = 3)]
+    pub comment_flag_threshold: u32,
+    /// Comments a user may post per minute.
+    #[arg(long, env = "NEWSDESK_COMMENT_RATE_LIMIT", default_value_t = 5)]
+    pub comment_rate_limit: u32,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "NEWSDESK_WORKERS")]
     pub workers: Option<usize>,
@@ -139,6 +155,8 @@ pub struct Settings {
     pub trust_proxy: bool,
     /// Worker threads.
     pub workers: Option<usize>,
+    /// Reader comments.
+    pub comments: crate::comments::CommentSettings,
 }
 
 /// The shortest JWT secret accepted, in bytes.
@@ -188,6 +206,14 @@ impl Settings {
             auth_rate_limit: serve.auth_rate_limit.max(1),
             trust_proxy: serve.trust_proxy,
             workers: serve.workers,
+            comments: crate::comments::CommentSettings {
+                max_depth: serve.comment_max_depth.clamp(1, 20),
+                window: (serve.comment_window_days > 0)
+                    .then(|| chrono::Duration::days(i64::from(serve.comment_window_days))),
+                edit_window: chrono::Duration::minutes(i64::from(serve.comment_edit_minutes)),
+                flag_threshold: serve.comment_flag_threshold.max(1),
+                per_minute: serve.comment_rate_limit.max(1),
+            },
         })
     }
 }

@@ -6,6 +6,7 @@
 pub mod articles;
 pub mod auth;
 pub mod cache;
+pub mod comments;
 pub mod config;
 pub mod db;
 pub mod demo;

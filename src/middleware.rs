@@ -41,56 +41,50 @@ pub async fn request_context(
     let started = Instant::now();
     // A NUL in the path or query can only be an attack or a bug, and
     // PostgreSQL cannot compare text holding one: refuse it up front.
-    if req.uri().to_string().to_ascii_lowercase().contains("%00") {
+    let nul = req
+        .uri()
+        .path_and_query()
+        .is_some_and(|pq| pq.as_str().contains("%00"));
+    let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let mut res = if nul {
         let (http_req, _) = req.into_parts();
-        let res = ServiceResponse::new(
+        ServiceResponse::new(
             http_req,
             ApiError::bad_request("the URL must not contain an encoded NUL (%00)").error_response(),
-        );
-        let request_id = uuid::Uuid::now_v7().to_string();
-        let path = res.request().path().to_string();
-        let mut res = to_problem(res, &request_id, &path).await;
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
-            res.headers_mut().insert(X_REQUEST_ID, value);
-        }
-        return Ok(res);
-    }
-    let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    req.extensions_mut().insert(RequestId(request_id.clone()));
-    let method = req.method().to_string();
-    let path = req.path().to_string();
-    let span = tracing::info_span!("request", id = %request_id);
-
-    // Handlers' and extractors' errors arrive here as responses already; an
-    // `Err` could only come from a middleware inside this one, and there is none.
-    let mut res = next.call(req).instrument(span).await?.map_into_boxed_body();
+        )
+    } else {
+        req.extensions_mut().insert(RequestId(request_id.clone()));
+        let span = tracing::info_span!("request", id = %request_id);
+        // Handlers' and extractors' errors arrive here as responses already; an
+        // `Err` could only come from a middleware inside this one, and there is none.
+        next.call(req).instrument(span).await?.map_into_boxed_body()
+    };
     let status = res.status();
     if status.is_client_error() || status.is_server_error() {
-        res = to_problem(res, &request_id, &path).await;
+        res = to_problem(res, &request_id).await;
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(X_REQUEST_ID, value);
     }
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(
-        target: "newsdesk::request",
-        request_id = %request_id,
-        method = %method,
-        path = %path,
-        status = status.as_u16(),
-        latency_ms = format_args!("{latency_ms:.2}"),
-        "request"
-    );
+    if tracing::enabled!(target: "newsdesk::request", tracing::Level::INFO) {
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(
+            target: "newsdesk::request",
+            request_id = %request_id,
+            method = %res.request().method(),
+            path = %res.request().path(),
+            status = status.as_u16(),
+            latency_ms = format_args!("{latency_ms:.2}"),
+            "request"
+        );
+    }
     Ok(res)
 }
 
 /// Rewrites an error response as problem+json carrying the request id.
-async fn to_problem(
-    res: ServiceResponse<BoxBody>,
-    request_id: &str,
-    path: &str,
-) -> ServiceResponse<BoxBody> {
+async fn to_problem(res: ServiceResponse<BoxBody>, request_id: &str) -> ServiceResponse<BoxBody> {
     let status = res.status();
+    let path = res.request().path().to_string();
     let is_problem = res
         .headers()
         .get(header::CONTENT_TYPE)

@@ -40,6 +40,8 @@ pub struct AppState {
     pub default_locale: String,
     /// Recent public reads.
     pub cache: crate::cache::ReadCache,
+    /// Comment rules.
+    pub comments: crate::comments::CommentSettings,
 }
 
 /// Opens the configured media store.
@@ -66,7 +68,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(users::configure)
             .configure(sections::configure)
             .configure(media::configure)
-            .configure(articles::configure),
+            .configure(articles::configure)
+            .configure(crate::comments::handlers::configure),
     );
 }
 
@@ -92,6 +95,7 @@ impl Application {
             media: settings.media.clone(),
             default_locale: settings.default_locale.clone(),
             cache: crate::cache::ReadCache::new(settings.read_cache_ttl),
+            comments: settings.comments.clone(),
         });
         let doc = openapi::api_doc();
         let route_table = web::Data::new(RouteTable::from_doc(&doc));

@@ -327,6 +327,7 @@ pub fn prepare(
         updated_at: naive(doc.updated_at),
         embargo_until: naive(doc.embargo_until),
         expires_at: naive(doc.expires_at),
+        comment_count: 0,
     };
     Ok(Prepared {
         row,

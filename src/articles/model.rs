@@ -42,6 +42,10 @@ pub struct ArticleRow {
     pub updated_at: Option<NaiveDateTime>,
     pub embargo_until: Option<NaiveDateTime>,
     pub expires_at: Option<NaiveDateTime>,
+    /// Approved, visible comments; kept by the comment writes alone (never
+    /// written back by an article save, which could hold an older count).
+    #[diesel(skip_insertion, skip_update)]
+    pub comment_count: i32,
 }
 
 impl ArticleRow {

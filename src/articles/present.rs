@@ -271,7 +271,7 @@ fn build(
         comments_policy: row.comments_policy,
         corrections: None,
         snippet: None,
-        comment_count: 0,
+        comment_count: i64::from(row.comment_count),
         word_count: row.word_count,
         reading_minutes: row.reading_minutes,
         version: row.version,

@@ -13,6 +13,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        comment_banned_until -> Nullable<Timestamp>,
+        comments_hidden -> Bool,
     }
 }
 
@@ -59,7 +61,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     tags,
     article_tags,
     article_sections,
-    article_related
+    article_related,
+    comments,
+    comment_moderation,
+    comment_flags
 );
 
 diesel::table! {
@@ -147,6 +152,7 @@ diesel::table! {
         updated_at -> Nullable<Timestamp>,
         embargo_until -> Nullable<Timestamp>,
         expires_at -> Nullable<Timestamp>,
+        comment_count -> Integer,
     }
 }
 
@@ -236,3 +242,49 @@ diesel::table! {
 }
 
 diesel::joinable!(article_tags -> tags (tag_id));
+
+diesel::table! {
+    comments (id) {
+        id -> Text,
+        article_id -> Text,
+        thread_id -> Text,
+        parent_id -> Nullable<Text>,
+        reply_to_id -> Nullable<Text>,
+        depth -> Integer,
+        user_id -> Text,
+        body -> Text,
+        status -> Text,
+        hidden -> Bool,
+        flag_count -> Integer,
+        version -> BigInt,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    comment_moderation (id) {
+        id -> Text,
+        comment_id -> Text,
+        moderator_id -> Nullable<Text>,
+        from_status -> Text,
+        to_status -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comment_flags (comment_id, user_id) {
+        comment_id -> Text,
+        user_id -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(comments -> articles (article_id));
+diesel::joinable!(comments -> users (user_id));
+diesel::joinable!(comment_moderation -> comments (comment_id));
+diesel::joinable!(comment_flags -> comments (comment_id));

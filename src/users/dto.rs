@@ -35,6 +35,11 @@ pub struct UserResponse {
     #[serde(serialize_with = "crate::http::rfc3339")]
     #[schema(value_type = String, format = DateTime, example = "2026-11-26T09:30:00Z")]
     pub updated_at: NaiveDateTime,
+    /// Until when the user may not comment (RFC 3339, UTC); `null` when free to.
+    #[schema(example = json!(null))]
+    pub comment_banned_until: Option<String>,
+    /// The user's comments are hidden from readers.
+    pub comments_hidden: bool,
 }
 
 impl From<UserRow> for UserResponse {
@@ -48,6 +53,8 @@ impl From<UserRow> for UserResponse {
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            comment_banned_until: row.comment_banned_until.map(crate::http::format_time),
+            comments_hidden: row.comments_hidden,
         }
     }
 }
@@ -84,7 +91,7 @@ pub struct UserListQuery {
 /// An admin's change to a user (JSON Merge Patch; absent fields stay).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"role": "editor", "disabled": false}))]
+#[schema(example = json!({"comment_banned_until": "2026-12-26T00:00:00Z", "hide_existing": true}))]
 pub struct UpdateUserRequest {
     /// New role.
     pub role: Option<Role>,
@@ -94,4 +101,11 @@ pub struct UpdateUserRequest {
     /// New display name (1 to 100 characters).
     #[schema(min_length = 1, max_length = 100)]
     pub display_name: Option<String>,
+    /// Ban from commenting until this time (RFC 3339); `null` lifts the ban.
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub comment_banned_until: Option<Option<chrono::DateTime<chrono::Utc>>>,
+    /// `true` also hides every comment the user wrote (they leave counts and
+    /// threads); `false` shows them again.
+    pub hide_existing: Option<bool>,
 }

@@ -90,9 +90,11 @@ pub async fn get_user(
     Ok(http::private_json(&mut builder, &UserResponse::from(row)))
 }
 
-/// Change a user's role, name or disabled flag (admin).
+/// Change a user's role, name, disabled flag or comment ban (admin).
 ///
-/// Disabling a user ends all their logins at once. Admins cannot demote or
+/// Disabling a user ends all their logins at once. `comment_banned_until`
+/// stops new comments until then; with `hide_existing: true` the user's
+/// comments also disappear from threads and counts (`false` brings them back). Admins cannot demote or
 /// disable themselves, so a newsroom cannot lock out its last admin by accident.
 #[utoipa::path(
     tag = "users",
@@ -155,11 +157,18 @@ pub async fn update_user(
                 role: patch.role.map(|r| r.as_str().to_string()),
                 disabled: patch.disabled,
                 display_name,
+                comment_banned_until: patch
+                    .comment_banned_until
+                    .map(|t| t.map(|t| db::truncate(t.naive_utc()))),
+                comments_hidden: patch.hide_existing,
             };
             let updated = queries::update_user(conn, &id, current.version, changes)?
                 .ok_or_else(|| ApiError::PreconditionFailed("the user changed meanwhile".into()))?;
             if updated.disabled {
                 auth_queries::revoke_all_for_user(conn, &updated.id)?;
+            }
+            if let Some(hidden) = patch.hide_existing {
+                crate::comments::queries::set_hidden_for_user(conn, &updated.id, hidden)?;
             }
             Ok(updated)
         })

@@ -28,6 +28,10 @@ pub struct UserRow {
     pub created_at: NaiveDateTime,
     /// Last changed.
     pub updated_at: NaiveDateTime,
+    /// Until when the user may not comment.
+    pub comment_banned_until: Option<NaiveDateTime>,
+    /// The user's comments are hidden from readers (by a ban).
+    pub comments_hidden: bool,
 }
 
 impl UserRow {

@@ -121,6 +121,10 @@ pub struct UserChanges {
     pub disabled: Option<bool>,
     /// New display name.
     pub display_name: Option<String>,
+    /// New comment ban (`Some(None)` lifts it).
+    pub comment_banned_until: Option<Option<chrono::NaiveDateTime>>,
+    /// Hide or show the user's comments.
+    pub comments_hidden: Option<bool>,
 }
 
 /// Applies changes if the user is still at `version`; `None` when it is not

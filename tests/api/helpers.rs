@@ -118,6 +118,7 @@ pub fn test_settings(url: &str, media_dir: &std::path::Path) -> Settings {
         auth_rate_limit: 10_000,
         trust_proxy: false,
         workers: Some(2),
+        comments: newsdesk::comments::CommentSettings::default(),
     }
 }
 

@@ -1,0 +1,350 @@
+//! Database access for comments, their moderation log and flags, and the
+//! approved-comment count kept on each article.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{articles, comment_flags, comment_moderation, comments, users};
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+
+/// A row of `comments`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = comments)]
+pub struct CommentRow {
+    pub id: String,
+    pub article_id: String,
+    pub thread_id: String,
+    pub parent_id: Option<String>,
+    pub reply_to_id: Option<String>,
+    pub depth: i32,
+    pub user_id: String,
+    pub body: String,
+    pub status: String,
+    pub hidden: bool,
+    pub flag_count: i32,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+impl CommentRow {
+    /// Counted and shown to everyone: approved, not hidden, not deleted.
+    pub fn is_public(&self) -> bool {
+        self.status == "approved" && !self.hidden && self.deleted_at.is_none()
+    }
+
+    /// Shown to `viewer`: public ones, and the viewer's own pending ones.
+    pub fn visible_to(&self, viewer: Option<&str>) -> bool {
+        self.is_public()
+            || (self.deleted_at.is_none()
+                && self.status == "pending"
+                && viewer == Some(self.user_id.as_str()))
+    }
+}
+
+/// A row of `comment_moderation`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = comment_moderation)]
+pub struct ModerationRow {
+    pub id: String,
+    pub comment_id: String,
+    pub moderator_id: Option<String>,
+    pub from_status: String,
+    pub to_status: String,
+    pub reason: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// The comment, if it exists.
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<CommentRow>, ApiError> {
+    Ok(comments::table
+        .find(id)
+        .select(CommentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Stores a new comment.
+pub fn insert(conn: &mut DbConn, row: &CommentRow) -> Result<(), ApiError> {
+    diesel::insert_into(comments::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Writes the comment's changeable fields if it is still at `version`;
+/// false when another request changed it first.
+pub fn save(conn: &mut DbConn, row: &CommentRow, version: i64) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        comments::table
+            .filter(comments::id.eq(&row.id))
+            .filter(comments::version.eq(version)),
+    )
+    .set((
+        comments::body.eq(&row.body),
+        comments::status.eq(&row.status),
+        comments::hidden.eq(row.hidden),
+        comments::flag_count.eq(row.flag_count),
+        comments::version.eq(row.version),
+        comments::edited_at.eq(row.edited_at),
+        comments::deleted_at.eq(row.deleted_at),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Recounts the approved comments of an article. Exact under concurrency:
+/// the first statement takes the article row's lock (PostgreSQL; SQLite
+/// writers are serialised anyway), so the count, read by a later statement,
+/// sees every change committed by whoever held the lock before.
+pub fn refresh_count(conn: &mut DbConn, article_id: &str) -> Result<(), ApiError> {
+    diesel::update(articles::table.find(article_id))
+        .set(articles::comment_count.eq(articles::comment_count))
+        .execute(conn)?;
+    let count: i64 = comments::table
+        .filter(comments::article_id.eq(article_id))
+        .filter(comments::status.eq("approved"))
+        .filter(comments::hidden.eq(false))
+        .filter(comments::deleted_at.is_null())
+        .count()
+        .get_result(conn)?;
+    diesel::update(articles::table.find(article_id))
+        .set(articles::comment_count.eq(i32::try_from(count).unwrap_or(i32::MAX)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The approved-comment counts of articles, in one query.
+pub fn counts(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, i32)>, ApiError> {
+    Ok(articles::table
+        .filter(articles::id.eq_any(ids))
+        .select((articles::id, articles::comment_count))
+        .load(conn)?)
+}
+
+/// A page of an article's threads: top-level comments the viewer may see,
+/// or that have replies the viewer may see (they show as placeholders).
+pub fn threads(
+    conn: &mut DbConn,
+    article_id: &str,
+    viewer: Option<&str>,
+    newest_first: bool,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<Vec<CommentRow>, ApiError> {
+    // Public comments, and the viewer's own pending ones (no user id is empty).
+    let viewer = viewer.unwrap_or("").to_string();
+    let r = diesel::alias!(comments as reply);
+    let replied = r
+        .filter(r.field(comments::article_id).eq(article_id.to_string()))
+        .filter(r.field(comments::depth).gt(0))
+        .filter(
+            r.field(comments::status)
+                .eq("approved")
+                .and(r.field(comments::hidden).eq(false))
+                .and(r.field(comments::deleted_at).is_null())
+                .or(r
+                    .field(comments::user_id)
+                    .eq(viewer.clone())
+                    .and(r.field(comments::status).eq("pending"))
+                    .and(r.field(comments::deleted_at).is_null())),
+        )
+        .select(r.field(comments::thread_id));
+    let visible = comments::status
+        .eq("approved")
+        .and(comments::hidden.eq(false))
+        .and(comments::deleted_at.is_null())
+        .or(comments::user_id
+            .eq(viewer)
+            .and(comments::status.eq("pending"))
+            .and(comments::deleted_at.is_null()));
+    let mut query: comments::BoxedQuery<'_, db::MultiBackend> = comments::table
+        .into_boxed()
+        .filter(comments::article_id.eq(article_id.to_string()))
+        .filter(comments::depth.eq(0))
+        .filter(visible.or(comments::id.eq_any(replied)));
+    if let Some((t, id)) = after {
+        query = if newest_first {
+            query.filter(
+                comments::created_at
+                    .lt(*t)
+                    .or(comments::created_at.eq(*t).and(comments::id.lt(id.clone()))),
+            )
+        } else {
+            query.filter(
+                comments::created_at
+                    .gt(*t)
+                    .or(comments::created_at.eq(*t).and(comments::id.gt(id.clone()))),
+            )
+        };
+    }
+    query = if newest_first {
+        query.order((comments::created_at.desc(), comments::id.desc()))
+    } else {
+        query.order((comments::created_at.asc(), comments::id.asc()))
+    };
+    Ok(query
+        .limit(limit)
+        .select(CommentRow::as_select())
+        .load(conn)?)
+}
+
+/// Every reply in these threads, oldest first (the caller filters them).
+pub fn replies(conn: &mut DbConn, thread_ids: &[String]) -> Result<Vec<CommentRow>, ApiError> {
+    Ok(comments::table
+        .filter(comments::thread_id.eq_any(thread_ids))
+        .filter(comments::depth.gt(0))
+        .order((comments::created_at.asc(), comments::id.asc()))
+        .select(CommentRow::as_select())
+        .load(conn)?)
+}
+
+/// Display names of users.
+pub fn names(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name))
+        .load(conn)?)
+}
+
+/// What the moderation queue lists.
+#[derive(Debug, Default)]
+pub struct QueueFilter {
+    pub status: Option<String>,
+    pub article_id: Option<String>,
+    pub user_id: Option<String>,
+}
+
+/// A page of the moderation queue, oldest first (or newest first).
+pub fn queue(
+    conn: &mut DbConn,
+    filter: &QueueFilter,
+    newest_first: bool,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<Vec<CommentRow>, ApiError> {
+    let mut query: comments::BoxedQuery<'_, db::MultiBackend> = comments::table.into_boxed();
+    if let Some(s) = &filter.status {
+        query = query.filter(comments::status.eq(s.clone()));
+    }
+    if let Some(a) = &filter.article_id {
+        query = query.filter(comments::article_id.eq(a.clone()));
+    }
+    if let Some(u) = &filter.user_id {
+        query = query.filter(comments::user_id.eq(u.clone()));
+    }
+    if let Some((t, id)) = after {
+        query = if newest_first {
+            query.filter(
+                comments::created_at
+                    .lt(*t)
+                    .or(comments::created_at.eq(*t).and(comments::id.lt(id.clone()))),
+            )
+        } else {
+            query.filter(
+                comments::created_at
+                    .gt(*t)
+                    .or(comments::created_at.eq(*t).and(comments::id.gt(id.clone()))),
+            )
+        };
+    }
+    query = if newest_first {
+        query.order((comments::created_at.desc(), comments::id.desc()))
+    } else {
+        query.order((comments::created_at.asc(), comments::id.asc()))
+    };
+    Ok(query
+        .limit(limit)
+        .select(CommentRow::as_select())
+        .load(conn)?)
+}
+
+/// The user's comments since `since`, oldest first (rate limit and duplicates).
+pub fn recent_by_user(
+    conn: &mut DbConn,
+    user_id: &str,
+    since: NaiveDateTime,
+) -> Result<Vec<CommentRow>, ApiError> {
+    Ok(comments::table
+        .filter(comments::user_id.eq(user_id))
+        .filter(comments::created_at.ge(since))
+        .order(comments::created_at.asc())
+        .select(CommentRow::as_select())
+        .load(conn)?)
+}
+
+/// Appends to a comment's moderation log.
+pub fn log_moderation(conn: &mut DbConn, row: &ModerationRow) -> Result<(), ApiError> {
+    diesel::insert_into(comment_moderation::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A comment's moderation log, oldest first, with the moderators' names.
+pub fn moderation_log(
+    conn: &mut DbConn,
+    comment_id: &str,
+) -> Result<Vec<ModerationRow>, ApiError> {
+    Ok(comment_moderation::table
+        .filter(comment_moderation::comment_id.eq(comment_id))
+        .order((comment_moderation::created_at.asc(), comment_moderation::id.asc()))
+        .select(ModerationRow::as_select())
+        .load(conn)?)
+}
+
+/// Records a reader's flag; false when they had flagged it already.
+pub fn add_flag(
+    conn: &mut DbConn,
+    comment_id: &str,
+    user_id: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let exists = comment_flags::table
+        .find((comment_id, user_id))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(comment_flags::table)
+        .values((
+            comment_flags::comment_id.eq(comment_id),
+            comment_flags::user_id.eq(user_id),
+            comment_flags::reason.eq(reason),
+            comment_flags::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Hides (or shows again) every comment of a user and recounts the
+/// articles that changed.
+pub fn set_hidden_for_user(conn: &mut DbConn, user_id: &str, hidden: bool) -> Result<(), ApiError> {
+    let mut touched: Vec<String> = comments::table
+        .filter(comments::user_id.eq(user_id))
+        .filter(comments::hidden.eq(!hidden))
+        .select(comments::article_id)
+        .distinct()
+        .load(conn)?;
+    touched.sort();
+    diesel::update(
+        comments::table
+            .filter(comments::user_id.eq(user_id))
+            .filter(comments::hidden.eq(!hidden)),
+    )
+    .set((
+        comments::hidden.eq(hidden),
+        comments::version.eq(comments::version + 1),
+    ))
+    .execute(conn)?;
+    // In id order, so that two such bulk changes cannot deadlock.
+    for article_id in touched {
+        refresh_count(conn, &article_id)?;
+    }
+    Ok(())
+}
