@@ -65,6 +65,37 @@ Atlantic coast to the Urals.",
 const USERS: &[(&str, &str, Role)] = &[
     ("editor@demo.newsdesk.local", "Dana Whitfield", Role::Editor),
     ("author@demo.newsdesk.local", "Tomás Reyes", Role::Author),
+    ("lena@demo.newsdesk.local", "Lena Brandt", Role::Reader),
+    ("omar@demo.newsdesk.local", "Omar Haddad", Role::Reader),
+    ("priya@demo.newsdesk.local", "Priya Nair", Role::Reader),
+];
+
+/// Demo discussions: (article headline, [(reader index in USERS, answers
+/// comment n of this list, text, approved)]).
+type DemoThread = (
+    &'static str,
+    &'static [(usize, Option<usize>, &'static str, bool)],
+);
+
+const COMMENTS: &[DemoThread] = &[
+    (
+        "Council passes budget after a debate that ran past midnight",
+        &[
+            (2, None, "Does the budget say anything about the library branches that were due to close?", true),
+            (3, Some(0), "Page 14 of the draft: two branches stay open with shorter hours.", true),
+            (2, Some(1), "Thanks. Shorter hours beat no library at all.", true),
+            (4, Some(2), "Evening hours would help people who work days, though.\nWorth writing to the council.", true),
+            (4, None, "Half the night spent on the parking fees again. Priorities!", true),
+            (3, None, "Who voted against? The article lists only the final tally.", false),
+        ],
+    ),
+    (
+        "Night trains return to the Alpine route after a decade",
+        &[
+            (4, None, "Took the old night train as a student. Glad it is back.", true),
+            (2, Some(0), "Same here. Hoping the couchettes are more comfortable this time.", true),
+        ],
+    ),
 ];
 
 /// Loads the demo content; returns the demo accounts created by this call
@@ -485,6 +516,70 @@ pub fn load_articles(conn: &mut DbConn, default_locale: &str) -> Result<usize, A
                 store(conn, &prepared, &staff, "created", None)
             })?;
         }
+    }
+    Ok(added)
+}
+
+/// Comment threads on two demo articles: a reply chain, a second thread and
+/// one comment still waiting for moderation. Skipped for an article that
+/// already has comments.
+pub fn load_comments(conn: &mut DbConn, default_locale: &str) -> Result<usize, ApiError> {
+    use crate::articles::queries as article_queries;
+    use crate::comments::queries::{self as comment_queries, CommentRow};
+    use crate::db::schema::comments;
+    use diesel::prelude::*;
+
+    let mut readers = Vec::new();
+    for (email, _, _) in USERS {
+        readers.push(user_queries::find_by_email(conn, email)?.map(|u| u.id));
+    }
+    let mut added = 0;
+    for (headline, thread) in COMMENTS {
+        let slug = crate::slug::slugify(headline);
+        let Some(article) = article_queries::find_by_slug(conn, default_locale, &slug)? else {
+            continue;
+        };
+        let existing: i64 = comments::table
+            .filter(comments::article_id.eq(&article.id))
+            .count()
+            .get_result(conn)?;
+        if existing > 0 {
+            continue;
+        }
+        let start = article.published_at.unwrap_or_else(db::now);
+        db::write_tx(conn, |conn| {
+            let mut rows: Vec<CommentRow> = Vec::new();
+            for (n, (reader, answers, text, approved)) in thread.iter().enumerate() {
+                let Some(Some(user_id)) = readers.get(*reader) else {
+                    continue;
+                };
+                let parent = answers.and_then(|a| rows.get(a)).cloned();
+                let id = db::new_id();
+                let row = CommentRow {
+                    thread_id: parent
+                        .as_ref()
+                        .map_or_else(|| id.clone(), |p| p.thread_id.clone()),
+                    parent_id: parent.as_ref().map(|p| p.id.clone()),
+                    reply_to_id: parent.as_ref().map(|p| p.id.clone()),
+                    depth: parent.as_ref().map_or(0, |p| p.depth + 1),
+                    id,
+                    article_id: article.id.clone(),
+                    user_id: user_id.clone(),
+                    body: (*text).to_string(),
+                    status: if *approved { "approved" } else { "pending" }.into(),
+                    hidden: false,
+                    flag_count: 0,
+                    version: 1,
+                    created_at: start + chrono::Duration::minutes(17 * (n as i64 + 1)),
+                    edited_at: None,
+                    deleted_at: None,
+                };
+                comment_queries::insert(conn, &row)?;
+                rows.push(row);
+                added += 1;
+            }
+            comment_queries::refresh_count(conn, &article.id)
+        })?;
     }
     Ok(added)
 }

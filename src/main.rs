@@ -116,7 +116,9 @@ fn main() -> anyhow::Result<()> {
                 let mut conn = pool.get()?;
                 let articles = demo::load_articles(&mut conn, &settings.default_locale)
                     .map_err(|e| anyhow::anyhow!("demo articles: {e}"))?;
-                tracing::info!(photos, articles, "demo content loaded");
+                let comments = demo::load_comments(&mut conn, &settings.default_locale)
+                    .map_err(|e| anyhow::anyhow!("demo comments: {e}"))?;
+                tracing::info!(photos, articles, comments, "demo content loaded");
             }
             let app = Application::build(&settings, pool)?;
             tracing::info!(

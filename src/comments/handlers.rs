@@ -49,8 +49,14 @@ pub fn clean_body(field: &str, body: &str) -> Result<String, ApiError> {
             format!("must be 1 to {MAX_LENGTH} characters of text"),
         ));
     }
-    if body.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ApiError::invalid(field, "must not contain control characters"));
+    if body
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(ApiError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(body)
 }
@@ -364,13 +370,13 @@ pub async fn post_comment(
     let (row, name) = db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
             let now = db::now();
-            let article = articles::find_by_id(conn, &article_id)?
-                .ok_or_else(not_found)?;
+            let article = articles::find_by_id(conn, &article_id)?.ok_or_else(not_found)?;
             // Comments go only under what the public can read, staff included.
             access::may_read(None, &article, now)?;
             check_open(&article, &settings, now)?;
             check_not_banned(conn, &user.id, now)?;
-            let recent = queries::recent_by_user(conn, &user.id, now - chrono::Duration::minutes(1))?;
+            let recent =
+                queries::recent_by_user(conn, &user.id, now - chrono::Duration::minutes(1))?;
             if recent
                 .iter()
                 .any(|c| c.article_id == article_id && c.body == text && c.deleted_at.is_none())
@@ -386,7 +392,13 @@ pub async fn post_comment(
                     retry_after: u64::try_from(wait).unwrap_or(1).max(1),
                 });
             }
-            let placement = place(conn, &settings, &article_id, input.parent_id.as_deref(), &user.id)?;
+            let placement = place(
+                conn,
+                &settings,
+                &article_id,
+                input.parent_id.as_deref(),
+                &user.id,
+            )?;
             let me = crate::users::queries::find_by_id(conn, &user.id)?
                 .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))?;
             let status = if article.comments_policy == "open" || user.role >= Role::Editor {
@@ -460,7 +472,9 @@ pub async fn get_comment(
         readable_article(conn, &row.article_id, user.as_ref(), db::now())
             .map_err(|_| comment_not_found())?;
         let names: HashMap<String, String> =
-            queries::names(conn, std::slice::from_ref(&row.user_id))?.into_iter().collect();
+            queries::names(conn, std::slice::from_ref(&row.user_id))?
+                .into_iter()
+                .collect();
         Ok((row, names))
     })
     .await?;
@@ -576,7 +590,9 @@ pub async fn update_comment(
                 queries::refresh_count(conn, &row.article_id)?;
             }
             let names: HashMap<String, String> =
-                queries::names(conn, std::slice::from_ref(&row.user_id))?.into_iter().collect();
+                queries::names(conn, std::slice::from_ref(&row.user_id))?
+                    .into_iter()
+                    .collect();
             Ok((row, names))
         })
     })
@@ -617,7 +633,9 @@ pub async fn delete_comment(
             row.deleted_at = Some(db::now());
             row.version += 1;
             if !queries::save(conn, &row, version)? {
-                return Err(ApiError::Conflict("the comment changed meanwhile; try again".into()));
+                return Err(ApiError::Conflict(
+                    "the comment changed meanwhile; try again".into(),
+                ));
             }
             queries::refresh_count(conn, &row.article_id)
         })
@@ -649,10 +667,7 @@ pub async fn flag_comment(
     body: ApiJson<FlagRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.0.reason.trim().to_string();
-    if reason.is_empty()
-        || reason.chars().count() > 500
-        || reason.chars().any(char::is_control)
-    {
+    if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
         return Err(ApiError::invalid(
             "reason",
             "must be 1 to 500 characters on one line",
@@ -668,10 +683,14 @@ pub async fn flag_comment(
                 .ok_or_else(comment_not_found)?;
             readable_article(conn, &row.article_id, None, now).map_err(|_| comment_not_found())?;
             if row.user_id == user.id {
-                return Err(ApiError::Forbidden("you cannot flag your own comment".into()));
+                return Err(ApiError::Forbidden(
+                    "you cannot flag your own comment".into(),
+                ));
             }
             if !queries::add_flag(conn, &row.id, &user.id, &reason, now)? {
-                return Err(ApiError::Conflict("you flagged this comment already".into()));
+                return Err(ApiError::Conflict(
+                    "you flagged this comment already".into(),
+                ));
             }
             let version = row.version;
             row.flag_count += 1;
@@ -692,7 +711,9 @@ pub async fn flag_comment(
                 row.status = "pending".into();
             }
             if !queries::save(conn, &row, version)? {
-                return Err(ApiError::Conflict("the comment changed meanwhile; try again".into()));
+                return Err(ApiError::Conflict(
+                    "the comment changed meanwhile; try again".into(),
+                ));
             }
             queries::refresh_count(conn, &row.article_id)?;
             Ok(FlagResponse {

@@ -153,7 +153,10 @@ pub async fn moderate(
         .as_deref()
         .is_some_and(|r| r.chars().count() > 500 || r.chars().any(|c| c.is_control() && c != '\n'))
     {
-        errors.push(FieldError::new("reason", "must be at most 500 characters of text"));
+        errors.push(FieldError::new(
+            "reason",
+            "must be at most 500 characters of text",
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -182,7 +185,9 @@ pub async fn moderate(
             row.status = input.status;
             row.version += 1;
             if !queries::save(conn, &row, version)? {
-                return Err(ApiError::Conflict("the comment changed meanwhile; try again".into()));
+                return Err(ApiError::Conflict(
+                    "the comment changed meanwhile; try again".into(),
+                ));
             }
             queries::refresh_count(conn, &row.article_id)?;
             let names = names_of(conn, std::iter::once(row.user_id.clone()))?;

@@ -284,13 +284,13 @@ pub fn log_moderation(conn: &mut DbConn, row: &ModerationRow) -> Result<(), ApiE
 }
 
 /// A comment's moderation log, oldest first, with the moderators' names.
-pub fn moderation_log(
-    conn: &mut DbConn,
-    comment_id: &str,
-) -> Result<Vec<ModerationRow>, ApiError> {
+pub fn moderation_log(conn: &mut DbConn, comment_id: &str) -> Result<Vec<ModerationRow>, ApiError> {
     Ok(comment_moderation::table
         .filter(comment_moderation::comment_id.eq(comment_id))
-        .order((comment_moderation::created_at.asc(), comment_moderation::id.asc()))
+        .order((
+            comment_moderation::created_at.asc(),
+            comment_moderation::id.asc(),
+        ))
         .select(ModerationRow::as_select())
         .load(conn)?)
 }

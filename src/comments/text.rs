@@ -68,11 +68,7 @@ fn line_html(line: &str, out: &mut String) {
     while pos < line.len() {
         let next = ["https://", "http://"]
             .iter()
-            .filter_map(|scheme| {
-                line[pos..]
-                    .find(scheme)
-                    .map(|i| (pos + i, scheme.len()))
-            })
+            .filter_map(|scheme| line[pos..].find(scheme).map(|i| (pos + i, scheme.len())))
             .min();
         let Some((start, scheme_len)) = next else {
             break;

@@ -8,6 +8,7 @@ mod media;
 
 mod articles;
 mod auth;
+mod comments;
 mod errors;
 mod openapi;
 mod sections;
