@@ -479,6 +479,12 @@ pub fn private_json<T: Serialize>(builder: &mut HttpResponseBuilder, value: &T) 
     json_body(builder, to_json(value))
 }
 
+/// Like [`private_json`], for a body serialised already.
+pub fn private_json_bytes(builder: &mut HttpResponseBuilder, body: Vec<u8>) -> HttpResponse {
+    builder.insert_header((header::CACHE_CONTROL, PRIVATE_CACHE));
+    json_body(builder, body)
+}
+
 /// Serializes a response value; our types always serialize.
 pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()

@@ -202,5 +202,7 @@ pub fn seed(
         done += batch;
         progress(done);
     }
+    // Fresh statistics, so that the query planner knows the new data.
+    diesel::connection::SimpleConnection::batch_execute(conn, "ANALYZE")?;
     Ok(done)
 }

@@ -305,9 +305,16 @@ pub struct ArticleListQuery {
     /// Full-text search over headline, summary and body; results are ranked
     /// and carry a highlighted `snippet`.
     pub q: Option<String>,
-    /// `-published_at` (newest first, the default) or `relevance` (with `q`, its default).
-    #[param(pattern = "^(-published_at|relevance)$")]
+    /// `-published_at` (newest first, the default), `-updated_at` (latest
+    /// update shown to readers first; never-updated articles by publication)
+    /// or `relevance` (with `q`, its default).
+    #[param(pattern = "^(-published_at|-updated_at|relevance)$")]
     pub sort: Option<String>,
+    /// Only these top-level fields of each article, comma-separated (e.g.
+    /// `id,slug,headline,main_media`); naming `body`, `body_html` or
+    /// `body_text` adds the body, which lists otherwise leave out.
+    #[param(pattern = r"^[a-z_]+(,[a-z_]+)*$")]
+    pub fields: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[serde(default, deserialize_with = "crate::http::de_limit")]
     #[param(minimum = 1, maximum = 100, value_type = Option<i64>)]
@@ -332,6 +339,9 @@ pub struct ArticleQuery {
     /// A preview token from `POST /api/v1/articles/{id}/preview-link`: reads
     /// the article in any status, without a login, until it expires.
     pub preview: Option<String>,
+    /// Only these top-level fields, comma-separated (e.g. `id,headline,body_html`).
+    #[param(pattern = r"^[a-z_]+(,[a-z_]+)*$")]
+    pub fields: Option<String>,
 }
 
 /// The body of `POST /api/v1/articles/{id}/publish`.

@@ -79,6 +79,7 @@ pub async fn get_feed(
         let rows = queries::list_articles(
             conn,
             &ArticleFilter::default(),
+            queries::ListOrder::Published,
             after.as_ref(),
             limit + 1,
             now,

@@ -235,7 +235,9 @@ async fn respond_article(
     preview: Option<String>,
     find: impl FnOnce(&mut DbConn) -> Result<Option<ArticleRow>, ApiError> + Send + 'static,
     format: BodyFormat,
+    fields: Option<Vec<String>>,
 ) -> Result<HttpResponse, ApiError> {
+    let format = present::format_for(fields.as_deref(), format);
     let widths = state.media.widths.clone();
     // A preview link reads one article whatever its status, without a login.
     let previewed = preview
@@ -265,15 +267,18 @@ async fn respond_article(
         ))
     })
     .await?;
+    // Serialised once.
+    let body = match &fields {
+        None => http::to_json(&article),
+        Some(fields) => http::to_json(&present::trimmed(&article, Some(fields))),
+    };
     if staff {
         let mut builder = HttpResponse::Ok();
         builder
             .insert_header(("ETag", http::version_etag(article.version)))
             .insert_header(("Vary", "Authorization"));
-        return Ok(http::private_json(&mut builder, &article));
+        return Ok(http::private_json_bytes(&mut builder, body));
     }
-    // Serialised once, for the public only.
-    let body = http::to_json(&article);
     Ok(http::public_json_hashed(
         req,
         body,
@@ -307,14 +312,16 @@ pub async fn get_article(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let format = body_format(&query)?;
-    let preview = query.into_inner().preview;
+    let query = query.into_inner();
+    let fields = present::parse_fields(query.fields.as_deref())?;
     respond_article(
         &state,
         &req,
         user.0,
-        preview,
+        query.preview,
         move |conn| queries::find_by_id(conn, &id),
         format,
+        fields,
     )
     .await
 }
@@ -326,6 +333,7 @@ pub async fn get_article(
         ("slug" = String, Path, description = "Article slug"),
         ("locale" = Option<String>, Query, description = "Locale of the slug (default from configuration)"),
         ("format" = Option<String>, Query, pattern = "^(html|text|json)$", description = "`html` adds `body_html`; `text` adds `body_text`"),
+        ("fields" = Option<String>, Query, pattern = r"^[a-z_]+(,[a-z_]+)*$", description = "Only these top-level fields, comma-separated"),
     ),
     security((), ("bearer" = [])),
     responses(
@@ -353,7 +361,9 @@ pub async fn get_article_by_slug(
     let format = body_format(&ArticleQuery {
         format: query.format.clone(),
         preview: None,
+        fields: None,
     })?;
+    let fields = present::parse_fields(query.fields.as_deref())?;
     let (l, s) = (locale.clone(), slug.clone());
     let found = respond_article(
         &state,
@@ -362,6 +372,7 @@ pub async fn get_article_by_slug(
         None,
         move |conn| queries::find_by_slug(conn, &l, &s),
         format,
+        fields,
     )
     .await;
     if !matches!(found, Err(ApiError::NotFound(_))) {
@@ -387,6 +398,9 @@ pub async fn get_article_by_slug(
     if let Some(f) = &query.format {
         params.push(("format", f.clone()));
     }
+    if let Some(f) = &query.fields {
+        params.push(("fields", f.clone()));
+    }
     if !params.is_empty() {
         location.push('?');
         location.push_str(&serde_urlencoded::to_string(&params).unwrap_or_default());
@@ -405,6 +419,8 @@ pub struct SlugQuery {
     pub locale: Option<String>,
     /// Body format.
     pub format: Option<String>,
+    /// Only these fields.
+    pub fields: Option<String>,
 }
 
 /// List articles, newest first.
@@ -461,10 +477,11 @@ pub async fn list_articles(
         .map(str::trim)
         .filter(|q| !q.is_empty())
         .map(str::to_string);
-    let by_relevance = match query.sort.as_deref() {
-        None => search.is_some(),
-        Some("-published_at") => false,
-        Some("relevance") if search.is_some() => true,
+    let (by_relevance, order) = match query.sort.as_deref() {
+        None => (search.is_some(), None),
+        Some("-published_at") => (false, Some(queries::ListOrder::Published)),
+        Some("-updated_at") => (false, Some(queries::ListOrder::Updated)),
+        Some("relevance") if search.is_some() => (true, None),
         Some("relevance") => {
             return Err(ApiError::bad_param(
                 "sort",
@@ -474,10 +491,12 @@ pub async fn list_articles(
         Some(_) => {
             return Err(ApiError::bad_param(
                 "sort",
-                "must be -published_at or relevance",
+                "must be -published_at, -updated_at or relevance",
             ))
         }
     };
+    let fields = present::parse_fields(query.fields.as_deref())?;
+    let format = present::format_for(fields.as_deref(), BodyFormat::None);
     let cursor = query.cursor.as_deref().filter(|c| !c.is_empty());
     // Search results are ranked, so they page by position in the ranking.
     let (after, offset): (Option<(chrono::NaiveDateTime, String)>, usize) = match (&search, cursor)
@@ -517,7 +536,13 @@ pub async fn list_articles(
     };
     let tag_slug = query.tag.clone();
     let subsections = query.include_subsections.unwrap_or(false);
-    let by_publication = queries::ordered_by_publication(filter.status.as_deref());
+    let order = match order {
+        Some(o) => o,
+        None if queries::ordered_by_publication(filter.status.as_deref()) => {
+            queries::ListOrder::Published
+        }
+        None => queries::ListOrder::Modified,
+    };
     let (items, next_cursor, total) = db::run(&state.pool, move |conn| {
         let now = db::now();
         // An unknown section or tag matches nothing: an empty page, not an error.
@@ -538,45 +563,48 @@ pub async fn list_articles(
             }
         }
         if let Some(q) = search {
+            // Rank ids only, filter them, then load and excerpt just the page.
             let hits = crate::articles::search::search(conn, &q)?;
             let ids: Vec<String> = hits.iter().map(|h| h.article_id.clone()).collect();
-            let mut rows = queries::filter_ids(conn, &filter, &ids, now)?;
-            let rank = |id: &str| ids.iter().position(|x| x == id).unwrap_or(usize::MAX);
+            let rank: std::collections::HashMap<&str, usize> =
+                ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+            let mut found = queries::filter_ids(conn, &filter, &ids, now)?;
             if by_relevance {
-                rows.sort_by_key(|r| rank(&r.id));
+                found.sort_by_key(|t| rank.get(t.id.as_str()).copied().unwrap_or(usize::MAX));
             } else {
-                rows.sort_by(|a, b| b.published_at.cmp(&a.published_at).then(b.id.cmp(&a.id)));
+                found.sort_by(|a, b| {
+                    order.key_of(b).cmp(&order.key_of(a)).then(b.id.cmp(&a.id))
+                });
             }
-            let total = rows.len();
-            let page: Vec<ArticleRow> =
-                rows.into_iter().skip(offset).take(limit as usize).collect();
+            let total = found.len();
+            let page: Vec<String> = found
+                .into_iter()
+                .skip(offset)
+                .take(limit as usize)
+                .map(|t| t.id)
+                .collect();
             let next =
                 (offset + page.len() < total).then(|| http::encode_cursor(&(offset + page.len())));
-            let mut items = present::present_list(conn, page, &widths, now)?;
+            let snippets = crate::articles::search::snippets(conn, &q, &page)?;
+            let rows = queries::in_order(conn, &page)?;
+            let mut items = present::present_list(conn, rows, format, &widths, now)?;
             for item in &mut items {
-                item.snippet = hits
+                item.snippet = snippets
                     .iter()
-                    .find(|h| h.article_id == item.id)
-                    .map(|h| crate::articles::search::snippet_html(&h.snippet));
+                    .find(|s| s.article_id == item.id)
+                    .map(|s| crate::articles::search::snippet_html(&s.snippet));
             }
             return Ok((items, next, with_total.then_some(total as i64)));
         }
-        let rows = queries::list_articles(conn, &filter, after.as_ref(), limit + 1, now)?;
-        let (rows, next) = http::split_page(rows, limit, |r| {
-            let key = if by_publication {
-                r.published_at.unwrap_or(r.modified_at)
-            } else {
-                r.modified_at
-            };
-            (key, r.id.clone())
-        });
+        let rows = queries::list_articles(conn, &filter, order, after.as_ref(), limit + 1, now)?;
+        let (rows, next) = http::split_page(rows, limit, |r| (order.key(r), r.id.clone()));
         let total = if with_total {
             Some(queries::count_articles(conn, &filter, now)?)
         } else {
             None
         };
         Ok((
-            present::present_list(conn, rows, &widths, now)?,
+            present::present_list(conn, rows, format, &widths, now)?,
             next,
             total,
         ))
@@ -595,12 +623,18 @@ pub async fn list_articles(
             total,
         },
     };
+    let body = match &fields {
+        None => http::to_json(&list),
+        Some(fields) => http::to_json(&serde_json::json!({
+            "data": list.data.iter().map(|a| present::trimmed(a, Some(fields))).collect::<Vec<_>>(),
+            "meta": list.meta,
+        })),
+    };
     let mut response = if staff {
         let mut builder = HttpResponse::Ok();
         builder.insert_header(("Vary", "Authorization"));
-        http::private_json(&mut builder, &list)
+        http::private_json_bytes(&mut builder, body)
     } else {
-        let body = http::to_json(&list);
         http::public_json_hashed(&req, body, last_modified, keys)
     };
     http::add_next_link(&mut response, &req, next_cursor.as_deref());

@@ -142,13 +142,14 @@ pub fn present(
 pub fn present_list(
     conn: &mut DbConn,
     rows: Vec<ArticleRow>,
+    format: BodyFormat,
     widths: &[u32],
     now: NaiveDateTime,
 ) -> Result<Vec<ArticleResponse>, ApiError> {
-    let related = load_related(conn, &rows, false)?;
+    let related = load_related(conn, &rows, format == BodyFormat::Html)?;
     Ok(rows
         .into_iter()
-        .map(|r| build(r, &related, BodyFormat::None, widths, now))
+        .map(|r| build(r, &related, format, widths, now))
         .collect())
 }
 
@@ -283,4 +284,87 @@ fn build(
         embargo_until: row.embargo_until.map(format_time),
         expires_at: row.expires_at.map(format_time),
     }
+}
+
+/// The top-level fields of an article that `fields=` may name.
+pub const FIELDS: &[&str] = &[
+    "id",
+    "slug",
+    "locale",
+    "status",
+    "kicker",
+    "headline",
+    "subheadline",
+    "summary",
+    "dateline",
+    "source",
+    "source_category",
+    "section",
+    "secondary_sections",
+    "tags",
+    "related",
+    "bylines",
+    "main_media",
+    "snippet",
+    "body",
+    "body_html",
+    "body_text",
+    "seo",
+    "comments_policy",
+    "corrections",
+    "comment_count",
+    "word_count",
+    "reading_minutes",
+    "version",
+    "created_at",
+    "modified_at",
+    "first_published_at",
+    "published_at",
+    "updated_at",
+    "embargo_until",
+    "expires_at",
+];
+
+/// A `fields=a,b,c` parameter: the fields to keep, or `None` for all.
+/// An unknown name is a 400 naming `fields`.
+pub fn parse_fields(param: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(param) = param.filter(|p| !p.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let mut fields: Vec<String> = Vec::new();
+    for name in param.split(',').map(str::trim) {
+        if !FIELDS.contains(&name) {
+            return Err(ApiError::bad_param(
+                "fields",
+                format!("`{name}` is not a field of an article"),
+            ));
+        }
+        if !fields.iter().any(|f| f == name) {
+            fields.push(name.to_string());
+        }
+    }
+    Ok(Some(fields))
+}
+
+/// The body format that the asked-for fields need, at least `base`.
+pub fn format_for(fields: Option<&[String]>, base: BodyFormat) -> BodyFormat {
+    let has = |f: &str| fields.is_some_and(|fs| fs.iter().any(|x| x == f));
+    if has("body_html") {
+        BodyFormat::Html
+    } else if has("body_text") {
+        BodyFormat::Text
+    } else if has("body") && base == BodyFormat::None {
+        BodyFormat::Blocks
+    } else {
+        base
+    }
+}
+
+/// An article as JSON, with only `fields` kept when given.
+pub fn trimmed(article: &ArticleResponse, fields: Option<&[String]>) -> serde_json::Value {
+    let mut value = serde_json::to_value(article).unwrap_or_default();
+    if let (Some(fields), Some(map)) = (fields, value.as_object_mut()) {
+        map.retain(|k, _| fields.iter().any(|f| f == k));
+    }
+    value
 }

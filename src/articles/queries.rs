@@ -298,38 +298,86 @@ pub fn ordered_by_publication(status: Option<&str>) -> bool {
     matches!(status, None | Some("published") | Some("scheduled"))
 }
 
+/// How a list of articles is ordered (newest first, ties by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListOrder {
+    /// By publication time.
+    Published,
+    /// By the update time shown to readers, or publication when never updated
+    /// (last change for articles never published).
+    Updated,
+    /// By last change of any kind (staff listings of drafts and the like).
+    Modified,
+}
+
+/// The sort key of `Updated`, also indexed (see the `sort_updated` migration).
+const UPDATED_KEY: &str = "COALESCE(articles.updated_at, articles.published_at, articles.modified_at)";
+
+impl ListOrder {
+    /// The key of a row under this order, for cursors.
+    pub fn key(self, row: &ArticleRow) -> NaiveDateTime {
+        self.key_of(&SortTimes {
+            id: String::new(),
+            published_at: row.published_at,
+            updated_at: row.updated_at,
+            modified_at: row.modified_at,
+        })
+    }
+
+    /// The key of an article's times under this order.
+    pub fn key_of(self, t: &SortTimes) -> NaiveDateTime {
+        match self {
+            ListOrder::Published => t.published_at.unwrap_or(t.modified_at),
+            ListOrder::Updated => t.updated_at.or(t.published_at).unwrap_or(t.modified_at),
+            ListOrder::Modified => t.modified_at,
+        }
+    }
+}
+
 /// A page of articles after `after` (sort key, id), newest first.
 pub fn list_articles(
     conn: &mut DbConn,
     filter: &ArticleFilter,
+    order: ListOrder,
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
     now: NaiveDateTime,
 ) -> Result<Vec<ArticleRow>, ApiError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text, Timestamp};
     let mut query = filtered(filter, now);
-    let by_publication = ordered_by_publication(filter.status.as_deref());
     if let Some((key, id)) = after {
-        query = if by_publication {
-            query.filter(
+        query = match order {
+            ListOrder::Published => query.filter(
                 articles::published_at
                     .lt(*key)
                     .or(articles::published_at
                         .eq(*key)
                         .and(articles::id.lt(id.clone())))
                     .assume_not_null(),
-            )
-        } else {
-            query.filter(
+            ),
+            ListOrder::Updated => query.filter(
+                sql::<Bool>(&format!("({UPDATED_KEY} < "))
+                    .bind::<Timestamp, _>(*key)
+                    .sql(&format!(" OR ({UPDATED_KEY} = "))
+                    .bind::<Timestamp, _>(*key)
+                    .sql(" AND articles.id < ")
+                    .bind::<Text, _>(id.clone())
+                    .sql("))"),
+            ),
+            ListOrder::Modified => query.filter(
                 articles::modified_at.lt(*key).or(articles::modified_at
                     .eq(*key)
                     .and(articles::id.lt(id.clone()))),
-            )
+            ),
         };
     }
-    query = if by_publication {
-        query.order((articles::published_at.desc(), articles::id.desc()))
-    } else {
-        query.order((articles::modified_at.desc(), articles::id.desc()))
+    query = match order {
+        ListOrder::Published => query.order((articles::published_at.desc(), articles::id.desc())),
+        ListOrder::Updated => query.order(sql::<Timestamp>(&format!(
+            "{UPDATED_KEY} DESC, articles.id DESC"
+        ))),
+        ListOrder::Modified => query.order((articles::modified_at.desc(), articles::id.desc())),
     };
     Ok(query
         .limit(limit)
@@ -343,11 +391,31 @@ pub fn filter_ids(
     filter: &ArticleFilter,
     ids: &[String],
     now: NaiveDateTime,
-) -> Result<Vec<ArticleRow>, ApiError> {
+) -> Result<Vec<SortTimes>, ApiError> {
     Ok(filtered(filter, now)
         .filter(articles::id.eq_any(ids))
-        .select(ArticleRow::as_select())
+        .select(SortTimes::as_select())
         .load(conn)?)
+}
+
+/// An article's id and the times lists sort by.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct SortTimes {
+    pub id: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub updated_at: Option<NaiveDateTime>,
+    pub modified_at: NaiveDateTime,
+}
+
+/// These articles, in this order (ids that do not exist are left out).
+pub fn in_order(conn: &mut DbConn, ids: &[String]) -> Result<Vec<ArticleRow>, ApiError> {
+    let mut rows: Vec<ArticleRow> = articles::table
+        .filter(articles::id.eq_any(ids))
+        .select(ArticleRow::as_select())
+        .load(conn)?;
+    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+    Ok(rows)
 }
 
 /// How many articles a listing matches.

@@ -65,22 +65,28 @@ pub fn index(
     Ok(())
 }
 
-/// One match: the article, a highlighted snippet (HTML with `<mark>`), and its rank.
+/// A ranked match.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Hit {
-    /// Article id.
+    /// The article.
     #[diesel(sql_type = Text)]
     pub article_id: String,
-    /// Raw snippet with private-use markers.
-    #[diesel(sql_type = Text)]
-    pub snippet: String,
     /// Higher is better.
     #[diesel(sql_type = Double)]
     pub score: f64,
 }
 
-/// An FTS5 query that matches every word of `q` (each quoted, so no
-/// operator in the input has meaning).
+/// A highlighted excerpt of a match.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Snippet {
+    /// The article.
+    #[diesel(sql_type = Text)]
+    pub article_id: String,
+    /// Text with the matches between the private-use marks.
+    #[diesel(sql_type = Text)]
+    pub snippet: String,
+}
+
 fn fts5_query(q: &str) -> String {
     q.split_whitespace()
         .take(16)
@@ -89,7 +95,8 @@ fn fts5_query(q: &str) -> String {
         .join(" ")
 }
 
-/// The best matches for `q`, best first.
+/// The best matches of `q` (at most [`MAX_CANDIDATES`]), best first. Only
+/// ids and scores: excerpts are made afterwards for the page shown.
 pub fn search(conn: &mut DbConn, q: &str) -> Result<Vec<Hit>, ApiError> {
     let hits = match conn {
         DbConn::Sqlite(c) => {
@@ -97,28 +104,63 @@ pub fn search(conn: &mut DbConn, q: &str) -> Result<Vec<Hit>, ApiError> {
             if query.is_empty() {
                 return Ok(Vec::new());
             }
-            diesel::sql_query(format!(
-                "SELECT article_id, snippet(articles_fts, -1, '{OPEN}', '{CLOSE}', '…', 16) AS snippet, \
-                 -bm25(articles_fts, 0.0, 10.0, 4.0, 1.0) AS score \
-                 FROM articles_fts WHERE articles_fts MATCH ? ORDER BY score DESC LIMIT ?"
-            ))
+            diesel::sql_query(
+                "SELECT article_id, -bm25(articles_fts, 0.0, 10.0, 4.0, 1.0) AS score \
+                 FROM articles_fts WHERE articles_fts MATCH ? ORDER BY score DESC LIMIT ?",
+            )
             .bind::<Text, _>(query)
             .bind::<BigInt, _>(MAX_CANDIDATES)
             .load::<Hit>(c)?
         }
-        DbConn::Postgres(c) => diesel::sql_query(format!(
-            "SELECT s.article_id, \
-             ts_headline('simple', s.headline || ' — ' || s.body, q, 'StartSel={OPEN},StopSel={CLOSE},MaxWords=24,MinWords=8') AS snippet, \
-             ts_rank(s.document, q)::float8 AS score \
+        DbConn::Postgres(c) => diesel::sql_query(
+            "SELECT s.article_id, ts_rank(s.document, q)::float8 AS score \
              FROM article_search s, plainto_tsquery('simple', $1) q \
-             WHERE s.document @@ q ORDER BY score DESC, s.article_id LIMIT $2"
-        ))
+             WHERE s.document @@ q ORDER BY score DESC, s.article_id LIMIT $2",
+        )
         .bind::<Text, _>(q)
         .bind::<BigInt, _>(MAX_CANDIDATES)
         .load::<Hit>(c)?,
     };
     Ok(hits)
 }
+
+/// Highlighted excerpts of `q` in these articles.
+pub fn snippets(conn: &mut DbConn, q: &str, ids: &[String]) -> Result<Vec<Snippet>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let snippets = match conn {
+        DbConn::Sqlite(c) => {
+            let query = fts5_query(q);
+            if query.is_empty() {
+                return Ok(Vec::new());
+            }
+            let marks = vec!["?"; ids.len()].join(", ");
+            let mut statement = diesel::sql_query(format!(
+                "SELECT article_id, snippet(articles_fts, -1, '{OPEN}', '{CLOSE}', '…', 16) AS snippet \
+                 FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN \
+                 (SELECT rowid FROM article_search_keys WHERE article_id IN ({marks}))"
+            ))
+            .into_boxed()
+            .bind::<Text, _>(query);
+            for id in ids {
+                statement = statement.bind::<Text, _>(id.clone());
+            }
+            statement.load::<Snippet>(c)?
+        }
+        DbConn::Postgres(c) => diesel::sql_query(format!(
+            "SELECT s.article_id, \
+             ts_headline('simple', s.headline || ' — ' || s.body, q, 'StartSel={OPEN},StopSel={CLOSE},MaxWords=24,MinWords=8') AS snippet \
+             FROM article_search s, plainto_tsquery('simple', $1) q \
+             WHERE s.article_id = ANY($2)"
+        ))
+        .bind::<Text, _>(q)
+        .bind::<diesel::sql_types::Array<Text>, _>(ids)
+        .load::<Snippet>(c)?,
+    };
+    Ok(snippets)
+}
+
 
 /// The snippet as safe HTML: text escaped, matches in `<mark>`.
 pub fn snippet_html(raw: &str) -> String {

@@ -123,8 +123,15 @@ pub fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
         DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
     }
-    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-    Ok(applied.len())
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+    .len();
+    if let DbConn::Sqlite(c) = conn {
+        // Statistics for the query planner where they are missing or stale
+        // (SQLite has no background ANALYZE); cheap when nothing changed.
+        c.batch_execute("PRAGMA optimize=0x10002")
+            .map_err(|e| anyhow::anyhow!("PRAGMA optimize failed: {e}"))?;
+    }
+    Ok(applied)
 }
 
 /// Runs blocking database work off the async workers, on a pooled connection.
