@@ -566,15 +566,16 @@ pub async fn list_articles(
             // Rank ids only, filter them, then load and excerpt just the page.
             let hits = crate::articles::search::search(conn, &q)?;
             let ids: Vec<String> = hits.iter().map(|h| h.article_id.clone()).collect();
-            let rank: std::collections::HashMap<&str, usize> =
-                ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+            let rank: std::collections::HashMap<&str, usize> = ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.as_str(), i))
+                .collect();
             let mut found = queries::filter_ids(conn, &filter, &ids, now)?;
             if by_relevance {
                 found.sort_by_key(|t| rank.get(t.id.as_str()).copied().unwrap_or(usize::MAX));
             } else {
-                found.sort_by(|a, b| {
-                    order.key_of(b).cmp(&order.key_of(a)).then(b.id.cmp(&a.id))
-                });
+                found.sort_by(|a, b| order.key_of(b).cmp(&order.key_of(a)).then(b.id.cmp(&a.id)));
             }
             let total = found.len();
             let page: Vec<String> = found

@@ -311,7 +311,8 @@ pub enum ListOrder {
 }
 
 /// The sort key of `Updated`, also indexed (see the `sort_updated` migration).
-const UPDATED_KEY: &str = "COALESCE(articles.updated_at, articles.published_at, articles.modified_at)";
+const UPDATED_KEY: &str =
+    "COALESCE(articles.updated_at, articles.published_at, articles.modified_at)";
 
 impl ListOrder {
     /// The key of a row under this order, for cursors.

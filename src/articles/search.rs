@@ -161,7 +161,6 @@ pub fn snippets(conn: &mut DbConn, q: &str, ids: &[String]) -> Result<Vec<Snippe
     Ok(snippets)
 }
 
-
 /// The snippet as safe HTML: text escaped, matches in `<mark>`.
 pub fn snippet_html(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len() + 16);

@@ -621,14 +621,14 @@ pub async fn delete_comment(
     let id = id.into_inner();
     db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
+            // A deleted comment is gone for the API (404), kept for the record.
             let mut row = if user.role >= Role::Editor {
-                queries::find(conn, &id)?.ok_or_else(comment_not_found)?
+                queries::find(conn, &id)?
+                    .filter(|c| c.deleted_at.is_none())
+                    .ok_or_else(comment_not_found)?
             } else {
                 own_comment(conn, &id, &user)?
             };
-            if row.deleted_at.is_some() {
-                return Ok(());
-            }
             let version = row.version;
             row.deleted_at = Some(db::now());
             row.version += 1;

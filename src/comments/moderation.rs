@@ -165,7 +165,9 @@ pub async fn moderate(
     let (row, names) = db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
             let now = db::now();
-            let mut row = queries::find(conn, &id)?.ok_or_else(comment_not_found)?;
+            let mut row = queries::find(conn, &id)?
+                .filter(|c| c.deleted_at.is_none())
+                .ok_or_else(comment_not_found)?;
             queries::log_moderation(
                 conn,
                 &ModerationRow {
@@ -201,6 +203,9 @@ pub async fn moderate(
 }
 
 /// A comment's moderation log (editors): every decision, oldest first.
+///
+/// A comment its author deleted is gone here too (404); the queue
+/// (`status=all`) still lists it with its text, for the record.
 #[utoipa::path(
     tag = "comments",
     params(("id" = String, Path, description = "Comment id")),
@@ -216,7 +221,9 @@ pub async fn moderation_log(
     user.require(Role::Editor)?;
     let id = id.into_inner();
     let (rows, names) = db::run(&state.pool, move |conn| {
-        queries::find(conn, &id)?.ok_or_else(comment_not_found)?;
+        queries::find(conn, &id)?
+            .filter(|c| c.deleted_at.is_none())
+            .ok_or_else(comment_not_found)?;
         let rows = queries::moderation_log(conn, &id)?;
         let names = names_of(conn, rows.iter().filter_map(|r| r.moderator_id.clone()))?;
         Ok((rows, names))

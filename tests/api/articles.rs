@@ -1277,7 +1277,119 @@ async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
     assert!(found["meta"]["total"].as_i64().unwrap_or(0) > 0);
 }
 
+async fn fields_trim_and_lists_sort_by_update(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let s = section(app, token, "Updates").await;
+    let hours = |h: i64| (Utc::now() - Duration::hours(h)).to_rfc3339();
+    let mut ids = Vec::new();
+    // Published 3, 2 and 1 hours ago; the oldest was updated 10 minutes ago.
+    for (headline, published, updated) in [
+        (
+            "Oldest story",
+            hours(3),
+            Some((Utc::now() - Duration::minutes(10)).to_rfc3339()),
+        ),
+        ("Middle story", hours(2), None),
+        ("Newest story", hours(1), None),
+    ] {
+        let a = create(
+            app,
+            token,
+            json!({"headline": headline, "section_id": s, "updated_at": updated,
+                   "body": [{"type": "paragraph", "text": "Some words here."}]}),
+        )
+        .await;
+        let res = action(
+            app,
+            token,
+            &id_of(&a),
+            "publish",
+            Some(json!({"at": published})),
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        ids.push(id_of(&a));
+    }
+    let order = |list: &Value| -> Vec<String> {
+        list["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(id_of)
+            .collect()
+    };
+    let by_publication: Value = app
+        .get(&format!("/api/v1/articles?section={s}"), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        order(&by_publication),
+        [ids[2].clone(), ids[1].clone(), ids[0].clone()]
+    );
+    let by_update: Value = app
+        .get(
+            &format!("/api/v1/articles?section={s}&sort=-updated_at&limit=2"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(order(&by_update), [ids[0].clone(), ids[2].clone()]);
+    let cursor = by_update["meta"]["next_cursor"].as_str().expect("cursor");
+    let rest: Value = app
+        .get(
+            &format!("/api/v1/articles?section={s}&sort=-updated_at&limit=2&cursor={cursor}"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(order(&rest), [ids[1].clone()]);
+
+    // fields= keeps just the named fields; naming a body field adds the body to list items.
+    let trimmed: Value = app
+        .get(
+            &format!("/api/v1/articles?section={s}&fields=id,headline,body_html"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let first = trimmed["data"][0].as_object().expect("object");
+    let mut keys: Vec<&str> = first.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["body_html", "headline", "id"]);
+    assert!(first["body_html"]
+        .as_str()
+        .unwrap_or("")
+        .contains("Some words here."));
+    assert!(trimmed["meta"]["limit"].is_number());
+    let one: Value = app
+        .get(
+            &format!("/api/v1/articles/{}?fields=headline,comment_count", ids[0]),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(one, json!({"headline": "Oldest story", "comment_count": 0}));
+    let res = app
+        .get(&format!("/api/v1/articles?fields=id,password"), None)
+        .await;
+    assert_eq!(error_fields(&assert_problem(res, 400).await), ["fields"]);
+    let res = app.get("/api/v1/articles?sort=-modified_at", None).await;
+    assert_eq!(error_fields(&assert_problem(res, 400).await), ["sort"]);
+}
+
 both_backends!(
+    fields_trim_and_lists_sort_by_update,
     seed_fills_a_realistic_newsroom,
     full_text_search_ranks_highlights_and_hides_drafts,
     tags_sections_related_and_filters,
