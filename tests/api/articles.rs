@@ -1380,9 +1380,7 @@ async fn fields_trim_and_lists_sort_by_update(app: &TestApp) {
         .await
         .expect("json");
     assert_eq!(one, json!({"headline": "Oldest story", "comment_count": 0}));
-    let res = app
-        .get(&format!("/api/v1/articles?fields=id,password"), None)
-        .await;
+    let res = app.get("/api/v1/articles?fields=id,password", None).await;
     assert_eq!(error_fields(&assert_problem(res, 400).await), ["fields"]);
     let res = app.get("/api/v1/articles?sort=-modified_at", None).await;
     assert_eq!(error_fields(&assert_problem(res, 400).await), ["sort"]);
