@@ -14,7 +14,7 @@ use crate::comments::dto::{
     CommentAuthor, CommentList, CommentListQuery, CommentPatch, CommentResponse, FlagRequest,
     FlagResponse, NewComment,
 };
-use crate::comments::queries::{self, CommentRow, ModerationRow};
+use crate::comments::queries::{self, CommentRow};
 use crate::comments::{text, CommentSettings, MAX_LENGTH};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, Problem};
@@ -568,19 +568,12 @@ pub async fn update_comment(
                     && article.comments_policy == "moderated"
                     && user.role < Role::Editor
                 {
-                    queries::log_moderation(
+                    queries::back_to_pending(
                         conn,
-                        &ModerationRow {
-                            id: db::new_id(),
-                            comment_id: row.id.clone(),
-                            moderator_id: None,
-                            from_status: row.status.clone(),
-                            to_status: "pending".into(),
-                            reason: Some("edited by its author after approval".into()),
-                            created_at: now,
-                        },
+                        &mut row,
+                        "edited by its author after approval".into(),
+                        now,
                     )?;
-                    row.status = "pending".into();
                 }
                 if !queries::save(conn, &row, version)? {
                     return Err(ApiError::PreconditionFailed(
@@ -696,19 +689,8 @@ pub async fn flag_comment(
             row.flag_count += 1;
             row.version += 1;
             if row.flag_count >= threshold && row.status == "approved" {
-                queries::log_moderation(
-                    conn,
-                    &ModerationRow {
-                        id: db::new_id(),
-                        comment_id: row.id.clone(),
-                        moderator_id: None,
-                        from_status: row.status.clone(),
-                        to_status: "pending".into(),
-                        reason: Some(format!("flagged by {} readers", row.flag_count)),
-                        created_at: now,
-                    },
-                )?;
-                row.status = "pending".into();
+                let reason = format!("flagged by {} readers", row.flag_count);
+                queries::back_to_pending(conn, &mut row, reason, now)?;
             }
             if !queries::save(conn, &row, version)? {
                 return Err(ApiError::Conflict(

@@ -160,11 +160,22 @@ pub fn threads(
             .eq(viewer)
             .and(comments::status.eq("pending"))
             .and(comments::deleted_at.is_null()));
-    let mut query: comments::BoxedQuery<'_, db::MultiBackend> = comments::table
+    let query: comments::BoxedQuery<'_, db::MultiBackend> = comments::table
         .into_boxed()
         .filter(comments::article_id.eq(article_id.to_string()))
         .filter(comments::depth.eq(0))
         .filter(visible.or(comments::id.eq_any(replied)));
+    page(conn, query, newest_first, after, limit)
+}
+
+/// One page of comments by (created_at, id), after the cursor's position.
+fn page(
+    conn: &mut DbConn,
+    mut query: comments::BoxedQuery<'_, db::MultiBackend>,
+    newest_first: bool,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<Vec<CommentRow>, ApiError> {
     if let Some((t, id)) = after {
         query = if newest_first {
             query.filter(
@@ -235,30 +246,7 @@ pub fn queue(
     if let Some(u) = &filter.user_id {
         query = query.filter(comments::user_id.eq(u.clone()));
     }
-    if let Some((t, id)) = after {
-        query = if newest_first {
-            query.filter(
-                comments::created_at
-                    .lt(*t)
-                    .or(comments::created_at.eq(*t).and(comments::id.lt(id.clone()))),
-            )
-        } else {
-            query.filter(
-                comments::created_at
-                    .gt(*t)
-                    .or(comments::created_at.eq(*t).and(comments::id.gt(id.clone()))),
-            )
-        };
-    }
-    query = if newest_first {
-        query.order((comments::created_at.desc(), comments::id.desc()))
-    } else {
-        query.order((comments::created_at.asc(), comments::id.asc()))
-    };
-    Ok(query
-        .limit(limit)
-        .select(CommentRow::as_select())
-        .load(conn)?)
+    page(conn, query, newest_first, after, limit)
 }
 
 /// The user's comments since `since`, oldest first (rate limit and duplicates).
@@ -275,6 +263,30 @@ pub fn recent_by_user(
         .load(conn)?)
 }
 
+/// Sends a comment back to `pending` by the system's decision (no
+/// moderator), with the reason in the log.
+pub fn back_to_pending(
+    conn: &mut DbConn,
+    row: &mut CommentRow,
+    reason: String,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    log_moderation(
+        conn,
+        &ModerationRow {
+            id: db::new_id(),
+            comment_id: row.id.clone(),
+            moderator_id: None,
+            from_status: row.status.clone(),
+            to_status: "pending".into(),
+            reason: Some(reason),
+            created_at: now,
+        },
+    )?;
+    row.status = "pending".into();
+    Ok(())
+}
+
 /// Appends to a comment's moderation log.
 pub fn log_moderation(conn: &mut DbConn, row: &ModerationRow) -> Result<(), ApiError> {
     diesel::insert_into(comment_moderation::table)
@@ -283,7 +295,7 @@ pub fn log_moderation(conn: &mut DbConn, row: &ModerationRow) -> Result<(), ApiE
     Ok(())
 }
 
-/// A comment's moderation log, oldest first, with the moderators' names.
+/// A comment's moderation log, oldest first.
 pub fn moderation_log(conn: &mut DbConn, comment_id: &str) -> Result<Vec<ModerationRow>, ApiError> {
     Ok(comment_moderation::table
         .filter(comment_moderation::comment_id.eq(comment_id))
