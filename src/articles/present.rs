@@ -326,17 +326,17 @@ pub const FIELDS: &[&str] = &[
 ];
 
 /// A `fields=a,b,c` parameter: the fields to keep, or `None` for all.
-/// An unknown name is a 400 naming `fields`.
+/// An unknown or empty name (`fields=`, `id,`, `id, slug`) is a 400 naming `fields`.
 pub fn parse_fields(param: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
-    let Some(param) = param.filter(|p| !p.trim().is_empty()) else {
+    let Some(param) = param else {
         return Ok(None);
     };
     let mut fields: Vec<String> = Vec::new();
-    for name in param.split(',').map(str::trim) {
+    for name in param.split(',') {
         if !FIELDS.contains(&name) {
             return Err(ApiError::bad_param(
                 "fields",
-                format!("`{name}` is not a field of an article"),
+                format!("`{name}` is not a field of an article (give names like id,slug,headline, comma-separated)"),
             ));
         }
         if !fields.iter().any(|f| f == name) {

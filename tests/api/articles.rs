@@ -1380,8 +1380,16 @@ async fn fields_trim_and_lists_sort_by_update(app: &TestApp) {
         .await
         .expect("json");
     assert_eq!(one, json!({"headline": "Oldest story", "comment_count": 0}));
-    let res = app.get("/api/v1/articles?fields=id,password", None).await;
-    assert_eq!(error_fields(&assert_problem(res, 400).await), ["fields"]);
+    for bad in ["id,password", "", "id, slug", "id,"] {
+        let res = app
+            .get(&format!("/api/v1/articles?fields={bad}"), None)
+            .await;
+        assert_eq!(
+            error_fields(&assert_problem(res, 400).await),
+            ["fields"],
+            "{bad:?}"
+        );
+    }
     let res = app.get("/api/v1/articles?sort=-modified_at", None).await;
     assert_eq!(error_fields(&assert_problem(res, 400).await), ["sort"]);
 }

@@ -202,6 +202,38 @@ async fn threads_nest_page_and_hide_what_readers_may_not_see(app: &TestApp) {
     let public = thread_list(app, &moderated, "", None).await;
     assert_eq!(public["data"][0]["status"], "approved");
     assert_eq!(public["data"][0]["author"]["display_name"], "Test User");
+    // A pending reply shows to its author only; a reply marked spam to nobody.
+    let pending_reply = posted(
+        app,
+        &bob.access_token,
+        &moderated,
+        "Pending reply",
+        Some(&id_of(&c1)),
+    )
+    .await;
+    assert_eq!(pending_reply["status"], "pending");
+    let spam_reply = posted(
+        app,
+        &carol.access_token,
+        &moderated,
+        "Cheap pills",
+        Some(&id_of(&c1)),
+    )
+    .await;
+    moderate(app, ed, &id_of(&spam_reply), "spam", "advertising").await;
+    for token in [
+        None,
+        Some(alice.access_token.as_str()),
+        Some(carol.access_token.as_str()),
+    ] {
+        let list = thread_list(app, &moderated, "", token).await;
+        assert_eq!(ids_in(&list), [id_of(&c1)], "as {token:?}");
+        assert_eq!(list["data"][0]["reply_count"], 0);
+    }
+    let own = thread_list(app, &moderated, "", Some(&bob.access_token)).await;
+    assert_eq!(ids_in(&own), [id_of(&c1), id_of(&pending_reply)]);
+    assert_eq!(own["data"][0]["replies"][0]["status"], "pending");
+    assert_eq!(comment_count(app, &moderated).await, 1);
 
     // Open: comments appear at once; replies nest to depth 3, deeper ones
     // hang at depth 3 beside the comment they answer.
