@@ -30,6 +30,9 @@ use crate::startup::AppState;
 
 const MAX_ENTRIES: usize = 20_000;
 const MAX_BODY: usize = 2 * 1024 * 1024;
+/// The most response bytes kept at once: many distinct queries (`limit=100`,
+/// `fields=body`, …) must not be able to grow the server without bound.
+const MAX_BYTES: usize = 32 * 1024 * 1024;
 /// How many TTLs a stale entry may be served while it is being refilled.
 const STALE_FACTOR: u32 = 10;
 /// How long a request waits for another's computation before doing its own.
@@ -50,6 +53,8 @@ struct Inner {
     /// Bumped by every write, so that an answer computed before a write is
     /// not stored after it.
     generation: u64,
+    /// Body bytes held by `entries`.
+    bytes: usize,
 }
 
 /// What a lookup tells the caller to do.
@@ -119,20 +124,32 @@ impl ReadCache {
         if inner.generation != generation {
             return;
         }
-        if inner.entries.len() >= MAX_ENTRIES {
+        let size = entry.body.len() + key.len();
+        if inner.entries.len() >= MAX_ENTRIES || inner.bytes + size > MAX_BYTES {
+            // Expired answers go first; if that is not enough, all of them.
             let ttl = self.ttl;
             inner.entries.retain(|_, e| e.stored.elapsed() < ttl);
-            if inner.entries.len() >= MAX_ENTRIES {
+            inner.bytes = inner
+                .entries
+                .iter()
+                .map(|(k, e)| e.body.len() + k.len())
+                .sum();
+            if inner.entries.len() >= MAX_ENTRIES || inner.bytes + size > MAX_BYTES {
                 inner.entries.clear();
+                inner.bytes = 0;
             }
         }
-        inner.entries.insert(key, Arc::new(entry));
+        if let Some(old) = inner.entries.insert(key.clone(), Arc::new(entry)) {
+            inner.bytes = inner.bytes.saturating_sub(old.body.len() + key.len());
+        }
+        inner.bytes += size;
     }
 
     /// Forgets everything (after a write).
     pub fn clear(&self) {
         let mut inner = self.lock();
         inner.entries.clear();
+        inner.bytes = 0;
         inner.generation = inner.generation.wrapping_add(1);
     }
 }
@@ -272,4 +289,71 @@ pub async fn read_cache(
         .headers_mut()
         .insert(X_CACHE, HeaderValue::from_static("miss"));
     Ok(ServiceResponse::new(http_req, response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(size: usize) -> Entry {
+        Entry {
+            stored: Instant::now(),
+            headers: Vec::new(),
+            etag: None,
+            body: Bytes::from(vec![b'x'; size]),
+        }
+    }
+
+    fn generation(cache: &ReadCache, key: &str) -> u64 {
+        match cache.lookup(key) {
+            Lookup::Fill(g) => g,
+            _ => panic!("expected to fill {key}"),
+        }
+    }
+
+    #[test]
+    fn one_computation_per_key_and_waiters_wake() {
+        let cache = ReadCache::new(Duration::from_secs(60));
+        let g = generation(&cache, "/a");
+        let Lookup::Wait(waiting) = cache.lookup("/a") else {
+            panic!("a second request must wait for the first");
+        };
+        assert!(matches!(cache.lookup("/b"), Lookup::Fill(_)));
+        cache.put("/a".into(), g, entry(10));
+        cache.done("/a");
+        // The sender is gone: the waiter wakes at once.
+        assert!(waiting.has_changed().is_err());
+        assert!(cache.fresh("/a").is_some());
+        assert!(matches!(cache.lookup("/a"), Lookup::Hit(_)));
+    }
+
+    #[test]
+    fn an_answer_computed_across_a_write_is_not_stored() {
+        let cache = ReadCache::new(Duration::from_secs(60));
+        let g = generation(&cache, "/a");
+        cache.clear();
+        cache.put("/a".into(), g, entry(10));
+        cache.done("/a");
+        assert!(cache.fresh("/a").is_none());
+    }
+
+    #[test]
+    fn the_byte_budget_holds() {
+        let cache = ReadCache::new(Duration::from_secs(60));
+        for i in 0..100 {
+            let key = format!("/list?limit={i}");
+            let g = generation(&cache, &key);
+            cache.put(key.clone(), g, entry(1024 * 1024));
+            cache.done(&key);
+            let inner = cache.lock();
+            assert!(inner.bytes <= MAX_BYTES, "{} bytes held", inner.bytes);
+            let counted: usize = inner
+                .entries
+                .iter()
+                .map(|(k, e)| e.body.len() + k.len())
+                .sum();
+            assert_eq!(counted, inner.bytes);
+        }
+        assert!(cache.fresh("/list?limit=99").is_some());
+    }
 }

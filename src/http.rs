@@ -280,6 +280,39 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
     }
 }
 
+/// Refuses a merge patch naming fields the document does not have. A `null`
+/// for an unknown field would otherwise pass silently (it removes nothing),
+/// while the schema says unknown fields are refused.
+pub fn check_patch_fields(
+    target: &serde_json::Value,
+    patch: &serde_json::Value,
+) -> Result<(), ApiError> {
+    fn walk(
+        target: &serde_json::Value,
+        patch: &serde_json::Value,
+        prefix: &str,
+        errors: &mut Vec<FieldError>,
+    ) {
+        let (Some(target), Some(patch)) = (target.as_object(), patch.as_object()) else {
+            return;
+        };
+        for (key, value) in patch {
+            let path = format!("{prefix}{key}");
+            match target.get(key) {
+                None => errors.push(FieldError::new(&path, "is not a field of this resource")),
+                Some(inner) => walk(inner, value, &format!("{path}."), errors),
+            }
+        }
+    }
+    let mut errors = Vec::new();
+    walk(target, patch, "", &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
 /// The `meta` of every list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListMeta {

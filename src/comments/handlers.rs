@@ -671,7 +671,7 @@ pub async fn flag_comment(
     let flag = db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
             let now = db::now();
-            let mut row = queries::find(conn, &id)?
+            let row = queries::find(conn, &id)?
                 .filter(CommentRow::is_public)
                 .ok_or_else(comment_not_found)?;
             readable_article(conn, &row.article_id, None, now).map_err(|_| comment_not_found())?;
@@ -685,17 +685,11 @@ pub async fn flag_comment(
                     "you flagged this comment already".into(),
                 ));
             }
-            let version = row.version;
-            row.flag_count += 1;
-            row.version += 1;
-            if row.flag_count >= threshold && row.status == "approved" {
-                let reason = format!("flagged by {} readers", row.flag_count);
-                queries::back_to_pending(conn, &mut row, reason, now)?;
-            }
-            if !queries::save(conn, &row, version)? {
-                return Err(ApiError::Conflict(
-                    "the comment changed meanwhile; try again".into(),
-                ));
+            // Counted by increments: readers flagging at once never conflict.
+            let flags = queries::count_flag(conn, &row.id)?;
+            if flags >= threshold {
+                let reason = format!("flagged by {flags} readers");
+                queries::pending_if_approved(conn, &row.id, reason, now)?;
             }
             queries::refresh_count(conn, &row.article_id)?;
             Ok(FlagResponse {

@@ -287,6 +287,52 @@ pub fn back_to_pending(
     Ok(())
 }
 
+/// Adds one to a comment's flag count; the new count.
+pub fn count_flag(conn: &mut DbConn, id: &str) -> Result<i32, ApiError> {
+    Ok(diesel::update(comments::table.find(id))
+        .set((
+            comments::flag_count.eq(comments::flag_count + 1),
+            comments::version.eq(comments::version + 1),
+        ))
+        .returning(comments::flag_count)
+        .get_result(conn)?)
+}
+
+/// Sends an approved comment back to `pending` by the system's decision,
+/// logged; nothing when it is no longer approved (someone was first).
+pub fn pending_if_approved(
+    conn: &mut DbConn,
+    id: &str,
+    reason: String,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let changed = diesel::update(
+        comments::table
+            .filter(comments::id.eq(id))
+            .filter(comments::status.eq("approved")),
+    )
+    .set((
+        comments::status.eq("pending"),
+        comments::version.eq(comments::version + 1),
+    ))
+    .execute(conn)?;
+    if changed == 1 {
+        log_moderation(
+            conn,
+            &ModerationRow {
+                id: db::new_id(),
+                comment_id: id.to_string(),
+                moderator_id: None,
+                from_status: "approved".into(),
+                to_status: "pending".into(),
+                reason: Some(reason),
+                created_at: now,
+            },
+        )?;
+    }
+    Ok(())
+}
+
 /// Appends to a comment's moderation log.
 pub fn log_moderation(conn: &mut DbConn, row: &ModerationRow) -> Result<(), ApiError> {
     diesel::insert_into(comment_moderation::table)

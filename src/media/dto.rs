@@ -428,6 +428,6 @@ pub struct UploadForm {
     pub file: Vec<u8>,
     /// Optional metadata as a JSON document (see `MediaMetadata`). Credit
     /// embedded in a JPEG (IPTC, XMP, EXIF) fills what this leaves out.
-    #[schema(value_type = Option<String>, example = json!("{\"credit\": {\"provider\": \"Northwire Photo\"}}"))]
+    #[schema(value_type = Option<MediaMetadata>, example = json!({"credit": {"provider": "Northwire Photo"}}))]
     pub metadata: Option<String>,
 }

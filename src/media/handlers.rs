@@ -199,6 +199,7 @@ pub async fn update_media(
     http::check_if_match(expected, current.version)?;
     let stored = MediaMetadata::from_row(&current);
     let mut document = serde_json::to_value(&stored).map_err(ApiError::internal)?;
+    http::check_patch_fields(&document, &patch)?;
     http::merge_patch(&mut document, &patch);
     let metadata: MediaMetadata =
         http::parse_json(&serde_json::to_vec(&document).map_err(ApiError::internal)?)?;

@@ -64,7 +64,9 @@ fn multipart_error(err: MultipartError) -> ApiError {
 /// already stored returns the existing asset with 200.
 #[utoipa::path(
     tag = "media",
-    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    request_body(content(
+        (UploadForm = "multipart/form-data", encoding(("metadata" = (content_type = "application/json"))))
+    )),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The new asset", body = MediaResponse,
@@ -110,7 +112,8 @@ pub async fn upload_media(
                     }
                     body.extend_from_slice(&chunk);
                 }
-                if !body.iter().all(u8::is_ascii_whitespace) {
+                // Empty or `null` (an absent optional part, as some clients send it): none.
+                if !body.iter().all(u8::is_ascii_whitespace) && body.trim_ascii() != b"null" {
                     metadata = Some(parse_json(&body)?);
                 }
             }

@@ -947,7 +947,54 @@ async fn demo_has_threads_a_reply_chain_and_a_pending_comment(app: &TestApp) {
     assert_eq!(queue["data"][0]["status"], "pending");
 }
 
+async fn readers_flagging_at_once_all_count(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let writer = app.user(Role::Reader).await;
+    let open = article(app, &editor.access_token, "open", None).await;
+    let target = posted(app, &writer.access_token, &open, "Provocative take", None).await;
+    let readers: Vec<TestUser> = join_all((0..6).map(|_| app.user(Role::Reader))).await;
+    let path = format!("/api/v1/comments/{}/flags", id_of(&target));
+    let reason = json!({"reason": "trolling"});
+    let results = join_all(
+        readers
+            .iter()
+            .map(|r| app.send_json(Method::POST, &path, Some(&r.access_token), &reason)),
+    )
+    .await;
+    let statuses: Vec<u16> = results.iter().map(|r| r.status().as_u16()).collect();
+    // Once the third flag sends it back to moderation, later flaggers no longer see it.
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 404),
+        "{statuses:?}"
+    );
+    let recorded = statuses.iter().filter(|s| **s == 201).count();
+    assert!(recorded >= 3, "{statuses:?}");
+    let queue: Value = app
+        .get(
+            &format!("/api/v1/comments?article={open}"),
+            Some(&editor.access_token),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(queue["data"][0]["id"], target["id"]);
+    assert_eq!(queue["data"][0]["flag_count"], json!(recorded));
+    let log: Value = app
+        .get(
+            &format!("/api/v1/comments/{}/moderation", id_of(&target)),
+            Some(&editor.access_token),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(log["data"].as_array().expect("data").len(), 1, "{log}");
+    assert_eq!(comment_count(app, &open).await, 0);
+}
+
 both_backends!(
+    readers_flagging_at_once_all_count,
     demo_has_threads_a_reply_chain_and_a_pending_comment,
     threads_nest_page_and_hide_what_readers_may_not_see,
     posting_rules_refuse_clearly,

@@ -614,6 +614,16 @@ async fn metadata_edits_roles_and_delete(app: &TestApp) {
         422,
     )
     .await;
+    // A null for a field that does not exist is refused too, not ignored.
+    for (patch, field) in [
+        (json!({"bogus": null}), "bogus"),
+        (json!({"credit": {"bogus": null}}), "credit.bogus"),
+    ] {
+        let res = app
+            .send_json(Method::PATCH, &path, Some(&author.access_token), &patch)
+            .await;
+        assert_eq!(error_fields(&assert_problem(res, 422).await), [field]);
+    }
 
     // A rendition, then delete: rows and files go.
     assert_eq!(
