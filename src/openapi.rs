@@ -98,7 +98,69 @@ pub fn api_doc() -> OpenApiDoc {
         .configure(crate::startup::routes)
         .split_for_parts();
     document_errors(&mut doc);
+    add_links(&mut doc);
     doc
+}
+
+/// OpenAPI links: how a response's ids feed other operations. Clients and
+/// tools (Swagger UI, schemathesis's stateful tests) follow them from a list
+/// of published articles to its discussion, and from a new comment to the
+/// operations on it.
+fn add_links(doc: &mut OpenApiDoc) {
+    use utoipa::openapi::link::LinkBuilder;
+    let links: &[(&str, &str, &str, &[(&str, &str)])] = &[
+        (
+            "/api/v1/articles",
+            "get",
+            "200",
+            &[
+                ("ReadTheFirstArticlesComments", "list_comments"),
+                ("CommentOnTheFirstArticle", "post_comment"),
+            ],
+        ),
+        (
+            "/api/v1/articles/{id}/comments",
+            "post",
+            "201",
+            &[
+                ("ReadTheComment", "get_comment"),
+                ("EditTheComment", "update_comment"),
+                ("FlagTheComment", "flag_comment"),
+                ("ModerateTheComment", "moderate"),
+                ("ReadItsModerationLog", "moderation_log"),
+                ("DeleteTheComment", "delete_comment"),
+            ],
+        ),
+    ];
+    for (path, method, status, targets) in links {
+        let Some(item) = doc.paths.paths.get_mut(*path) else {
+            continue;
+        };
+        let op = match *method {
+            "get" => item.get.as_mut(),
+            _ => item.post.as_mut(),
+        };
+        let Some(RefOr::T(response)) = op.and_then(|op| op.responses.responses.get_mut(*status))
+        else {
+            continue;
+        };
+        let source = if *status == "200" {
+            "$response.body#/data/0/id"
+        } else {
+            "$response.body#/id"
+        };
+        for (name, operation_id) in targets.iter() {
+            response.links.insert(
+                (*name).to_string(),
+                RefOr::T(
+                    LinkBuilder::new()
+                        .operation_id(*operation_id)
+                        .parameter("id", source)
+                        .build(),
+                ),
+            );
+        }
+    }
 }
 
 fn document_errors(doc: &mut OpenApiDoc) {
