@@ -108,7 +108,9 @@ pub fn api_doc() -> OpenApiDoc {
 /// operations on it.
 fn add_links(doc: &mut OpenApiDoc) {
     use utoipa::openapi::link::LinkBuilder;
-    let links: &[(&str, &str, &str, &[(&str, &str)])] = &[
+    /// (path, method, status, [(link name, target operation id)]).
+    type Links<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let links: &[Links] = &[
         (
             "/api/v1/articles",
             "get",
