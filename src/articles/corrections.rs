@@ -73,11 +73,9 @@ pub async fn add_correction(
             "must be correction, clarification or update",
         ));
     }
+    let sent = input.text.chars().count();
     let text = input.text.trim().to_string();
-    if text.is_empty()
-        || text.chars().count() > 2000
-        || text.chars().any(|c| c.is_control() && c != '\n')
-    {
+    if text.is_empty() || sent > 2000 || text.chars().any(|c| c.is_control() && c != '\n') {
         errors.push(FieldError::new(
             "text",
             "must be 1 to 2000 characters of text",

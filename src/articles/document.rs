@@ -36,8 +36,11 @@ fn text(
     value: Option<String>,
     max: usize,
 ) -> Option<String> {
-    let v = value?.trim().to_string();
-    if v.chars().count() > max {
+    // Limits apply to the text as sent, as the schema's maxLength does.
+    let value = value?;
+    let sent = value.chars().count();
+    let v = value.trim().to_string();
+    if sent > max {
         errors.push(FieldError::new(
             field,
             format!("must be at most {max} characters"),
@@ -206,11 +209,11 @@ pub fn prepare(
     if doc.tags.len() > 20 {
         e.push(FieldError::new("tags", "at most 20"));
     }
-    for (i, name) in doc.tags.iter().enumerate() {
-        let name = name.trim();
+    for (i, sent) in doc.tags.iter().enumerate() {
+        let name = sent.trim();
         let slug = slug::slugify(name);
         if name.is_empty()
-            || name.chars().count() > 60
+            || sent.chars().count() > 60
             || slug.is_empty()
             || name.chars().any(char::is_control)
         {

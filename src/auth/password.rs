@@ -99,11 +99,11 @@ pub fn normalize_email(email: &str) -> Result<String, FieldError> {
     Ok(email)
 }
 
-/// Checks a display name: 1 to 100 characters after trimming.
+/// Checks a display name: at most 100 characters as sent, not blank.
 pub fn check_display_name(name: &str) -> Result<String, FieldError> {
-    let name = name.trim();
     let n = name.chars().count();
-    if n == 0 {
+    let name = name.trim();
+    if name.is_empty() {
         Err(FieldError::new("display_name", "must not be empty"))
     } else if n > 100 {
         Err(FieldError::new(

@@ -41,9 +41,10 @@ pub fn comment_not_found() -> ApiError {
 
 /// A comment's text, checked and normalised.
 pub fn clean_body(field: &str, body: &str) -> Result<String, ApiError> {
+    // The limit applies to the text as sent, as the schema's maxLength does.
+    let sent = body.chars().count();
     let body = text::normalise(body);
-    let length = body.chars().count();
-    if length == 0 || length > MAX_LENGTH {
+    if body.is_empty() || sent > MAX_LENGTH {
         return Err(ApiError::invalid(
             field,
             format!("must be 1 to {MAX_LENGTH} characters of text"),
@@ -659,8 +660,9 @@ pub async fn flag_comment(
     id: web::Path<String>,
     body: ApiJson<FlagRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let sent = body.0.reason.chars().count();
     let reason = body.0.reason.trim().to_string();
-    if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
+    if reason.is_empty() || sent > 500 || reason.chars().any(char::is_control) {
         return Err(ApiError::invalid(
             "reason",
             "must be 1 to 500 characters on one line",

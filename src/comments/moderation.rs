@@ -145,13 +145,15 @@ pub async fn moderate(
             "must be pending, approved, rejected or spam",
         ));
     }
+    let sent = input.reason.as_deref().map_or(0, |r| r.chars().count());
     let reason = input
         .reason
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
-    if reason
-        .as_deref()
-        .is_some_and(|r| r.chars().count() > 500 || r.chars().any(|c| c.is_control() && c != '\n'))
+    if sent > 500
+        || reason
+            .as_deref()
+            .is_some_and(|r| r.chars().any(|c| c.is_control() && c != '\n'))
     {
         errors.push(FieldError::new(
             "reason",

@@ -95,8 +95,10 @@ fn check_text(
     let Some(v) = value.take() else {
         return;
     };
+    // Limits apply to the text as sent, as the schema's maxLength does.
+    let sent = v.chars().count();
     let v = v.trim().to_string();
-    if v.chars().count() > max {
+    if sent > max {
         errors.push(FieldError::new(
             field,
             format!("must be at most {max} characters"),

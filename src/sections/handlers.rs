@@ -372,9 +372,11 @@ fn slug_conflict(slug: &str) -> ApiError {
 }
 
 fn check_name(name: &str) -> Result<String, FieldError> {
-    let name = name.trim();
+    // The limit applies to the text as sent (as the schema's maxLength does),
+    // before surrounding white space is trimmed.
     let n = name.chars().count();
-    if n == 0 {
+    let name = name.trim();
+    if name.is_empty() {
         Err(FieldError::new("name", "must not be empty"))
     } else if n > MAX_NAME_CHARS {
         Err(FieldError::new(

@@ -107,6 +107,17 @@ async fn create_get_rename_delete(app: &TestApp) {
         )
         .await;
     assert_eq!(error_fields(&assert_problem(res, 422).await), vec!["name"]);
+    // The 120-character limit counts the name as sent, white space included,
+    // as the documented maxLength does.
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &location,
+            Some(token),
+            &json!({"name": format!("\n{}", "x".repeat(120))}),
+        )
+        .await;
+    assert_eq!(error_fields(&assert_problem(res, 422).await), vec!["name"]);
 
     let res = app
         .request(Method::DELETE, &location, Some(token))
