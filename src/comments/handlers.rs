@@ -187,6 +187,9 @@ pub async fn list_comments(
     let id = id.into_inner();
     let user = user.0;
     let viewer = user.as_ref().map(|u| u.id.clone());
+    // A token that is sent must be valid, so "has a token" is "is a user":
+    // the answer is then the caller's own.
+    let has_token = viewer.is_some();
     let article_id = id.clone();
     let (data, next_cursor) = db::run(&state.pool, move |conn| {
         readable_article(conn, &article_id, user.as_ref(), db::now())?;
@@ -229,7 +232,7 @@ pub async fn list_comments(
             total: None,
         },
     };
-    let mut response = if has_token(&req) {
+    let mut response = if has_token {
         let mut builder = HttpResponse::Ok();
         builder.insert_header(("Vary", "Authorization"));
         http::private_json(&mut builder, &list)
@@ -243,12 +246,6 @@ pub async fn list_comments(
     };
     http::add_next_link(&mut response, &req, list.meta.next_cursor.as_deref());
     Ok(response)
-}
-
-/// Whether the request carries a token (its answer is then the caller's own).
-fn has_token(req: &HttpRequest) -> bool {
-    req.headers()
-        .contains_key(actix_web::http::header::AUTHORIZATION)
 }
 
 /// The checks before a new comment is stored; returns (status, parent, reply_to, thread, depth).
@@ -317,12 +314,12 @@ fn check_open(
     Ok(())
 }
 
-/// Refuses a banned user.
-pub fn check_not_banned(
+/// The commenter's row, read inside the write; a 403 while they are banned.
+pub fn unbanned_commenter(
     conn: &mut DbConn,
     user_id: &str,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<crate::users::model::UserRow, ApiError> {
     let me = crate::users::queries::find_by_id(conn, user_id)?
         .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))?;
     match me.comment_banned_until {
@@ -330,7 +327,16 @@ pub fn check_not_banned(
             "you may not comment until {}",
             format_time(until)
         ))),
-        _ => Ok(()),
+        _ => Ok(me),
+    }
+}
+
+/// A failure to read the article of a comment: "not visible" becomes the
+/// comment's 404; anything else (the database) stays what it is.
+fn hidden_as_missing(err: ApiError) -> ApiError {
+    match err {
+        ApiError::NotFound(_) | ApiError::Gone(_) => comment_not_found(),
+        other => other,
     }
 }
 
@@ -375,7 +381,7 @@ pub async fn post_comment(
             // Comments go only under what the public can read, staff included.
             access::may_read(None, &article, now)?;
             check_open(&article, &settings, now)?;
-            check_not_banned(conn, &user.id, now)?;
+            let me = unbanned_commenter(conn, &user.id, now)?;
             let recent =
                 queries::recent_by_user(conn, &user.id, now - chrono::Duration::minutes(1))?;
             if recent
@@ -400,8 +406,6 @@ pub async fn post_comment(
                 input.parent_id.as_deref(),
                 &user.id,
             )?;
-            let me = crate::users::queries::find_by_id(conn, &user.id)?
-                .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))?;
             let status = if article.comments_policy == "open" || user.role >= Role::Editor {
                 "approved"
             } else {
@@ -466,12 +470,15 @@ pub async fn get_comment(
     let id = id.into_inner();
     let user = user.0;
     let viewer = user.as_ref().map(|u| u.id.clone());
+    // A token that is sent must be valid, so "has a token" is "is a user":
+    // the answer is then the caller's own.
+    let has_token = viewer.is_some();
     let (row, names) = db::run(&state.pool, move |conn| {
         let row = queries::find(conn, &id)?
             .filter(|c| c.visible_to(viewer.as_deref()))
             .ok_or_else(comment_not_found)?;
         readable_article(conn, &row.article_id, user.as_ref(), db::now())
-            .map_err(|_| comment_not_found())?;
+            .map_err(hidden_as_missing)?;
         let names: HashMap<String, String> =
             queries::names(conn, std::slice::from_ref(&row.user_id))?
                 .into_iter()
@@ -480,7 +487,7 @@ pub async fn get_comment(
     })
     .await?;
     let comment = present(&row, &names);
-    if has_token(&req) {
+    if has_token {
         let mut builder = HttpResponse::Ok();
         builder
             .insert_header(("ETag", http::version_etag(row.version)))
@@ -552,7 +559,7 @@ pub async fn update_comment(
             let now = db::now();
             let mut row = own_comment(conn, &id, &user)?;
             http::check_if_match(expected, row.version)?;
-            check_not_banned(conn, &user.id, now)?;
+            let me = unbanned_commenter(conn, &user.id, now)?;
             if row.created_at + settings.edit_window < now {
                 return Err(ApiError::Forbidden(format!(
                     "comments can be edited for {} minutes after posting",
@@ -583,10 +590,7 @@ pub async fn update_comment(
                 }
                 queries::refresh_count(conn, &row.article_id)?;
             }
-            let names: HashMap<String, String> =
-                queries::names(conn, std::slice::from_ref(&row.user_id))?
-                    .into_iter()
-                    .collect();
+            let names = HashMap::from([(me.id, me.display_name)]);
             Ok((row, names))
         })
     })
@@ -676,7 +680,7 @@ pub async fn flag_comment(
             let row = queries::find(conn, &id)?
                 .filter(CommentRow::is_public)
                 .ok_or_else(comment_not_found)?;
-            readable_article(conn, &row.article_id, None, now).map_err(|_| comment_not_found())?;
+            readable_article(conn, &row.article_id, None, now).map_err(hidden_as_missing)?;
             if row.user_id == user.id {
                 return Err(ApiError::Forbidden(
                     "you cannot flag your own comment".into(),
