@@ -280,6 +280,34 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
     }
 }
 
+/// A text field: at most `max` characters counted as sent (as the schema's
+/// maxLength counts them, surrounding white space included), no control
+/// characters but those in `allowed`; returned trimmed ("" when blank).
+pub fn checked_text(
+    field: &str,
+    raw: &str,
+    max: usize,
+    allowed: &[char],
+) -> Result<String, FieldError> {
+    let text = raw.trim();
+    if raw.chars().count() > max {
+        Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ))
+    } else if text
+        .chars()
+        .any(|c| c.is_control() && !allowed.contains(&c))
+    {
+        Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ))
+    } else {
+        Ok(text.to_string())
+    }
+}
+
 /// Refuses a merge patch naming fields the document does not have. A `null`
 /// for an unknown field would otherwise pass silently (it removes nothing),
 /// while the schema says unknown fields are refused.

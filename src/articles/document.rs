@@ -36,24 +36,12 @@ fn text(
     value: Option<String>,
     max: usize,
 ) -> Option<String> {
-    // Limits apply to the text as sent, as the schema's maxLength does.
-    let value = value?;
-    let sent = value.chars().count();
-    let v = value.trim().to_string();
-    if sent > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-        None
-    } else if v.chars().any(|c| c.is_control() && c != '\n') {
-        errors.push(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-        None
-    } else {
-        (!v.is_empty()).then_some(v)
+    match crate::http::checked_text(field, &value?, max, &['\n']) {
+        Ok(v) => (!v.is_empty()).then_some(v),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
     }
 }
 

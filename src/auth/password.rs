@@ -101,21 +101,9 @@ pub fn normalize_email(email: &str) -> Result<String, FieldError> {
 
 /// Checks a display name: at most 100 characters as sent, not blank.
 pub fn check_display_name(name: &str) -> Result<String, FieldError> {
-    let n = name.chars().count();
-    let name = name.trim();
+    let name = crate::http::checked_text("display_name", name, 100, &[])?;
     if name.is_empty() {
-        Err(FieldError::new("display_name", "must not be empty"))
-    } else if n > 100 {
-        Err(FieldError::new(
-            "display_name",
-            "must be at most 100 characters",
-        ))
-    } else if name.chars().any(char::is_control) {
-        Err(FieldError::new(
-            "display_name",
-            "must not contain control characters",
-        ))
-    } else {
-        Ok(name.to_string())
+        return Err(FieldError::new("display_name", "must not be empty"));
     }
+    Ok(name)
 }

@@ -95,24 +95,11 @@ fn check_text(
     let Some(v) = value.take() else {
         return;
     };
-    // Limits apply to the text as sent, as the schema's maxLength does.
-    let sent = v.chars().count();
-    let v = v.trim().to_string();
-    if sent > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    } else if v
-        .chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t')))
-    {
-        errors.push(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-    } else if !v.is_empty() {
-        *value = Some(v);
+    let allowed: &[char] = if multiline { &['\n', '\t'] } else { &[] };
+    match crate::http::checked_text(field, &v, max, allowed) {
+        Ok(v) if !v.is_empty() => *value = Some(v),
+        Ok(_) => {}
+        Err(e) => errors.push(e),
     }
 }
 

@@ -372,25 +372,11 @@ fn slug_conflict(slug: &str) -> ApiError {
 }
 
 fn check_name(name: &str) -> Result<String, FieldError> {
-    // The limit applies to the text as sent (as the schema's maxLength does),
-    // before surrounding white space is trimmed.
-    let n = name.chars().count();
-    let name = name.trim();
+    let name = http::checked_text("name", name, MAX_NAME_CHARS, &[])?;
     if name.is_empty() {
-        Err(FieldError::new("name", "must not be empty"))
-    } else if n > MAX_NAME_CHARS {
-        Err(FieldError::new(
-            "name",
-            format!("must be at most {MAX_NAME_CHARS} characters"),
-        ))
-    } else if name.chars().any(char::is_control) {
-        Err(FieldError::new(
-            "name",
-            "must not contain control characters",
-        ))
-    } else {
-        Ok(name.to_string())
+        return Err(FieldError::new("name", "must not be empty"));
     }
+    Ok(name)
 }
 
 fn check_slug(s: &str) -> Result<String, FieldError> {
