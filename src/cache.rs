@@ -26,7 +26,7 @@ use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
 use tokio::sync::watch;
 
-use crate::startup::AppState;
+use crate::http::conditional::none_match;
 
 const MAX_ENTRIES: usize = 20_000;
 const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -180,7 +180,7 @@ fn if_none_match_hits(req: &ServiceRequest, etag: &str) -> bool {
     req.headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|c| c.trim() == etag || c.trim() == "*"))
+        .is_some_and(|v| none_match(v, etag))
 }
 
 /// The stored answer, or a 304 when the client already holds it.
@@ -213,10 +213,10 @@ pub async fn read_cache(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let Some(cache) = req.app_data::<web::Data<ReadCache>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let cache = &state.cache;
+    let cache = cache.as_ref();
     if cache.ttl.is_zero() {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }

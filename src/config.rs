@@ -144,7 +144,7 @@ pub struct Settings {
     /// Object storage URL, if not local.
     pub media_store: Option<String>,
     /// Media limits and renditions.
-    pub media: crate::media::MediaSettings,
+    pub media: MediaSettings,
     /// Access token lifetime.
     pub access_ttl: Duration,
     /// Refresh token lifetime.
@@ -156,7 +156,7 @@ pub struct Settings {
     /// Worker threads.
     pub workers: Option<usize>,
     /// Reader comments.
-    pub comments: crate::comments::CommentSettings,
+    pub comments: CommentSettings,
 }
 
 /// The shortest JWT secret accepted, in bytes.
@@ -186,7 +186,7 @@ impl Settings {
             media_store: serve.media_store.clone().filter(|s| !s.is_empty()),
             default_locale: serve.default_locale.clone(),
             read_cache_ttl: Duration::from_millis(serve.read_cache_ms),
-            media: crate::media::MediaSettings {
+            media: MediaSettings {
                 max_upload: serve.max_upload.max(1),
                 widths: {
                     let mut widths: Vec<u32> = serve
@@ -206,7 +206,7 @@ impl Settings {
             auth_rate_limit: serve.auth_rate_limit.max(1),
             trust_proxy: serve.trust_proxy,
             workers: serve.workers,
-            comments: crate::comments::CommentSettings {
+            comments: CommentSettings {
                 max_depth: serve.comment_max_depth.clamp(1, 20),
                 window: (serve.comment_window_days > 0)
                     .then(|| chrono::Duration::days(i64::from(serve.comment_window_days))),
@@ -238,7 +238,7 @@ fn load_or_create_secret(db_path: &Path) -> anyhow::Result<String> {
             path.display()
         );
     }
-    let secret = crate::auth::random_token(48);
+    let secret = crate::auth::token::random_token(48);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -256,4 +256,42 @@ fn load_or_create_secret(db_path: &Path) -> anyhow::Result<String> {
          set NEWSDESK_JWT_SECRET to share it between servers"
     );
     Ok(secret)
+}
+
+/// Media settings of a running server.
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    /// Largest upload in bytes.
+    pub max_upload: u64,
+    /// Rendition widths offered, ascending.
+    pub widths: Vec<u32>,
+    /// Largest image accepted, in pixels (width × height).
+    pub max_pixels: u64,
+}
+
+/// How comments behave (see the `NEWSDESK_COMMENT_*` settings).
+#[derive(Debug, Clone)]
+pub struct CommentSettings {
+    /// Deepest reply level (top-level comments are level 0).
+    pub max_depth: u32,
+    /// How long after publication an article takes comments (`None`: always).
+    pub window: Option<chrono::Duration>,
+    /// How long authors may edit a comment.
+    pub edit_window: chrono::Duration,
+    /// Flags that send an approved comment back to `pending`.
+    pub flag_threshold: u32,
+    /// Comments a user may post per minute.
+    pub per_minute: u32,
+}
+
+impl Default for CommentSettings {
+    fn default() -> Self {
+        Self {
+            max_depth: 3,
+            window: Some(chrono::Duration::days(30)),
+            edit_window: chrono::Duration::minutes(15),
+            flag_threshold: 3,
+            per_minute: 5,
+        }
+    }
 }

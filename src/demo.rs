@@ -1,7 +1,8 @@
 //! The demo newsroom loaded by `serve --demo`: sections with descriptions
 //! (one nested), an editor and an author. Loading it twice changes nothing.
 
-use crate::auth::{random_token, Role};
+use crate::auth::role::{Actor, Role};
+use crate::auth::token::random_token;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::sections::{model::SectionRow, queries as section_queries};
@@ -427,15 +428,13 @@ const ARTICLES: &[DemoArticle] = &[
 /// Adds the demo articles (published at staggered times in the past), and one
 /// draft; articles whose slug exists are left alone.
 pub fn load_articles(conn: &mut DbConn, default_locale: &str) -> Result<usize, ApiError> {
-    use crate::articles::{
-        document, dto::ArticleDocument, handlers::store, queries as article_queries,
-    };
+    use crate::articles::{dto::ArticleDocument, queries as article_queries, service};
 
     let Some(editor) = user_queries::find_by_email(conn, USERS[0].0)? else {
         return Ok(0);
     };
     let author = user_queries::find_by_email(conn, USERS[1].0)?;
-    let staff = crate::auth::AuthUser {
+    let staff = Actor {
         id: editor.id.clone(),
         role: Role::Editor,
     };
@@ -485,16 +484,8 @@ pub fn load_articles(conn: &mut DbConn, default_locale: &str) -> Result<usize, A
             "comments_policy": "moderated",
         }))
         .map_err(ApiError::internal)?;
-        db::write_tx(conn, |conn| {
-            let mut prepared =
-                document::prepare(conn, doc, None, default_locale, Some(&writer.id))?;
-            let at = db::now() - chrono::Duration::hours(a.hours_ago);
-            prepared.row.status = "published".into();
-            prepared.row.published_at = Some(at);
-            prepared.row.first_published_at = Some(at);
-            prepared.row.created_at = at;
-            store(conn, &prepared, &staff, "created", None)
-        })?;
+        let at = db::now() - chrono::Duration::hours(a.hours_ago);
+        service::import_published(conn, &staff, &writer.id, doc, default_locale, at)?;
         added += 1;
     }
     if article_queries::find_by_slug(
@@ -510,11 +501,7 @@ pub fn load_articles(conn: &mut DbConn, default_locale: &str) -> Result<usize, A
                 "section_id": section.id, "body": [{"type": "paragraph", "text": "Collect the best letters before Friday."}],
             }))
             .map_err(ApiError::internal)?;
-            db::write_tx(conn, |conn| {
-                let prepared =
-                    document::prepare(conn, doc, None, default_locale, Some(&editor.id))?;
-                store(conn, &prepared, &staff, "created", None)
-            })?;
+            service::create(conn, &staff, doc, default_locale)?;
         }
     }
     Ok(added)
@@ -525,7 +512,9 @@ pub fn load_articles(conn: &mut DbConn, default_locale: &str) -> Result<usize, A
 /// already has comments.
 pub fn load_comments(conn: &mut DbConn, default_locale: &str) -> Result<usize, ApiError> {
     use crate::articles::queries as article_queries;
-    use crate::comments::queries::{self as comment_queries, CommentRow};
+    use crate::comments::model::CommentRow;
+    use crate::comments::service as comment_service;
+    use crate::comments::status::CommentStatus;
     use crate::db::schema::comments;
     use diesel::prelude::*;
 
@@ -566,7 +555,11 @@ pub fn load_comments(conn: &mut DbConn, default_locale: &str) -> Result<usize, A
                     article_id: article.id.clone(),
                     user_id: user_id.clone(),
                     body: (*text).to_string(),
-                    status: if *approved { "approved" } else { "pending" }.into(),
+                    status: if *approved {
+                        CommentStatus::Approved
+                    } else {
+                        CommentStatus::Pending
+                    },
                     hidden: false,
                     flag_count: 0,
                     version: 1,
@@ -574,11 +567,11 @@ pub fn load_comments(conn: &mut DbConn, default_locale: &str) -> Result<usize, A
                     edited_at: None,
                     deleted_at: None,
                 };
-                comment_queries::insert(conn, &row)?;
+                comment_service::store(conn, &row)?;
                 rows.push(row);
                 added += 1;
             }
-            comment_queries::refresh_count(conn, &article.id)
+            Ok(())
         })?;
     }
     Ok(added)

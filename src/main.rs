@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use clap::{Parser, Subcommand};
-use newsdesk::auth::Role;
+use newsdesk::auth::role::Role;
 use newsdesk::config::{DatabaseArgs, ServeArgs, Settings};
 use newsdesk::startup::Application;
 use newsdesk::users::queries::{create_user, CreateUser};
@@ -109,7 +109,8 @@ fn main() -> anyhow::Result<()> {
                         "demo account {email} created with password {password} (shown once)"
                     );
                 }
-                let store = newsdesk::startup::open_store(&settings)?;
+                let store =
+                    newsdesk::storage::open(settings.media_store.as_deref(), &settings.media_dir)?;
                 let photos = actix_web::rt::System::new()
                     .block_on(demo::load_media(&pool, store.as_ref()))
                     .map_err(|e| anyhow::anyhow!("demo media: {e}"))?;

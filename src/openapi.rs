@@ -95,7 +95,7 @@ pub fn api_doc() -> OpenApiDoc {
     let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(crate::startup::routes)
+        .configure(crate::routes::routes)
         .split_for_parts();
     document_errors(&mut doc);
     add_links(&mut doc);

@@ -4,8 +4,8 @@
 
 use chrono::Duration;
 
-use crate::articles::{document, dto::ArticleDocument, handlers::store};
-use crate::auth::{AuthUser, Role};
+use crate::articles::{dto::ArticleDocument, service};
+use crate::auth::role::{Actor, Role};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::{sections, users};
@@ -145,7 +145,7 @@ pub fn seed(
     let Some(editor) = staff.first().cloned() else {
         return Err(ApiError::internal("the demo staff is missing"));
     };
-    let actor = AuthUser {
+    let actor = Actor {
         id: editor,
         role: Role::Editor,
     };
@@ -188,14 +188,8 @@ pub fn seed(
                     "body": paragraphs,
                 }))
                 .map_err(ApiError::internal)?;
-                let mut prepared =
-                    document::prepare(conn, doc, None, default_locale, Some(&actor.id))?;
                 let at = now - Duration::minutes((n as i64) * 7 + (rng.next() % 7) as i64);
-                prepared.row.status = "published".into();
-                prepared.row.published_at = Some(at);
-                prepared.row.first_published_at = Some(at);
-                prepared.row.created_at = at;
-                store(conn, &prepared, &actor, "created", None)?;
+                service::import_published(conn, &actor, &actor.id, doc, default_locale, at)?;
             }
             Ok(())
         })?;

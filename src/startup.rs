@@ -2,76 +2,21 @@
 //! library function so tests run the real server on a port of their own.
 
 use std::net::TcpListener;
-use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::http::Method;
-use actix_web::{get, middleware::from_fn, web, App, HttpRequest, HttpResponse, HttpServer};
-use serde::Serialize;
-use utoipa::ToSchema;
-use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
+use actix_web::{middleware::from_fn, web, App, HttpRequest, HttpResponse, HttpServer};
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{jwt::JwtKeys, ratelimit::RateLimiter};
+use crate::cache::ReadCache;
 use crate::config::Settings;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::error::ApiError;
-use crate::media::MediaSettings;
-use crate::storage::{LocalStore, MediaStore, S3Store};
-use crate::{articles, auth, http, media, middleware, openapi, sections, users};
-
-/// What every handler shares.
-pub struct AppState {
-    /// Database pool.
-    pub pool: Pool,
-    /// Access-token keys.
-    pub jwt: JwtKeys,
-    /// Login and register limiter.
-    pub limiter: RateLimiter,
-    /// Whether forwarded headers name the client.
-    pub trust_proxy: bool,
-    /// Refresh-token lifetime.
-    pub refresh_ttl: Duration,
-    /// Media bytes.
-    pub store: Box<dyn MediaStore>,
-    /// Media limits and renditions.
-    pub media: MediaSettings,
-    /// Locale of articles that name none.
-    pub default_locale: String,
-    /// Recent public reads.
-    pub cache: crate::cache::ReadCache,
-    /// Comment rules.
-    pub comments: crate::comments::CommentSettings,
-}
-
-/// Opens the configured media store.
-pub fn open_store(settings: &Settings) -> anyhow::Result<Box<dyn MediaStore>> {
-    match settings.media_store.as_deref() {
-        None => Ok(Box::new(LocalStore::open(&settings.media_dir).map_err(
-            |e| {
-                anyhow::anyhow!(
-                    "cannot use media directory {}: {e}",
-                    settings.media_dir.display()
-                )
-            },
-        )?)),
-        Some(url) if url.starts_with("s3://") => Ok(Box::new(S3Store::open(url, &settings.media_dir)?)),
-        Some(other) => anyhow::bail!("NEWSDESK_MEDIA_STORE={other}: use s3://bucket/prefix, or leave it unset for local disk"),
-    }
-}
-
-/// Every documented route: operations checks at the root, the API under `/api/v1`.
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(healthz).service(readyz).service(
-        scope::scope("/api/v1")
-            .configure(auth::handlers::configure)
-            .configure(users::configure)
-            .configure(sections::configure)
-            .configure(media::configure)
-            .configure(articles::configure)
-            .configure(crate::comments::handlers::configure),
-    );
-}
+use crate::routes::routes;
+use crate::state::AppState;
+use crate::{http, middleware, openapi, storage};
 
 /// A running server and the port it listens on.
 pub struct Application {
@@ -91,12 +36,12 @@ impl Application {
             limiter: RateLimiter::new(settings.auth_rate_limit),
             trust_proxy: settings.trust_proxy,
             refresh_ttl: settings.refresh_ttl,
-            store: open_store(settings)?,
+            store: storage::open(settings.media_store.as_deref(), &settings.media_dir)?,
             media: settings.media.clone(),
             default_locale: settings.default_locale.clone(),
-            cache: crate::cache::ReadCache::new(settings.read_cache_ttl),
             comments: settings.comments.clone(),
         });
+        let cache = web::Data::new(ReadCache::new(settings.read_cache_ttl));
         let doc = openapi::api_doc();
         let route_table = web::Data::new(RouteTable::from_doc(&doc));
         let mut server = HttpServer::new(move || {
@@ -105,6 +50,7 @@ impl Application {
                 .configure(routes)
                 .split_for_parts();
             app.app_data(state.clone())
+                .app_data(cache.clone())
                 .app_data(route_table.clone())
                 .app_data(web::QueryConfig::default().error_handler(http::query_error))
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
@@ -139,37 +85,6 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-/// Liveness and readiness answers.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HealthResponse {
-    /// `ok` (process up) or `ready` (database reachable).
-    #[schema(example = "ok")]
-    pub status: String,
-}
-
-/// Liveness: the process is up.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Up", body = HealthResponse)))]
-#[get("/healthz")]
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(HealthResponse {
-            status: "ok".into(),
-        })
-}
-
-/// Readiness: the database answers.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Ready to serve", body = HealthResponse)))]
-#[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    db::run(&state.pool, db::ping).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(HealthResponse {
-            status: "ready".into(),
-        }))
 }
 
 /// Paths and their methods, to tell an unknown path (404) from a known path

@@ -3,26 +3,45 @@
 use chrono::NaiveDateTime;
 
 use crate::articles::model::ArticleRow;
-use crate::auth::{AuthUser, Role};
+use crate::articles::status::ArticleStatus;
+use crate::auth::role::{Actor, Role};
 use crate::error::ApiError;
 
-/// Staff (contributor and up) see every article; anyone else sees visible
-/// ones. A withdrawn article is 410 Gone to the public; anything else they
-/// may not see is 404, never 403.
+/// What a caller may see of an article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// They may read it.
+    Readable,
+    /// Withdrawn: 410 Gone to the public.
+    Gone,
+    /// Anything else they may not see: 404, never 403.
+    Hidden,
+}
+
+/// Staff (contributor and up) see every article; anyone else sees visible ones.
+pub fn visibility(user: Option<&Actor>, row: &ArticleRow, now: NaiveDateTime) -> Visibility {
+    if user.is_some_and(Actor::is_staff) || row.is_visible(now) {
+        Visibility::Readable
+    } else if row.status == ArticleStatus::Withdrawn {
+        Visibility::Gone
+    } else {
+        Visibility::Hidden
+    }
+}
+
+/// [`visibility`] as an answer: nothing, 410 or 404.
 pub fn may_read(
-    user: Option<&AuthUser>,
+    user: Option<&Actor>,
     row: &ArticleRow,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    if user.is_some_and(|u| u.role >= Role::Contributor) || row.is_visible(now) {
-        return Ok(());
-    }
-    if row.status == "withdrawn" {
-        return Err(ApiError::Gone(
+    match visibility(user, row, now) {
+        Visibility::Readable => Ok(()),
+        Visibility::Gone => Err(ApiError::Gone(
             "this article has been withdrawn by the editors".into(),
-        ));
+        )),
+        Visibility::Hidden => Err(not_found()),
     }
-    Err(not_found())
 }
 
 /// The 404 of articles.
@@ -30,18 +49,18 @@ pub fn not_found() -> ApiError {
     ApiError::NotFound("no such article".into())
 }
 
-fn owns(user: &AuthUser, row: &ArticleRow) -> bool {
+fn owns(user: &Actor, row: &ArticleRow) -> bool {
     row.created_by.as_deref() == Some(user.id.as_str())
 }
 
 /// Editors change anything; authors their own articles; contributors their
 /// own while they are drafts or in review.
-pub fn may_edit(user: &AuthUser, row: &ArticleRow) -> Result<(), ApiError> {
+pub fn may_edit(user: &Actor, row: &ArticleRow) -> Result<(), ApiError> {
     let ok = match user.role {
         Role::Editor | Role::Admin => true,
-        Role::Author => owns(user, row) && row.status != "withdrawn",
+        Role::Author => owns(user, row) && row.status != ArticleStatus::Withdrawn,
         Role::Contributor => {
-            owns(user, row) && matches!(row.status.as_str(), "draft" | "in_review")
+            owns(user, row) && matches!(row.status, ArticleStatus::Draft | ArticleStatus::InReview)
         }
         Role::Reader => false,
     };
@@ -50,7 +69,7 @@ pub fn may_edit(user: &AuthUser, row: &ArticleRow) -> Result<(), ApiError> {
 }
 
 /// Editors publish anything; authors their own articles.
-pub fn may_publish(user: &AuthUser, row: &ArticleRow) -> Result<(), ApiError> {
+pub fn may_publish(user: &Actor, row: &ArticleRow) -> Result<(), ApiError> {
     let ok = user.role >= Role::Editor || (user.role == Role::Author && owns(user, row));
     ok.then_some(()).ok_or_else(|| {
         ApiError::Forbidden("only editors, and authors for their own articles, may do this".into())

@@ -3,51 +3,16 @@
 use std::time::Duration;
 
 use actix_web::{post, web, HttpResponse};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use crate::articles::access::{self, not_found};
-use crate::articles::queries::{self, CorrectionRow};
-use crate::auth::{AuthUser, Role};
+use crate::articles::access::not_found;
+use crate::articles::dto::{Correction, CorrectionRequest, PreviewLink};
+use crate::articles::{queries, service};
+use crate::auth::extract::AuthUser;
+use crate::auth::role::Role;
 use crate::db;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::http::{self, ApiJson};
-use crate::startup::AppState;
-
-/// A correction, clarification or update, shown with the article.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Correction {
-    /// Id.
-    pub id: String,
-    /// `correction`, `clarification` or `update`.
-    pub kind: String,
-    /// What was wrong, and what is right.
-    pub text: String,
-    /// When it was appended (RFC 3339, UTC).
-    pub created_at: String,
-}
-
-impl From<CorrectionRow> for Correction {
-    fn from(row: CorrectionRow) -> Self {
-        Self {
-            id: row.id,
-            kind: row.kind,
-            text: row.text,
-            created_at: http::format_time(row.created_at),
-        }
-    }
-}
-
-/// A new entry of the corrections log.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"kind": "correction", "text": "An earlier version gave the wrong date of the meeting."}))]
-pub struct CorrectionRequest {
-    /// `correction`, `clarification` or `update`.
-    pub kind: String,
-    /// The notice readers see (1 to 2000 characters).
-    pub text: String,
-}
+use crate::state::AppState;
 
 /// Append to an article's public corrections log (authors their own, editors any).
 #[utoipa::path(
@@ -64,51 +29,9 @@ pub async fn add_correction(
     id: web::Path<String>,
     body: ApiJson<CorrectionRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Role::Author)?;
-    let input = body.0;
-    let mut errors = Vec::new();
-    if !["correction", "clarification", "update"].contains(&input.kind.as_str()) {
-        errors.push(FieldError::new(
-            "kind",
-            "must be correction, clarification or update",
-        ));
-    }
-    let sent = input.text.chars().count();
-    let text = input.text.trim().to_string();
-    if text.is_empty() || sent > 2000 || text.chars().any(|c| c.is_control() && c != '\n') {
-        errors.push(FieldError::new(
-            "text",
-            "must be 1 to 2000 characters of text",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
     let id = id.into_inner();
     let row = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let mut article = queries::find_by_id(conn, &id)?.ok_or_else(not_found)?;
-            access::may_publish(&user, &article)?;
-            let row = CorrectionRow {
-                id: db::new_id(),
-                article_id: id.clone(),
-                kind: input.kind,
-                text,
-                created_by: Some(user.id.clone()),
-                created_at: db::now(),
-            };
-            queries::add_correction(conn, &row)?;
-            // The article changed for readers: new version, new validators.
-            let version = article.version;
-            article.version += 1;
-            article.modified_at = row.created_at;
-            if !queries::save_article(conn, &article, version)? {
-                return Err(ApiError::PreconditionFailed(
-                    "the article changed meanwhile".into(),
-                ));
-            }
-            Ok(row)
-        })
+        service::add_correction(conn, &user, &id, body.0)
     })
     .await?;
     let mut builder = HttpResponse::Created();
@@ -118,17 +41,6 @@ pub async fn add_correction(
 
 /// How long a preview link works.
 pub const PREVIEW_TTL: Duration = Duration::from_secs(48 * 3600);
-
-/// A signed link to read an unpublished article without logging in.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PreviewLink {
-    /// Pass as `?preview=` to `GET /api/v1/articles/{id}`.
-    pub token: String,
-    /// The API URL that reads the article with the token.
-    pub url: String,
-    /// When the link stops working (RFC 3339, UTC).
-    pub expires_at: String,
-}
 
 /// Make a preview link for an article (staff). It works for 48 hours.
 #[utoipa::path(

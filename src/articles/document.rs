@@ -7,7 +7,8 @@ use crate::articles::body;
 use crate::articles::dto::ArticleDocument;
 use crate::articles::model::{ArticleRow, BylineRow};
 use crate::articles::queries;
-use crate::auth::Role;
+use crate::articles::status::{ArticleStatus, CommentsPolicy};
+use crate::auth::role::Role;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError};
 use crate::{media, sections, slug, users};
@@ -36,7 +37,7 @@ fn text(
     value: Option<String>,
     max: usize,
 ) -> Option<String> {
-    match crate::http::checked_text(field, &value?, max, &['\n']) {
+    match crate::validation::checked_text(field, &value?, max, &['\n']) {
         Ok(v) => (!v.is_empty()).then_some(v),
         Err(e) => {
             errors.push(e);
@@ -88,26 +89,8 @@ pub fn prepare(
     let summary = text(&mut e, "summary", doc.summary.clone(), 2000);
     let dateline = text(&mut e, "dateline", doc.dateline.clone(), 100);
     let source = text(&mut e, "source", doc.source.clone(), 200);
-    let source_category = doc.source_category.clone();
-    if source_category
-        .as_deref()
-        .is_some_and(|c| !["staff", "wire", "freelance", "handout"].contains(&c))
-    {
-        e.push(FieldError::new(
-            "source_category",
-            "must be staff, wire, freelance or handout",
-        ));
-    }
-    let comments_policy = doc
-        .comments_policy
-        .clone()
-        .unwrap_or_else(|| "moderated".into());
-    if !["open", "moderated", "closed"].contains(&comments_policy.as_str()) {
-        e.push(FieldError::new(
-            "comments_policy",
-            "must be open, moderated or closed",
-        ));
-    }
+    let source_category = doc.source_category;
+    let comments_policy = doc.comments_policy.unwrap_or(CommentsPolicy::Moderated);
     let seo_title = text(&mut e, "seo.title", doc.seo.title.clone(), 300);
     let seo_description = text(&mut e, "seo.description", doc.seo.description.clone(), 1000);
     let canonical_url = text(
@@ -280,7 +263,7 @@ pub fn prepare(
     // The stored document is the normalised one: slug and locale filled in.
     doc.slug = Some(slug.clone());
     doc.locale = Some(locale.clone());
-    doc.comments_policy = Some(comments_policy.clone());
+    doc.comments_policy = Some(comments_policy);
     let document = serde_json::to_string(&doc).map_err(ApiError::internal)?;
     let row = ArticleRow {
         id,
@@ -302,9 +285,7 @@ pub fn prepare(
         seo_description,
         canonical_url,
         comments_policy,
-        status: existing
-            .map(|r| r.status.clone())
-            .unwrap_or_else(|| "draft".into()),
+        status: existing.map_or(ArticleStatus::Draft, |r| r.status),
         word_count: i32::try_from(words).unwrap_or(i32::MAX),
         reading_minutes: i32::try_from(words.div_ceil(200)).unwrap_or(i32::MAX),
         created_by: existing

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::articles::body::Block;
+use crate::articles::model::{CorrectionRow, TagRow};
+use crate::articles::status::{ArticleStatus, CommentsPolicy, SourceCategory};
 use crate::http::ListMeta;
 use crate::media::dto::RenditionResponse;
 
@@ -80,7 +82,7 @@ pub struct ArticleDocument {
     /// Agency or wire, e.g. "Northwire".
     pub source: Option<String>,
     /// `staff`, `wire`, `freelance` or `handout`.
-    pub source_category: Option<String>,
+    pub source_category: Option<SourceCategory>,
     /// Primary section id.
     pub section_id: String,
     /// Further sections the article also appears in.
@@ -101,7 +103,7 @@ pub struct ArticleDocument {
     #[serde(default)]
     pub seo: Seo,
     /// `open`, `moderated` (default) or `closed`.
-    pub comments_policy: Option<String>,
+    pub comments_policy: Option<CommentsPolicy>,
     /// The update time shown to readers; set it on a significant edit.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub updated_at: Option<DateTime<Utc>>,
@@ -185,7 +187,7 @@ pub struct ArticleResponse {
     /// BCP 47 language tag.
     pub locale: String,
     /// `draft`, `in_review`, `scheduled`, `published`, `archived` or `withdrawn`.
-    pub status: String,
+    pub status: ArticleStatus,
     /// Small label above the headline.
     pub kicker: Option<String>,
     /// Headline.
@@ -199,13 +201,13 @@ pub struct ArticleResponse {
     /// Agency or wire.
     pub source: Option<String>,
     /// `staff`, `wire`, `freelance` or `handout`.
-    pub source_category: Option<String>,
+    pub source_category: Option<SourceCategory>,
     /// Primary section.
     pub section: SectionSummary,
     /// Further sections.
     pub secondary_sections: Vec<SectionSummary>,
     /// Tags, in the editor's order.
-    pub tags: Vec<crate::articles::tags::Tag>,
+    pub tags: Vec<Tag>,
     /// Related articles the caller may see (absent from list items).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub related: Option<Vec<RelatedArticle>>,
@@ -228,10 +230,10 @@ pub struct ArticleResponse {
     /// Search-engine metadata.
     pub seo: Seo,
     /// `open`, `moderated` or `closed`.
-    pub comments_policy: String,
+    pub comments_policy: CommentsPolicy,
     /// The public corrections log, oldest first (absent from list items).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub corrections: Option<Vec<crate::articles::corrections::Correction>>,
+    pub corrections: Option<Vec<Correction>>,
     /// Approved reader comments.
     pub comment_count: i64,
     /// Words in the body.
@@ -315,17 +317,6 @@ pub struct ArticleListQuery {
     /// `body_text` adds the body, which lists otherwise leave out.
     #[param(pattern = r"^[a-z_]+(,[a-z_]+)*$")]
     pub fields: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[serde(default, deserialize_with = "crate::http::de_limit")]
-    #[param(minimum = 1, maximum = 100, value_type = Option<i64>)]
-    pub limit: Option<i64>,
-    /// `meta.next_cursor` of the previous page (opaque; empty means the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    pub cursor: Option<String>,
-    /// Add `meta.total`.
-    #[serde(default, deserialize_with = "crate::http::de_include_total")]
-    #[param(value_type = Option<bool>)]
-    pub include_total: Option<bool>,
 }
 
 /// Query of a single article.
@@ -341,6 +332,18 @@ pub struct ArticleQuery {
     pub preview: Option<String>,
     /// Only these top-level fields, comma-separated (e.g. `id,headline,body_html`).
     #[param(pattern = r"^[a-z_]+(,[a-z_]+)*$")]
+    pub fields: Option<String>,
+}
+
+/// Query of an article by slug.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlugQuery {
+    /// Locale of the slug.
+    pub locale: Option<String>,
+    /// Body format.
+    pub format: Option<String>,
+    /// Only these fields.
     pub fields: Option<String>,
 }
 
@@ -378,4 +381,71 @@ pub struct RevisionList {
     pub data: Vec<RevisionResponse>,
     /// Paging (all revisions come in one page of up to 100).
     pub meta: ListMeta,
+}
+
+/// A tag.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Tag {
+    /// Id.
+    pub id: String,
+    /// URL name, e.g. `climate-policy`.
+    pub slug: String,
+    /// Display name, e.g. "Climate policy".
+    pub name: String,
+}
+
+impl From<TagRow> for Tag {
+    fn from(row: TagRow) -> Self {
+        Self {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+        }
+    }
+}
+
+/// A correction, clarification or update, shown with the article.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Correction {
+    /// Id.
+    pub id: String,
+    /// `correction`, `clarification` or `update`.
+    pub kind: String,
+    /// What was wrong, and what is right.
+    pub text: String,
+    /// When it was appended (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+impl From<CorrectionRow> for Correction {
+    fn from(row: CorrectionRow) -> Self {
+        Self {
+            id: row.id,
+            kind: row.kind,
+            text: row.text,
+            created_at: crate::http::format_time(row.created_at),
+        }
+    }
+}
+
+/// A new entry of the corrections log.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "correction", "text": "An earlier version gave the wrong date of the meeting."}))]
+pub struct CorrectionRequest {
+    /// `correction`, `clarification` or `update`.
+    pub kind: String,
+    /// The notice readers see (1 to 2000 characters).
+    pub text: String,
+}
+
+/// A signed link to read an unpublished article without logging in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewLink {
+    /// Pass as `?preview=` to `GET /api/v1/articles/{id}`.
+    pub token: String,
+    /// The API URL that reads the article with the token.
+    pub url: String,
+    /// When the link stops working (RFC 3339, UTC).
+    pub expires_at: String,
 }

@@ -6,11 +6,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::articles::dto::SectionSummary;
 use crate::articles::queries::{self, ArticleFilter};
+use crate::articles::relations;
 use crate::db;
-use crate::db::schema::sections;
 use crate::error::ApiError;
 use crate::http::{self, ListMeta, DEFAULT_LIMIT};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// One line of the newsfeed.
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,7 +69,6 @@ pub async fn get_feed(
     query: web::Query<FeedQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    use diesel::prelude::*;
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     let after: Option<(chrono::NaiveDateTime, String)> =
@@ -88,18 +87,11 @@ pub async fn get_feed(
             (r.published_at.unwrap_or(r.modified_at), r.id.clone())
         });
         let ids: Vec<String> = rows.iter().map(|r| r.section_id.clone()).collect();
-        let names: Vec<(String, String, String)> = sections::table
-            .filter(sections::id.eq_any(&ids))
-            .select((sections::id, sections::slug, sections::name))
-            .load(conn)?;
+        let names = relations::section_names(conn, &ids)?;
         let items = rows
             .into_iter()
             .map(|r| {
-                let (slug, name) = names
-                    .iter()
-                    .find(|(id, _, _)| *id == r.section_id)
-                    .map(|(_, s, n)| (s.clone(), n.clone()))
-                    .unwrap_or_default();
+                let (slug, name) = names.get(&r.section_id).cloned().unwrap_or_default();
                 FeedItem {
                     section: SectionSummary {
                         id: r.section_id,

@@ -1,9 +1,10 @@
-//! Database rows of articles, bylines and revisions.
+//! Database rows of articles, bylines, revisions, corrections and tags.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{article_bylines, article_revisions, articles};
+use crate::articles::status::{ArticleStatus, CommentsPolicy, SourceCategory};
+use crate::db::schema::{article_bylines, article_corrections, article_revisions, articles, tags};
 
 /// A row of `articles`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -20,7 +21,7 @@ pub struct ArticleRow {
     pub body: String,
     pub dateline: Option<String>,
     pub source: Option<String>,
-    pub source_category: Option<String>,
+    pub source_category: Option<SourceCategory>,
     pub section_id: String,
     pub main_media_id: Option<String>,
     pub main_media_caption: Option<String>,
@@ -28,8 +29,8 @@ pub struct ArticleRow {
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,
     pub canonical_url: Option<String>,
-    pub comments_policy: String,
-    pub status: String,
+    pub comments_policy: CommentsPolicy,
+    pub status: ArticleStatus,
     pub word_count: i32,
     pub reading_minutes: i32,
     pub created_by: Option<String>,
@@ -53,19 +54,21 @@ impl ArticleRow {
     /// due), past its embargo, not expired. Decided at read time, so a
     /// scheduled article appears at its time with no job running.
     pub fn is_visible(&self, now: NaiveDateTime) -> bool {
-        matches!(self.status.as_str(), "published" | "scheduled" | "archived")
-            && self.published_at.is_some_and(|p| p <= now)
+        matches!(
+            self.status,
+            ArticleStatus::Published | ArticleStatus::Scheduled | ArticleStatus::Archived
+        ) && self.published_at.is_some_and(|p| p <= now)
             && self.embargo_until.is_none_or(|e| e <= now)
             && self.expires_at.is_none_or(|e| e > now)
     }
 
     /// The status as readers of the API see it: a scheduled article whose
     /// time has come is `published`.
-    pub fn effective_status(&self, now: NaiveDateTime) -> &str {
-        if self.status == "scheduled" && self.is_visible(now) {
-            "published"
+    pub fn effective_status(&self, now: NaiveDateTime) -> ArticleStatus {
+        if self.status == ArticleStatus::Scheduled && self.is_visible(now) {
+            ArticleStatus::Published
         } else {
-            &self.status
+            self.status
         }
     }
 }
@@ -93,4 +96,26 @@ pub struct RevisionRow {
     pub note: String,
     /// The article document (JSON) as saved.
     pub document: String,
+}
+
+/// A correction, clarification or update in an article's public log.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = article_corrections)]
+pub struct CorrectionRow {
+    pub id: String,
+    pub article_id: String,
+    pub kind: String,
+    pub text: String,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A row of `tags`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tags)]
+pub struct TagRow {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub created_at: NaiveDateTime,
 }

@@ -1,24 +1,18 @@
 //! Articles as frontends receive them: section summary, bylines and lead
 //! media with its credit line and renditions, in one response.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 
 use crate::articles::body::{self, Block};
-use crate::articles::dto::RelatedArticle;
-use crate::articles::dto::{ArticleResponse, Byline, MainMedia, SectionSummary, Seo};
-use crate::articles::model::{ArticleRow, BylineRow};
-use crate::articles::queries;
-use crate::articles::tags::Tag;
-use crate::db::schema::{article_related, article_sections, articles, media, sections};
+use crate::articles::dto::{
+    ArticleResponse, Byline, MainMedia, RelatedArticle, SectionSummary, Seo, Tag,
+};
+use crate::articles::model::ArticleRow;
+use crate::articles::relations::{self, Embedded};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::http::format_time;
 use crate::media::dto::MediaResponse;
-use crate::media::model::MediaRow;
-use crate::sections::model::SectionRow;
 
 /// How much of the body to include.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,69 +27,6 @@ pub enum BodyFormat {
     Text,
 }
 
-/// What presenting articles needs from the rest of the database.
-struct Related {
-    sections: HashMap<String, SectionRow>,
-    media: HashMap<String, MediaRow>,
-    bylines: HashMap<String, Vec<BylineRow>>,
-    secondary: HashMap<String, Vec<String>>,
-    tags: HashMap<String, Vec<Tag>>,
-}
-
-fn load_related(
-    conn: &mut DbConn,
-    rows: &[ArticleRow],
-    with_body_media: bool,
-) -> Result<Related, ApiError> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut section_ids: Vec<String> = rows.iter().map(|r| r.section_id.clone()).collect();
-    let secondary_rows: Vec<(String, String)> = article_sections::table
-        .filter(article_sections::article_id.eq_any(&ids))
-        .select((article_sections::article_id, article_sections::section_id))
-        .load(conn)?;
-    let mut secondary: HashMap<String, Vec<String>> = HashMap::new();
-    for (article, section) in secondary_rows {
-        section_ids.push(section.clone());
-        secondary.entry(article).or_default().push(section);
-    }
-    let mut tags: HashMap<String, Vec<Tag>> = HashMap::new();
-    for (article, tag) in crate::articles::tags::tags_of(conn, &ids)? {
-        tags.entry(article).or_default().push(tag.into());
-    }
-    let mut media_ids: Vec<String> = rows
-        .iter()
-        .filter_map(|r| r.main_media_id.clone())
-        .collect();
-    if with_body_media {
-        for row in rows {
-            for block in serde_json::from_str::<Vec<Block>>(&row.body).unwrap_or_default() {
-                if let Block::Image { media_id, .. } = block {
-                    media_ids.push(media_id);
-                }
-            }
-        }
-    }
-    let sections: Vec<SectionRow> = sections::table
-        .filter(sections::id.eq_any(&section_ids))
-        .select(SectionRow::as_select())
-        .load(conn)?;
-    let media: Vec<MediaRow> = media::table
-        .filter(media::id.eq_any(&media_ids))
-        .select(MediaRow::as_select())
-        .load(conn)?;
-    let mut bylines: HashMap<String, Vec<BylineRow>> = HashMap::new();
-    for b in queries::bylines_of(conn, &ids)? {
-        bylines.entry(b.article_id.clone()).or_default().push(b);
-    }
-    Ok(Related {
-        sections: sections.into_iter().map(|s| (s.id.clone(), s)).collect(),
-        media: media.into_iter().map(|m| (m.id.clone(), m)).collect(),
-        bylines,
-        secondary,
-        tags,
-    })
-}
-
 /// Presents one article.
 pub fn present(
     conn: &mut DbConn,
@@ -105,20 +36,12 @@ pub fn present(
     now: NaiveDateTime,
     staff: bool,
 ) -> Result<ArticleResponse, ApiError> {
-    let related = load_related(conn, std::slice::from_ref(&row), format == BodyFormat::Html)?;
-    let related_ids: Vec<String> = article_related::table
-        .filter(article_related::article_id.eq(&row.id))
-        .order(article_related::position.asc())
-        .select(article_related::related_id)
-        .load(conn)?;
-    let related_rows: Vec<ArticleRow> = articles::table
-        .filter(articles::id.eq_any(&related_ids))
-        .select(ArticleRow::as_select())
-        .load(conn)?;
+    let related =
+        relations::embedded(conn, std::slice::from_ref(&row), format == BodyFormat::Html)?;
+    let related_rows = relations::related_of(conn, &row.id)?;
     // Related teasers show only what this caller may read: no draft leaks through them.
-    let related_articles: Vec<RelatedArticle> = related_ids
+    let related_articles: Vec<RelatedArticle> = related_rows
         .iter()
-        .filter_map(|id| related_rows.iter().find(|r| r.id == *id))
         .filter(|r| staff || r.is_visible(now))
         .map(|r| RelatedArticle {
             id: r.id.clone(),
@@ -128,7 +51,7 @@ pub fn present(
             published_at: r.published_at.map(format_time),
         })
         .collect();
-    let corrections = queries::corrections(conn, &row.id)?
+    let corrections = relations::corrections(conn, &row.id)?
         .into_iter()
         .map(Into::into)
         .collect();
@@ -146,7 +69,7 @@ pub fn present_list(
     widths: &[u32],
     now: NaiveDateTime,
 ) -> Result<Vec<ArticleResponse>, ApiError> {
-    let related = load_related(conn, &rows, format == BodyFormat::Html)?;
+    let related = relations::embedded(conn, &rows, format == BodyFormat::Html)?;
     Ok(rows
         .into_iter()
         .map(|r| build(r, &related, format, widths, now))
@@ -155,7 +78,7 @@ pub fn present_list(
 
 fn build(
     row: ArticleRow,
-    related: &Related,
+    related: &Embedded,
     format: BodyFormat,
     widths: &[u32],
     now: NaiveDateTime,
@@ -242,9 +165,13 @@ fn build(
                 .collect()
         })
         .unwrap_or_default();
-    let tags = related.tags.get(&row.id).cloned().unwrap_or_default();
+    let tags = related
+        .tags
+        .get(&row.id)
+        .map(|tags| tags.iter().cloned().map(Tag::from).collect())
+        .unwrap_or_default();
     ArticleResponse {
-        status: row.effective_status(now).to_string(),
+        status: row.effective_status(now),
         id: row.id,
         slug: row.slug,
         locale: row.locale,

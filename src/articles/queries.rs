@@ -1,9 +1,11 @@
-//! Queries on articles, their bylines, the media they use, and revisions.
+//! Queries on article rows: by id and slug, writes with a version check,
+//! revisions, old slugs, and the filtered, keyset-paged lists.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::articles::model::{ArticleRow, BylineRow, RevisionRow};
+use crate::articles::model::{ArticleRow, RevisionRow};
+use crate::articles::status::ArticleStatus;
 use crate::db::schema::{article_bylines, article_media, article_revisions, articles};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
@@ -47,90 +49,6 @@ pub fn slug_taken(
         query = query.filter(articles::id.ne(id.to_string()));
     }
     Ok(query.first::<String>(conn).optional()?.is_some())
-}
-
-/// The bylines of several articles at once (for lists: no N+1).
-pub fn bylines_of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<BylineRow>, ApiError> {
-    Ok(article_bylines::table
-        .filter(article_bylines::article_id.eq_any(ids))
-        .order((
-            article_bylines::article_id.asc(),
-            article_bylines::position.asc(),
-        ))
-        .select(BylineRow::as_select())
-        .load(conn)?)
-}
-
-/// Replaces an article's tags, secondary sections and related articles.
-pub fn replace_relations(
-    conn: &mut DbConn,
-    article_id: &str,
-    tags: &[(String, String)],
-    section_ids: &[String],
-    related: &[String],
-) -> Result<(), ApiError> {
-    use crate::db::schema::{article_related, article_sections, article_tags};
-    diesel::delete(article_tags::table.filter(article_tags::article_id.eq(article_id)))
-        .execute(conn)?;
-    for (position, (name, slug)) in tags.iter().enumerate() {
-        let tag = crate::articles::tags::ensure_tag(conn, name, slug)?;
-        diesel::insert_into(article_tags::table)
-            .values((
-                article_tags::article_id.eq(article_id),
-                article_tags::tag_id.eq(&tag.id),
-                article_tags::position.eq(position as i32),
-            ))
-            .execute(conn)?;
-    }
-    diesel::delete(article_sections::table.filter(article_sections::article_id.eq(article_id)))
-        .execute(conn)?;
-    for section_id in section_ids {
-        diesel::insert_into(article_sections::table)
-            .values((
-                article_sections::article_id.eq(article_id),
-                article_sections::section_id.eq(section_id),
-            ))
-            .execute(conn)?;
-    }
-    diesel::delete(article_related::table.filter(article_related::article_id.eq(article_id)))
-        .execute(conn)?;
-    for (position, related_id) in related.iter().enumerate() {
-        diesel::insert_into(article_related::table)
-            .values((
-                article_related::article_id.eq(article_id),
-                article_related::position.eq(position as i32),
-                article_related::related_id.eq(related_id),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Replaces an article's bylines and the set of media it uses.
-pub fn replace_links(
-    conn: &mut DbConn,
-    article_id: &str,
-    bylines: &[BylineRow],
-    media_ids: &[String],
-) -> Result<(), ApiError> {
-    diesel::delete(article_bylines::table.filter(article_bylines::article_id.eq(article_id)))
-        .execute(conn)?;
-    for b in bylines {
-        diesel::insert_into(article_bylines::table)
-            .values(b)
-            .execute(conn)?;
-    }
-    diesel::delete(article_media::table.filter(article_media::article_id.eq(article_id)))
-        .execute(conn)?;
-    for media_id in media_ids {
-        diesel::insert_into(article_media::table)
-            .values((
-                article_media::article_id.eq(article_id),
-                article_media::media_id.eq(media_id),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
 }
 
 /// Inserts a new article.
@@ -225,7 +143,7 @@ pub struct ArticleFilter {
     /// Only this locale.
     pub locale: Option<String>,
     /// Staff listing by stored status; `None` is the public listing.
-    pub status: Option<String>,
+    pub status: Option<ArticleStatus>,
 }
 
 type Boxed<'a> = articles::BoxedQuery<'a, db::MultiBackend>;
@@ -271,10 +189,10 @@ fn filtered<'a>(filter: &ArticleFilter, now: NaiveDateTime) -> Boxed<'a> {
     if let Some(locale) = &filter.locale {
         query = query.filter(articles::locale.eq(locale.clone()));
     }
-    match filter.status.as_deref() {
+    match filter.status {
         // What the public sees, decided now: lists leave archived ones out.
-        None | Some("published") => query
-            .filter(articles::status.eq_any(["published", "scheduled"]))
+        None | Some(ArticleStatus::Published) => query
+            .filter(articles::status.eq_any([ArticleStatus::Published, ArticleStatus::Scheduled]))
             .filter(articles::published_at.le(now))
             .filter(
                 articles::embargo_until
@@ -286,16 +204,19 @@ fn filtered<'a>(filter: &ArticleFilter, now: NaiveDateTime) -> Boxed<'a> {
                     .is_null()
                     .or(articles::expires_at.gt(now)),
             ),
-        Some("scheduled") => query
-            .filter(articles::status.eq("scheduled"))
+        Some(ArticleStatus::Scheduled) => query
+            .filter(articles::status.eq(ArticleStatus::Scheduled))
             .filter(articles::published_at.gt(now)),
-        Some(status) => query.filter(articles::status.eq(status.to_string())),
+        Some(status) => query.filter(articles::status.eq(status)),
     }
 }
 
 /// Whether a listing of this status is ordered by publication (else by last change).
-pub fn ordered_by_publication(status: Option<&str>) -> bool {
-    matches!(status, None | Some("published") | Some("scheduled"))
+pub fn ordered_by_publication(status: Option<ArticleStatus>) -> bool {
+    matches!(
+        status,
+        None | Some(ArticleStatus::Published) | Some(ArticleStatus::Scheduled)
+    )
 }
 
 /// How a list of articles is ordered (newest first, ties by id).
@@ -452,36 +373,6 @@ pub fn using_media(
         .filter(article_media::media_id.eq(media_id))
         .order(articles::id.asc())
         .select((articles::id, articles::slug, articles::headline))
-        .load(conn)?)
-}
-
-/// A correction, clarification or update in an article's public log.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = crate::db::schema::article_corrections)]
-pub struct CorrectionRow {
-    pub id: String,
-    pub article_id: String,
-    pub kind: String,
-    pub text: String,
-    pub created_by: Option<String>,
-    pub created_at: NaiveDateTime,
-}
-
-/// Appends to the corrections log.
-pub fn add_correction(conn: &mut DbConn, row: &CorrectionRow) -> Result<(), ApiError> {
-    diesel::insert_into(crate::db::schema::article_corrections::table)
-        .values(row)
-        .execute(conn)?;
-    Ok(())
-}
-
-/// An article's corrections, oldest first.
-pub fn corrections(conn: &mut DbConn, article_id: &str) -> Result<Vec<CorrectionRow>, ApiError> {
-    use crate::db::schema::article_corrections as c;
-    Ok(c::table
-        .filter(c::article_id.eq(article_id))
-        .order((c::created_at.asc(), c::id.asc()))
-        .select(CorrectionRow::as_select())
         .load(conn)?)
 }
 

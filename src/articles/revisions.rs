@@ -1,19 +1,19 @@
-//! Revisions: every save is kept; restoring makes a new revision and never
-//! rewrites history.
+//! Revision endpoints: every save is kept; restoring makes a new revision
+//! and never rewrites history.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 
-use crate::articles::access::{self, not_found};
-use crate::articles::document;
+use crate::articles::access::not_found;
 use crate::articles::dto::{ArticleResponse, RevisionList, RevisionResponse};
-use crate::articles::handlers::{load_for_staff, staff_response, store};
+use crate::articles::handlers::write_article;
 use crate::articles::model::RevisionRow;
-use crate::articles::queries;
-use crate::auth::{AuthUser, Role};
+use crate::articles::{queries, service};
+use crate::auth::extract::AuthUser;
+use crate::auth::role::Role;
 use crate::db;
 use crate::error::{ApiError, Problem};
-use crate::http::{self, ListMeta};
-use crate::startup::AppState;
+use crate::http::{self, IfMatch, ListMeta};
+use crate::state::AppState;
 
 fn response(row: RevisionRow, with_document: bool) -> RevisionResponse {
     RevisionResponse {
@@ -46,7 +46,7 @@ pub async fn list_revisions(
     let id = id.into_inner();
     let rows = db::run(&state.pool, move |conn| {
         queries::find_by_id(conn, &id)?.ok_or_else(not_found)?;
-        queries::revisions(conn, &id, 100)
+        Ok(queries::revisions(conn, &id, 100)?)
     })
     .await?;
     let list = RevisionList {
@@ -75,12 +75,12 @@ pub async fn get_revision(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Contributor)?;
     let (id, n) = path.into_inner();
-    let n: i32 = n
-        .parse()
-        .map_err(|_| ApiError::NotFound("no such revision".into()))?;
-    let row = db::run(&state.pool, move |conn| queries::revision(conn, &id, n))
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no such revision".into()))?;
+    let n: i32 = n.parse().map_err(|_| service::no_such_revision())?;
+    let row = db::run(&state.pool, move |conn| {
+        Ok(queries::revision(conn, &id, n)?)
+    })
+    .await?
+    .ok_or_else(service::no_such_revision)?;
     Ok(http::private_json(
         &mut HttpResponse::Ok(),
         &response(row, true),
@@ -107,34 +107,15 @@ pub async fn restore_revision(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(String, String)>,
-    req: HttpRequest,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Contributor)?;
-    let expected = http::if_match_version(&req)?;
+    let expected = if_match.version()?;
     let (id, n) = path.into_inner();
-    let n: i32 = n
-        .parse()
-        .map_err(|_| ApiError::NotFound("no such revision".into()))?;
-    let st = state.clone();
-    let article = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let current = queries::find_by_id(conn, &id)?.ok_or_else(not_found)?;
-            access::may_edit(&user, &current)?;
-            http::check_if_match(expected, current.version)?;
-            let old = queries::revision(conn, &id, n)?
-                .ok_or_else(|| ApiError::NotFound("no such revision".into()))?;
-            let doc = serde_json::from_str(&old.document).map_err(ApiError::internal)?;
-            let prepared = document::prepare(conn, doc, Some(&current), &st.default_locale, None)?;
-            store(
-                conn,
-                &prepared,
-                &user,
-                &format!("restored from revision {n}"),
-                Some(&current),
-            )
-        })?;
-        load_for_staff(conn, &st.media.widths, &id)
+    let n: i32 = n.parse().map_err(|_| service::no_such_revision())?;
+    write_article(&state, false, move |conn, locale| {
+        service::restore(conn, &user, &id, n, expected, locale)?;
+        Ok(id)
     })
-    .await?;
-    Ok(staff_response(&article, false))
+    .await
 }

@@ -6,30 +6,20 @@ use actix_web::http::header;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::Role;
+use crate::auth::role::Actor;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::{db, users};
 
-/// A caller with a valid access token and an enabled account.
+/// A caller with a valid access token and an enabled account: the actor of
+/// the request (its fields and `require` are the actor's, through `Deref`).
 #[derive(Debug, Clone)]
-pub struct AuthUser {
-    /// User id.
-    pub id: String,
-    /// Current role (from the database, not the token).
-    pub role: Role,
-}
+pub struct AuthUser(pub Actor);
 
-impl AuthUser {
-    /// 403 unless the caller has at least `role`.
-    pub fn require(&self, role: Role) -> Result<(), ApiError> {
-        if self.role >= role {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "this needs the {role} role or higher"
-            )))
-        }
+impl std::ops::Deref for AuthUser {
+    type Target = Actor;
+    fn deref(&self) -> &Actor {
+        &self.0
     }
 }
 
@@ -71,10 +61,10 @@ async fn authenticate(req: HttpRequest) -> Result<Option<AuthUser>, ApiError> {
     })
     .await?;
     match row {
-        Some(row) if !row.disabled => Ok(Some(AuthUser {
+        Some(row) if !row.disabled => Ok(Some(AuthUser(Actor {
             role: row.role(),
             id: row.id,
-        })),
+        }))),
         _ => Err(ApiError::Unauthorized(
             "the access token is not valid".into(),
         )),

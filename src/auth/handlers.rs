@@ -6,11 +6,11 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 use crate::auth::dto::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse};
 use crate::auth::queries::{self, Redeemed};
-use crate::auth::{password, AuthUser, Role};
+use crate::auth::{extract::AuthUser, password, role::Role};
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::http::{self, ApiJson};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users::dto::UserResponse;
 use crate::users::model::UserRow;
 use crate::users::queries::{self as user_queries, CreateUser};

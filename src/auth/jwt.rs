@@ -5,7 +5,7 @@ use std::time::Duration;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Role;
+use crate::auth::role::Role;
 use crate::error::ApiError;
 
 const ISSUER: &str = "newsdesk";

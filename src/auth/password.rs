@@ -101,7 +101,7 @@ pub fn normalize_email(email: &str) -> Result<String, FieldError> {
 
 /// Checks a display name: at most 100 characters as sent, not blank.
 pub fn check_display_name(name: &str) -> Result<String, FieldError> {
-    let name = crate::http::checked_text("display_name", name, 100, &[])?;
+    let name = crate::validation::checked_text("display_name", name, 100, &[])?;
     if name.is_empty() {
         return Err(FieldError::new("display_name", "must not be empty"));
     }

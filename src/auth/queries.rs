@@ -5,7 +5,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::auth::hash_token;
+use crate::auth::token::hash_token;
 use crate::db::schema::refresh_tokens;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
@@ -50,7 +50,7 @@ pub fn issue_refresh_token(
     family_id: &str,
     ttl: std::time::Duration,
 ) -> Result<String, ApiError> {
-    let token = crate::auth::random_token(32);
+    let token = crate::auth::token::random_token(32);
     let now = db::now();
     let ttl = Duration::from_std(ttl).map_err(ApiError::internal)?;
     diesel::insert_into(refresh_tokens::table)

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::comments::status::{CommentStatus, ShownStatus};
+use crate::error::ApiError;
 use crate::http::ListMeta;
 
 /// Who wrote a comment (or moderated one).
@@ -36,7 +38,7 @@ pub struct CommentResponse {
     /// `approved`; `pending` (only the author sees their own); or, for
     /// placeholders, `deleted` or `removed`.
     #[schema(example = "approved")]
-    pub status: String,
+    pub status: ShownStatus,
     /// `null` for placeholders.
     pub author: Option<CommentAuthor>,
     /// The text as written (`null` for placeholders).
@@ -82,7 +84,7 @@ pub struct ModeratedComment {
     pub depth: i32,
     /// `pending`, `approved`, `rejected` or `spam`.
     #[schema(example = "pending")]
-    pub status: String,
+    pub status: CommentStatus,
     /// Who wrote it.
     pub author: CommentAuthor,
     /// The text as written (kept after deletion, for the record).
@@ -140,7 +142,7 @@ pub struct CommentPatch {
 #[schema(example = json!({"status": "rejected", "reason": "Personal attack on another reader"}))]
 pub struct ModerationRequest {
     /// `approved`, `rejected`, `spam`, or `pending` (back to the queue).
-    pub status: String,
+    pub status: CommentStatus,
     /// Why (kept in the audit log; up to 500 characters).
     #[schema(max_length = 500)]
     pub reason: Option<String>,
@@ -152,9 +154,9 @@ pub struct ModerationEntry {
     /// Id.
     pub id: String,
     /// Status before.
-    pub from_status: String,
+    pub from_status: CommentStatus,
     /// Status after.
-    pub to_status: String,
+    pub to_status: CommentStatus,
     /// Why.
     pub reason: Option<String>,
     /// Who decided; `null` when the system acted (too many reader flags, an edit).
@@ -225,11 +227,16 @@ pub struct ModerationQueueQuery {
     /// `created_at` (oldest first, the default) or `-created_at`.
     #[param(pattern = "^-?created_at$")]
     pub sort: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[serde(default, deserialize_with = "crate::http::de_limit")]
-    #[param(minimum = 1, maximum = 100, value_type = Option<i64>)]
-    pub limit: Option<i64>,
-    /// `meta.next_cursor` of the previous page (opaque; empty means the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    pub cursor: Option<String>,
+}
+
+/// Sorting of comment lists: `created_at` or `-created_at`; true when newest first.
+pub fn newest_first(sort: Option<&str>) -> Result<bool, ApiError> {
+    match sort {
+        None | Some("created_at") => Ok(false),
+        Some("-created_at") => Ok(true),
+        Some(other) => Err(ApiError::bad_param(
+            "sort",
+            format!("cannot sort by `{other}`: use created_at or -created_at"),
+        )),
+    }
 }

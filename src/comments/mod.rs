@@ -2,38 +2,26 @@
 //! bans, reader flags, an edit window and soft deletion. The approved count
 //! is kept on the article, exact under concurrent writes.
 
+pub mod access;
 pub mod dto;
 pub mod handlers;
+pub mod model;
 pub mod moderation;
+pub mod present;
 pub mod queries;
+pub mod service;
+pub mod status;
 pub mod text;
 
-/// How comments behave (see the `NEWSDESK_COMMENT_*` settings).
-#[derive(Debug, Clone)]
-pub struct CommentSettings {
-    /// Deepest reply level (top-level comments are level 0).
-    pub max_depth: u32,
-    /// How long after publication an article takes comments (`None`: always).
-    pub window: Option<chrono::Duration>,
-    /// How long authors may edit a comment.
-    pub edit_window: chrono::Duration,
-    /// Flags that send an approved comment back to `pending`.
-    pub flag_threshold: u32,
-    /// Comments a user may post per minute.
-    pub per_minute: u32,
+/// Registers the comment endpoints.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::list_comments)
+        .service(handlers::post_comment)
+        .service(moderation::list_queue)
+        .service(handlers::get_comment)
+        .service(handlers::update_comment)
+        .service(handlers::delete_comment)
+        .service(handlers::flag_comment)
+        .service(moderation::moderate)
+        .service(moderation::moderation_log);
 }
-
-impl Default for CommentSettings {
-    fn default() -> Self {
-        Self {
-            max_depth: 3,
-            window: Some(chrono::Duration::days(30)),
-            edit_window: chrono::Duration::minutes(15),
-            flag_threshold: 3,
-            per_minute: 5,
-        }
-    }
-}
-
-/// The longest comment, in characters.
-pub const MAX_LENGTH: usize = 5000;

@@ -1,56 +1,24 @@
-//! Moderation (editors and up): the queue, decisions and their audit log.
-
-use std::collections::HashMap;
+//! Moderation endpoints (editors and up): the queue, decisions and their
+//! audit log. Decisions are made by `service::moderate`.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{extract::AuthUser, role::Role};
+use crate::comments::access::live_comment;
 use crate::comments::dto::{
-    CommentAuthor, ModeratedComment, ModerationEntry, ModerationLog, ModerationQueue,
+    newest_first, CommentAuthor, ModeratedComment, ModerationEntry, ModerationLog, ModerationQueue,
     ModerationQueueQuery, ModerationRequest,
 };
-use crate::comments::handlers::{comment_not_found, newest_first};
-use crate::comments::queries::{self, CommentRow, ModerationRow, QueueFilter};
-use crate::comments::text;
+use crate::comments::present::{moderated, names_of};
+use crate::comments::queries::{self, QueueFilter};
+use crate::comments::service;
+use crate::comments::status::CommentStatus;
 use crate::db;
-use crate::error::{ApiError, FieldError};
-use crate::http::{self, format_time, ApiJson, ListMeta, DEFAULT_LIMIT};
-use crate::startup::AppState;
-
-const STATUSES: [&str; 4] = ["pending", "approved", "rejected", "spam"];
-
-fn moderated(row: CommentRow, names: &HashMap<String, String>) -> ModeratedComment {
-    ModeratedComment {
-        author: CommentAuthor {
-            display_name: names.get(&row.user_id).cloned().unwrap_or_default(),
-            id: row.user_id,
-        },
-        body_html: text::to_html(&row.body),
-        body: row.body,
-        id: row.id,
-        article_id: row.article_id,
-        parent_id: row.parent_id,
-        depth: row.depth,
-        status: row.status,
-        hidden: row.hidden,
-        flag_count: row.flag_count,
-        created_at: format_time(row.created_at),
-        edited_at: row.edited_at.map(format_time),
-        deleted_at: row.deleted_at.map(format_time),
-        version: row.version,
-    }
-}
-
-fn names_of(
-    conn: &mut crate::db::DbConn,
-    ids: impl Iterator<Item = String>,
-) -> Result<HashMap<String, String>, ApiError> {
-    let mut ids: Vec<String> = ids.collect();
-    ids.sort();
-    ids.dedup();
-    Ok(queries::names(conn, &ids)?.into_iter().collect())
-}
+use crate::error::ApiError;
+use crate::http::pagination::{Page, Paged};
+use crate::http::{self, format_time, ApiJson, ListMeta};
+use crate::state::AppState;
 
 /// The moderation queue (editors): comments by status, oldest first.
 ///
@@ -58,7 +26,7 @@ fn names_of(
 /// order in which they wait for a decision. `status=all` lists every status.
 #[utoipa::path(
     tag = "comments",
-    params(ModerationQueueQuery),
+    params(ModerationQueueQuery, Page),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of comments", body = ModerationQueue,
@@ -69,25 +37,27 @@ fn names_of(
 pub async fn list_queue(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<ModerationQueueQuery>,
+    query: Paged<ModerationQueueQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
-    let query = query.into_inner();
+    let Paged {
+        filter: query,
+        page,
+    } = query;
     let status = match query.status.as_deref() {
-        None => Some("pending".to_string()),
+        None => Some(CommentStatus::Pending),
         Some("all") => None,
-        Some(s) if STATUSES.contains(&s) => Some(s.to_string()),
-        Some(other) => {
-            return Err(ApiError::bad_param(
+        Some(s) => Some(s.parse::<CommentStatus>().map_err(|_| {
+            ApiError::bad_param(
                 "status",
-                format!("`{other}` is not pending, approved, rejected, spam or all"),
-            ))
-        }
+                format!("`{s}` is not pending, approved, rejected, spam or all"),
+            )
+        })?),
     };
     let newest = newest_first(query.sort.as_deref())?;
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after = http::page_cursor::<(NaiveDateTime, String)>(query.cursor.as_deref())?;
+    let limit = page.limit();
+    let after = page.after::<(NaiveDateTime, String)>()?;
     let filter = QueueFilter {
         status,
         article_id: query.article,
@@ -138,65 +108,11 @@ pub async fn moderate(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let input = body.0;
-    let mut errors = Vec::new();
-    if !STATUSES.contains(&input.status.as_str()) {
-        errors.push(FieldError::new(
-            "status",
-            "must be pending, approved, rejected or spam",
-        ));
-    }
-    let sent = input.reason.as_deref().map_or(0, |r| r.chars().count());
-    let reason = input
-        .reason
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty());
-    if sent > 500
-        || reason
-            .as_deref()
-            .is_some_and(|r| r.chars().any(|c| c.is_control() && c != '\n'))
-    {
-        errors.push(FieldError::new(
-            "reason",
-            "must be at most 500 characters of text",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
     let id = id.into_inner();
     let (row, names) = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let now = db::now();
-            let mut row = queries::find(conn, &id)?
-                .filter(|c| c.deleted_at.is_none())
-                .ok_or_else(comment_not_found)?;
-            queries::log_moderation(
-                conn,
-                &ModerationRow {
-                    id: db::new_id(),
-                    comment_id: row.id.clone(),
-                    moderator_id: Some(user.id.clone()),
-                    from_status: row.status.clone(),
-                    to_status: input.status.clone(),
-                    reason,
-                    created_at: now,
-                },
-            )?;
-            let version = row.version;
-            if input.status == "approved" {
-                row.flag_count = 0;
-            }
-            row.status = input.status;
-            row.version += 1;
-            if !queries::save(conn, &row, version)? {
-                return Err(ApiError::Conflict(
-                    "the comment changed meanwhile; try again".into(),
-                ));
-            }
-            queries::refresh_count(conn, &row.article_id)?;
-            let names = names_of(conn, std::iter::once(row.user_id.clone()))?;
-            Ok((row, names))
-        })
+        let row = service::moderate(conn, &user, &id, input.status, input.reason.as_deref())?;
+        let names = names_of(conn, std::iter::once(row.user_id.clone()))?;
+        Ok((row, names))
     })
     .await?;
     let mut builder = HttpResponse::Ok();
@@ -223,9 +139,7 @@ pub async fn moderation_log(
     user.require(Role::Editor)?;
     let id = id.into_inner();
     let (rows, names) = db::run(&state.pool, move |conn| {
-        queries::find(conn, &id)?
-            .filter(|c| c.deleted_at.is_none())
-            .ok_or_else(comment_not_found)?;
+        live_comment(conn, &id)?;
         let rows = queries::moderation_log(conn, &id)?;
         let names = names_of(conn, rows.iter().filter_map(|r| r.moderator_id.clone()))?;
         Ok((rows, names))

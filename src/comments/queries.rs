@@ -4,58 +4,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::comments::model::{CommentRow, ModerationRow};
+use crate::comments::status::CommentStatus;
 use crate::db::schema::{articles, comment_flags, comment_moderation, comments, users};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-
-/// A row of `comments`.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = comments)]
-pub struct CommentRow {
-    pub id: String,
-    pub article_id: String,
-    pub thread_id: String,
-    pub parent_id: Option<String>,
-    pub reply_to_id: Option<String>,
-    pub depth: i32,
-    pub user_id: String,
-    pub body: String,
-    pub status: String,
-    pub hidden: bool,
-    pub flag_count: i32,
-    pub version: i64,
-    pub created_at: NaiveDateTime,
-    pub edited_at: Option<NaiveDateTime>,
-    pub deleted_at: Option<NaiveDateTime>,
-}
-
-impl CommentRow {
-    /// Counted and shown to everyone: approved, not hidden, not deleted.
-    pub fn is_public(&self) -> bool {
-        self.status == "approved" && !self.hidden && self.deleted_at.is_none()
-    }
-
-    /// Shown to `viewer`: public ones, and the viewer's own pending ones.
-    pub fn visible_to(&self, viewer: Option<&str>) -> bool {
-        self.is_public()
-            || (self.deleted_at.is_none()
-                && self.status == "pending"
-                && viewer == Some(self.user_id.as_str()))
-    }
-}
-
-/// A row of `comment_moderation`.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = comment_moderation)]
-pub struct ModerationRow {
-    pub id: String,
-    pub comment_id: String,
-    pub moderator_id: Option<String>,
-    pub from_status: String,
-    pub to_status: String,
-    pub reason: Option<String>,
-    pub created_at: NaiveDateTime,
-}
 
 /// The comment, if it exists.
 pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<CommentRow>, ApiError> {
@@ -84,7 +37,7 @@ pub fn save(conn: &mut DbConn, row: &CommentRow, version: i64) -> Result<bool, A
     )
     .set((
         comments::body.eq(&row.body),
-        comments::status.eq(&row.status),
+        comments::status.eq(row.status),
         comments::hidden.eq(row.hidden),
         comments::flag_count.eq(row.flag_count),
         comments::version.eq(row.version),
@@ -105,7 +58,7 @@ pub fn refresh_count(conn: &mut DbConn, article_id: &str) -> Result<(), ApiError
         .execute(conn)?;
     let count: i64 = comments::table
         .filter(comments::article_id.eq(article_id))
-        .filter(comments::status.eq("approved"))
+        .filter(comments::status.eq(CommentStatus::Approved))
         .filter(comments::hidden.eq(false))
         .filter(comments::deleted_at.is_null())
         .count()
@@ -142,23 +95,23 @@ pub fn threads(
         .filter(r.field(comments::depth).gt(0))
         .filter(
             r.field(comments::status)
-                .eq("approved")
+                .eq(CommentStatus::Approved)
                 .and(r.field(comments::hidden).eq(false))
                 .and(r.field(comments::deleted_at).is_null())
                 .or(r
                     .field(comments::user_id)
                     .eq(viewer.clone())
-                    .and(r.field(comments::status).eq("pending"))
+                    .and(r.field(comments::status).eq(CommentStatus::Pending))
                     .and(r.field(comments::deleted_at).is_null())),
         )
         .select(r.field(comments::thread_id));
     let visible = comments::status
-        .eq("approved")
+        .eq(CommentStatus::Approved)
         .and(comments::hidden.eq(false))
         .and(comments::deleted_at.is_null())
         .or(comments::user_id
             .eq(viewer)
-            .and(comments::status.eq("pending"))
+            .and(comments::status.eq(CommentStatus::Pending))
             .and(comments::deleted_at.is_null()));
     let query: comments::BoxedQuery<'_, db::MultiBackend> = comments::table
         .into_boxed()
@@ -223,7 +176,7 @@ pub fn names(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>,
 /// What the moderation queue lists.
 #[derive(Debug, Default)]
 pub struct QueueFilter {
-    pub status: Option<String>,
+    pub status: Option<CommentStatus>,
     pub article_id: Option<String>,
     pub user_id: Option<String>,
 }
@@ -238,7 +191,7 @@ pub fn queue(
 ) -> Result<Vec<CommentRow>, ApiError> {
     let mut query: comments::BoxedQuery<'_, db::MultiBackend> = comments::table.into_boxed();
     if let Some(s) = &filter.status {
-        query = query.filter(comments::status.eq(s.clone()));
+        query = query.filter(comments::status.eq(*s));
     }
     if let Some(a) = &filter.article_id {
         query = query.filter(comments::article_id.eq(a.clone()));
@@ -277,13 +230,13 @@ pub fn back_to_pending(
             id: db::new_id(),
             comment_id: row.id.clone(),
             moderator_id: None,
-            from_status: row.status.clone(),
-            to_status: "pending".into(),
+            from_status: row.status,
+            to_status: CommentStatus::Pending,
             reason: Some(reason),
             created_at: now,
         },
     )?;
-    row.status = "pending".into();
+    row.status = CommentStatus::Pending;
     Ok(())
 }
 
@@ -309,10 +262,10 @@ pub fn pending_if_approved(
     let changed = diesel::update(
         comments::table
             .filter(comments::id.eq(id))
-            .filter(comments::status.eq("approved")),
+            .filter(comments::status.eq(CommentStatus::Approved)),
     )
     .set((
-        comments::status.eq("pending"),
+        comments::status.eq(CommentStatus::Pending),
         comments::version.eq(comments::version + 1),
     ))
     .execute(conn)?;
@@ -323,8 +276,8 @@ pub fn pending_if_approved(
                 id: db::new_id(),
                 comment_id: id.to_string(),
                 moderator_id: None,
-                from_status: "approved".into(),
-                to_status: "pending".into(),
+                from_status: CommentStatus::Approved,
+                to_status: CommentStatus::Pending,
                 reason: Some(reason),
                 created_at: now,
             },

@@ -4,6 +4,9 @@
 //! the reader typed can become markup: `<script>` stays text, and only
 //! `http` and `https` addresses become links (never `javascript:`).
 
+/// The longest comment, in characters.
+pub const MAX_LENGTH: usize = 5000;
+
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);

@@ -2,6 +2,7 @@
 //! embedded migrations, and [`run`], the one way handlers reach the database.
 
 pub mod schema;
+pub mod text_enum;
 
 use std::time::Duration;
 
@@ -150,14 +151,22 @@ where
     .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
 }
 
-/// Runs `work` in a write transaction. On SQLite the transaction takes the
+/// Runs `work` in a write transaction (a savepoint when one is open). On SQLite the transaction takes the
 /// write lock up front (`BEGIN IMMEDIATE`), so two writers queue on the busy
 /// timeout instead of one failing when it upgrades a read lock.
 pub fn write_tx<T, F>(conn: &mut DbConn, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
 {
-    if !matches!(conn, DbConn::Sqlite(_)) {
+    // Inside a transaction already (a batch of service calls, as `seed` makes):
+    // a savepoint, so the inner change still applies whole or not at all.
+    let outermost = match conn {
+        DbConn::Sqlite(inner) => AnsiTransactionManager::transaction_manager_status_mut(inner)
+            .transaction_depth()?
+            .is_none(),
+        _ => false,
+    };
+    if !outermost {
         return conn.transaction(work);
     }
     if let DbConn::Sqlite(inner) = conn {

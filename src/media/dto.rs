@@ -96,7 +96,7 @@ fn check_text(
         return;
     };
     let allowed: &[char] = if multiline { &['\n', '\t'] } else { &[] };
-    match crate::http::checked_text(field, &v, max, allowed) {
+    match crate::validation::checked_text(field, &v, max, allowed) {
         Ok(v) if !v.is_empty() => *value = Some(v),
         Ok(_) => {}
         Err(e) => errors.push(e),

@@ -4,16 +4,16 @@ use actix_web::{delete, get, patch, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::{AuthUser, MaybeAuthUser, Role};
+use crate::auth::{extract::AuthUser, extract::MaybeAuthUser, role::Role};
 use crate::db;
 use crate::error::{ApiError, Problem};
-use crate::http::{self, ApiJson, ListMeta, DEFAULT_LIMIT};
+use crate::http::{self, ApiJson, IfMatch, ListMeta, DEFAULT_LIMIT};
 use crate::media::dto::{MediaList, MediaListQuery, MediaMetadata, MediaResponse};
 use crate::media::model::{MediaRow, RenditionRow};
 use crate::media::queries::{self, MediaFilter};
 use crate::media::render::{self, Format};
 use crate::media::serve::{serve_object, ObjectInfo};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Registers the media endpoints.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -187,12 +187,12 @@ pub async fn update_media(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
-    req: HttpRequest,
+    if_match: IfMatch,
     body: ApiJson<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Author)?;
     let id = id.into_inner();
-    let expected = http::if_match_version(&req)?;
+    let expected = if_match.version()?;
     let patch = body.0;
     let current = load(&state, id.clone()).await?;
     may_edit(&user, &current)?;
@@ -253,10 +253,10 @@ pub async fn delete_media(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
-    req: HttpRequest,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Author)?;
-    let expected = http::if_match_version(&req)?;
+    let expected = if_match.version()?;
     let current = load(&state, id.into_inner()).await?;
     may_edit(&user, &current)?;
     http::check_if_match(expected, current.version)?;

@@ -11,16 +11,3 @@ pub mod render;
 pub mod serve;
 pub mod sniff;
 pub mod upload;
-
-pub use handlers::configure;
-
-/// Media settings of a running server.
-#[derive(Debug, Clone)]
-pub struct MediaSettings {
-    /// Largest upload in bytes.
-    pub max_upload: u64,
-    /// Rendition widths offered, ascending.
-    pub widths: Vec<u32>,
-    /// Largest image accepted, in pixels (width × height).
-    pub max_pixels: u64,
-}

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{extract::AuthUser, role::Role};
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::http::{self, parse_json};
@@ -21,7 +21,7 @@ use crate::media::inspect::{self, Embedded, Refusal};
 use crate::media::model::{MediaRow, StoredFile};
 use crate::media::queries;
 use crate::media::sniff::{self, FileType, Kind, SNIFF_LEN};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage;
 
 const METADATA_LIMIT: usize = 64 * 1024;

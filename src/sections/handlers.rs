@@ -2,17 +2,17 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{extract::AuthUser, role::Role};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::http::{self, ApiJson, CacheInfo, ListMeta, DEFAULT_LIMIT};
+use crate::http::{self, ApiJson, CacheInfo, IfMatch, ListMeta, DEFAULT_LIMIT};
 use crate::sections::dto::{
     CreateSectionRequest, SectionList, SectionListQuery, SectionResponse, UpdateSectionRequest,
 };
 use crate::sections::model::{SectionChanges, SectionRow};
 use crate::sections::queries::{self, SectionFilter, SectionKey};
 use crate::slug;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Registers the section endpoints.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -240,12 +240,12 @@ pub async fn update_section(
     state: web::Data<AppState>,
     user: AuthUser,
     key: web::Path<String>,
-    req: HttpRequest,
+    if_match: IfMatch,
     body: ApiJson<UpdateSectionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let key = key.into_inner();
-    let expected = http::if_match_version(&req)?;
+    let expected = if_match.version()?;
     let patch = body.0;
     let mut errors = Vec::new();
     let mut changes = SectionChanges::default();
@@ -326,11 +326,11 @@ pub async fn delete_section(
     state: web::Data<AppState>,
     user: AuthUser,
     key: web::Path<String>,
-    req: HttpRequest,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let key = key.into_inner();
-    let expected = http::if_match_version(&req)?;
+    let expected = if_match.version()?;
     db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
             let current = queries::find_by_id_or_slug(conn, &key)?.ok_or_else(not_found)?;
@@ -372,7 +372,7 @@ fn slug_conflict(slug: &str) -> ApiError {
 }
 
 fn check_name(name: &str) -> Result<String, FieldError> {
-    let name = http::checked_text("name", name, MAX_NAME_CHARS, &[])?;
+    let name = crate::validation::checked_text("name", name, MAX_NAME_CHARS, &[])?;
     if name.is_empty() {
         return Err(FieldError::new("name", "must not be empty"));
     }

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Role;
+use crate::auth::role::Role;
 use crate::http::ListMeta;
 use crate::users::model::UserRow;
 

@@ -2,10 +2,10 @@
 
 use actix_web::{get, patch, web, HttpRequest, HttpResponse};
 
-use crate::auth::{queries as auth_queries, AuthUser, Role};
+use crate::auth::{extract::AuthUser, queries as auth_queries, role::Role};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::http::{self, ApiJson, ListMeta, DEFAULT_LIMIT};
-use crate::startup::AppState;
+use crate::http::{self, ApiJson, IfMatch, ListMeta, DEFAULT_LIMIT};
+use crate::state::AppState;
 use crate::users::dto::{UpdateUserRequest, UserList, UserListQuery, UserResponse};
 use crate::users::queries::{self, UserChanges};
 use crate::{auth, db};
@@ -115,12 +115,12 @@ pub async fn update_user(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
-    req: HttpRequest,
+    if_match: IfMatch,
     body: ApiJson<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Admin)?;
     let id = id.into_inner();
-    let expected = http::if_match_version(&req)?;
+    let expected = if_match.version()?;
     let patch = body.0;
     let mut errors = Vec::new();
     let display_name = patch

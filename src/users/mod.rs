@@ -4,5 +4,3 @@ pub mod dto;
 pub mod handlers;
 pub mod model;
 pub mod queries;
-
-pub use handlers::configure;

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::auth::Role;
+use crate::auth::role::Role;
 use crate::db::schema::users;
 
 /// A row of `users`.

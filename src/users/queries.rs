@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::auth::{password, Role};
+use crate::auth::{password, role::Role};
 use crate::db::schema::users;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError};

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
-use newsdesk::auth::Role;
+use newsdesk::auth::role::Role;
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
 

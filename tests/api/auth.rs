@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use jsonwebtoken::{encode, EncodingKey, Header};
-use newsdesk::auth::Role;
+use newsdesk::auth::role::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 

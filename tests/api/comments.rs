@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use diesel::RunQueryDsl;
 use futures_util::future::join_all;
-use newsdesk::auth::Role;
+use newsdesk::auth::role::Role;
 use newsdesk::db::DbConn;
 use reqwest::{Method, Response};
 use serde_json::{json, Value};

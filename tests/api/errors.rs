@@ -1,6 +1,6 @@
 //! Every error class leaves as problem+json with the right status and a request id.
 
-use newsdesk::auth::Role;
+use newsdesk::auth::role::Role;
 use reqwest::Method;
 use serde_json::json;
 

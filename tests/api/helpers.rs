@@ -6,7 +6,7 @@ use std::sync::Once;
 use std::time::Duration;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use newsdesk::auth::Role;
+use newsdesk::auth::role::Role;
 use newsdesk::config::{Secret, Settings};
 use newsdesk::db;
 use newsdesk::startup::Application;
@@ -108,7 +108,7 @@ pub fn test_settings(url: &str, media_dir: &std::path::Path) -> Settings {
         media_store: None,
         default_locale: "en".into(),
         read_cache_ttl: Duration::from_millis(1000),
-        media: newsdesk::media::MediaSettings {
+        media: newsdesk::config::MediaSettings {
             max_upload: 5 * 1024 * 1024,
             widths: vec![320, 640, 960],
             max_pixels: 40_000_000,
@@ -118,7 +118,7 @@ pub fn test_settings(url: &str, media_dir: &std::path::Path) -> Settings {
         auth_rate_limit: 10_000,
         trust_proxy: false,
         workers: Some(2),
-        comments: newsdesk::comments::CommentSettings::default(),
+        comments: newsdesk::config::CommentSettings::default(),
     }
 }
 

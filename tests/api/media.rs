@@ -5,7 +5,7 @@ use std::path::Path;
 
 use diesel::prelude::*;
 use image::{ImageFormat, RgbImage};
-use newsdesk::auth::Role;
+use newsdesk::auth::role::Role;
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, Response};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use newsdesk::auth::Role;
+use newsdesk::auth::role::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 

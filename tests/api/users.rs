@@ -1,6 +1,6 @@
 //! User administration.
 
-use newsdesk::auth::Role;
+use newsdesk::auth::role::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 

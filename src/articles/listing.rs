@@ -1,0 +1,260 @@
+//! Lists of articles: one function owns the filters, the order, full-text
+//! search and paging, so that the handler only parses and answers.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+
+use crate::articles::dto::{ArticleListQuery, ArticleResponse};
+use crate::articles::present::{self, BodyFormat};
+use crate::articles::queries::{self, ArticleFilter, ListOrder};
+use crate::articles::status::ArticleStatus;
+use crate::articles::{relations, search};
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+use crate::http::pagination::{decode_cursor, encode_cursor, split_page, PageWithTotal};
+use crate::sections;
+
+/// A list request, checked: what to show, in which order, which page.
+pub struct ListRequest {
+    filter: ArticleFilter,
+    section: Option<String>,
+    include_subsections: bool,
+    tag: Option<String>,
+    search: Option<String>,
+    by_relevance: bool,
+    order: ListOrder,
+    position: Position,
+    limit: i64,
+    with_total: bool,
+    format: BodyFormat,
+}
+
+/// Where a page starts: after a keyset position, or (ranked search) at an
+/// offset within the ranking.
+enum Position {
+    After(Option<(NaiveDateTime, String)>),
+    Offset(usize),
+}
+
+/// One page of a list.
+pub struct ListPage {
+    /// The articles.
+    pub items: Vec<ArticleResponse>,
+    /// The cursor of the next page.
+    pub next_cursor: Option<String>,
+    /// How many match, when asked.
+    pub total: Option<i64>,
+}
+
+impl ListRequest {
+    /// Checks a list query: 400 naming the parameter that is wrong. `staff`
+    /// callers may ask for statuses the public never sees.
+    pub fn new(
+        query: ArticleListQuery,
+        page: &PageWithTotal,
+        fields: Option<&[String]>,
+        staff: bool,
+    ) -> Result<Self, ApiError> {
+        let status = query
+            .status
+            .as_deref()
+            .map(|s| {
+                s.parse::<ArticleStatus>().map_err(|_| {
+                    ApiError::bad_param(
+                        "status",
+                        "must be draft, in_review, scheduled, published, archived or withdrawn",
+                    )
+                })
+            })
+            .transpose()?;
+        if status.is_some_and(|s| s != ArticleStatus::Published) && !staff {
+            // The public only ever sees published articles; asking for more is not an error to hide.
+            return Err(ApiError::bad_param(
+                "status",
+                "only staff may list articles that are not published",
+            ));
+        }
+        let search = query
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_string);
+        let (by_relevance, order) = match query.sort.as_deref() {
+            None => (search.is_some(), None),
+            Some("-published_at") => (false, Some(ListOrder::Published)),
+            Some("-updated_at") => (false, Some(ListOrder::Updated)),
+            Some("relevance") if search.is_some() => (true, None),
+            Some("relevance") => {
+                return Err(ApiError::bad_param(
+                    "sort",
+                    "relevance needs a search (`q`)",
+                ))
+            }
+            Some(_) => {
+                return Err(ApiError::bad_param(
+                    "sort",
+                    "must be -published_at, -updated_at or relevance",
+                ))
+            }
+        };
+        let cursor = page.cursor.as_deref().filter(|c| !c.is_empty());
+        // Search results are ranked, so they page by position in the ranking.
+        let position = match (&search, cursor) {
+            (Some(_), Some(c)) => Position::Offset(decode_cursor::<usize>(c)?),
+            (None, Some(c)) => Position::After(Some(decode_cursor(c)?)),
+            (_, None) => Position::After(None),
+        };
+        let order = order.unwrap_or(if queries::ordered_by_publication(status) {
+            ListOrder::Published
+        } else {
+            ListOrder::Modified
+        });
+        Ok(Self {
+            filter: ArticleFilter {
+                section_ids: None,
+                tag_id: None,
+                author: query.author,
+                source: query.source,
+                published_after: time_param("published_after", query.published_after)?,
+                published_before: time_param("published_before", query.published_before)?,
+                locale: query.locale,
+                status,
+            },
+            section: query.section,
+            include_subsections: query.include_subsections.unwrap_or(false),
+            tag: query.tag,
+            search,
+            by_relevance,
+            order,
+            position,
+            limit: page.page().limit(),
+            with_total: page.with_total(),
+            format: present::format_for(fields, BodyFormat::None),
+        })
+    }
+
+    /// The page size asked for.
+    pub fn limit(&self) -> i64 {
+        self.limit
+    }
+}
+
+fn time_param(name: &str, value: Option<String>) -> Result<Option<NaiveDateTime>, ApiError> {
+    value
+        .as_deref()
+        .map(|v| {
+            chrono::DateTime::parse_from_rfc3339(v)
+                .map(|t| db::truncate(t.naive_utc()))
+                .map_err(|_| {
+                    ApiError::bad_param(
+                        name,
+                        "must be an RFC 3339 time such as 2026-11-26T09:00:00Z",
+                    )
+                })
+        })
+        .transpose()
+}
+
+/// The page a list request asks for.
+pub fn list(
+    conn: &mut DbConn,
+    mut request: ListRequest,
+    widths: &[u32],
+) -> Result<ListPage, ApiError> {
+    let now = db::now();
+    let empty = ListPage {
+        items: Vec::new(),
+        next_cursor: None,
+        total: request.with_total.then_some(0),
+    };
+    // An unknown section or tag matches nothing: an empty page, not an error.
+    if let Some(key) = &request.section {
+        match sections::queries::find_by_id_or_slug(conn, key)? {
+            Some(s) if request.include_subsections => {
+                request.filter.section_ids = Some(sections::queries::with_descendants(conn, &s.id)?)
+            }
+            Some(s) => request.filter.section_ids = Some(vec![s.id]),
+            None => return Ok(empty),
+        }
+    }
+    if let Some(slug) = &request.tag {
+        match relations::find_tag_by_slug(conn, slug)? {
+            Some(t) => request.filter.tag_id = Some(t.id),
+            None => return Ok(empty),
+        }
+    }
+    if let Some(q) = request.search.take() {
+        return ranked(conn, &request, &q, widths, now);
+    }
+    let Position::After(after) = &request.position else {
+        return Ok(empty);
+    };
+    let limit = request.limit;
+    let order = request.order;
+    let rows =
+        queries::list_articles(conn, &request.filter, order, after.as_ref(), limit + 1, now)?;
+    let (rows, next_cursor) = split_page(rows, limit, |r| (order.key(r), r.id.clone()));
+    let total = if request.with_total {
+        Some(queries::count_articles(conn, &request.filter, now)?)
+    } else {
+        None
+    };
+    Ok(ListPage {
+        items: present::present_list(conn, rows, request.format, widths, now)?,
+        next_cursor,
+        total,
+    })
+}
+
+/// A page of search results: rank ids only, filter them, then load and
+/// excerpt just the page.
+fn ranked(
+    conn: &mut DbConn,
+    request: &ListRequest,
+    q: &str,
+    widths: &[u32],
+    now: NaiveDateTime,
+) -> Result<ListPage, ApiError> {
+    let offset = match request.position {
+        Position::Offset(offset) => offset,
+        Position::After(_) => 0,
+    };
+    let hits = search::search(conn, q)?;
+    let ids: Vec<String> = hits.iter().map(|h| h.article_id.clone()).collect();
+    let rank: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let mut found = queries::filter_ids(conn, &request.filter, &ids, now)?;
+    if request.by_relevance {
+        found.sort_by_key(|t| rank.get(t.id.as_str()).copied().unwrap_or(usize::MAX));
+    } else {
+        let order = request.order;
+        found.sort_by(|a, b| order.key_of(b).cmp(&order.key_of(a)).then(b.id.cmp(&a.id)));
+    }
+    let total = found.len();
+    let page: Vec<String> = found
+        .into_iter()
+        .skip(offset)
+        .take(usize::try_from(request.limit).unwrap_or(0))
+        .map(|t| t.id)
+        .collect();
+    let next_cursor = (offset + page.len() < total).then(|| encode_cursor(&(offset + page.len())));
+    let snippets = search::snippets(conn, q, &page)?;
+    let rows = queries::in_order(conn, &page)?;
+    let mut items = present::present_list(conn, rows, request.format, widths, now)?;
+    for item in &mut items {
+        item.snippet = snippets
+            .iter()
+            .find(|s| s.article_id == item.id)
+            .map(|s| search::snippet_html(&s.snippet));
+    }
+    Ok(ListPage {
+        items,
+        next_cursor,
+        total: request.with_total.then_some(total as i64),
+    })
+}

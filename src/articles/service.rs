@@ -1,0 +1,365 @@
+//! Every change of an article happens here, and only here: creating, saving,
+//! workflow transitions, restores and corrections. Each function takes the
+//! actor (a user id and role), decides whether the change is allowed, and
+//! runs it in one transaction. Handlers, `seed`, `demo` and importers call
+//! these; nothing else writes articles.
+
+use chrono::NaiveDateTime;
+
+use crate::articles::access::{self, not_found};
+use crate::articles::body::{self, Block};
+use crate::articles::document::{self, Prepared};
+use crate::articles::dto::{ArticleDocument, CorrectionRequest};
+use crate::articles::model::{ArticleRow, CorrectionRow};
+use crate::articles::status::ArticleStatus;
+use crate::articles::{queries, relations, search};
+use crate::auth::role::{Actor, Role};
+use crate::db::{self, DbConn};
+use crate::error::{ApiError, FieldError};
+use crate::http::conditional::check_if_match;
+use crate::http::json::{merge_patch, parse_json};
+use crate::validation::checked_text;
+
+/// Writes a new article as a draft (contributor and up); its id.
+pub fn create(
+    conn: &mut DbConn,
+    actor: &Actor,
+    doc: ArticleDocument,
+    default_locale: &str,
+) -> Result<String, ApiError> {
+    actor.require(Role::Contributor)?;
+    db::write_tx(conn, |conn| {
+        let prepared = document::prepare(conn, doc, None, default_locale, Some(&actor.id))?;
+        store(conn, &prepared, &actor.id, "created", None)?;
+        Ok(prepared.row.id)
+    })
+}
+
+/// Imports an article that `writer` published at `at` (seed, demo,
+/// importers from another CMS); its id. Editors only.
+pub fn import_published(
+    conn: &mut DbConn,
+    actor: &Actor,
+    writer: &str,
+    doc: ArticleDocument,
+    default_locale: &str,
+    at: NaiveDateTime,
+) -> Result<String, ApiError> {
+    actor.require(Role::Editor)?;
+    db::write_tx(conn, |conn| {
+        let mut prepared = document::prepare(conn, doc, None, default_locale, Some(writer))?;
+        prepared.row.status = ArticleStatus::Published;
+        prepared.row.published_at = Some(at);
+        prepared.row.first_published_at = Some(at);
+        prepared.row.created_at = at;
+        store(conn, &prepared, &actor.id, "created", None)?;
+        Ok(prepared.row.id)
+    })
+}
+
+/// Saves an edit: a JSON Merge Patch of the article's document, based on
+/// version `expected` (`None`: `If-Match: *`).
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    patch: &serde_json::Value,
+    expected: Option<i64>,
+    default_locale: &str,
+) -> Result<(), ApiError> {
+    actor.require(Role::Contributor)?;
+    db::write_tx(conn, |conn| {
+        let current = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
+        access::may_edit(actor, &current)?;
+        check_if_match(expected, current.version)?;
+        let mut doc = current_document(conn, &current)?;
+        merge_patch(&mut doc, patch);
+        let doc: ArticleDocument =
+            parse_json(&serde_json::to_vec(&doc).map_err(ApiError::internal)?)?;
+        let prepared = document::prepare(conn, doc, Some(&current), default_locale, None)?;
+        store(conn, &prepared, &actor.id, "edited", Some(&current))
+    })
+}
+
+/// Restores revision `n`: its content becomes a new revision.
+pub fn restore(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    n: i32,
+    expected: Option<i64>,
+    default_locale: &str,
+) -> Result<(), ApiError> {
+    actor.require(Role::Contributor)?;
+    db::write_tx(conn, |conn| {
+        let current = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
+        access::may_edit(actor, &current)?;
+        check_if_match(expected, current.version)?;
+        let old = queries::revision(conn, id, n)?.ok_or_else(no_such_revision)?;
+        let doc = serde_json::from_str(&old.document).map_err(ApiError::internal)?;
+        let prepared = document::prepare(conn, doc, Some(&current), default_locale, None)?;
+        store(
+            conn,
+            &prepared,
+            &actor.id,
+            &format!("restored from revision {n}"),
+            Some(&current),
+        )
+    })
+}
+
+/// The 404 of a revision.
+pub fn no_such_revision() -> ApiError {
+    ApiError::NotFound("no such revision".into())
+}
+
+/// Submits a draft for review (its writer, or an editor).
+pub fn submit(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    expected: Option<i64>,
+) -> Result<(), ApiError> {
+    transition(conn, actor, id, expected, |actor, row| {
+        access::may_edit(actor, row)?;
+        if row.status != ArticleStatus::Draft {
+            return Err(conflict(row, "submitted"));
+        }
+        row.status = ArticleStatus::InReview;
+        Ok(())
+    })
+}
+
+/// Publishes now, or schedules for a future `at` (authors their own, editors any).
+pub fn publish(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    expected: Option<i64>,
+    at: Option<NaiveDateTime>,
+) -> Result<(), ApiError> {
+    transition(conn, actor, id, expected, |actor, row| {
+        access::may_publish(actor, row)?;
+        if row.status == ArticleStatus::Withdrawn {
+            return Err(conflict(row, "published again"));
+        }
+        let now = db::now();
+        let at = at.unwrap_or(now);
+        row.status = if at > now {
+            ArticleStatus::Scheduled
+        } else {
+            ArticleStatus::Published
+        };
+        row.published_at = Some(at);
+        row.first_published_at = row.first_published_at.or(Some(at));
+        Ok(())
+    })
+}
+
+/// Takes a published, scheduled or archived article back to draft.
+pub fn unpublish(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    expected: Option<i64>,
+) -> Result<(), ApiError> {
+    transition(conn, actor, id, expected, |actor, row| {
+        access::may_publish(actor, row)?;
+        if !matches!(
+            row.status,
+            ArticleStatus::Published | ArticleStatus::Scheduled | ArticleStatus::Archived
+        ) {
+            return Err(conflict(row, "unpublished"));
+        }
+        row.status = ArticleStatus::Draft;
+        row.published_at = None;
+        Ok(())
+    })
+}
+
+/// Archives a published or scheduled article: readable at its URL, gone from lists.
+pub fn archive(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    expected: Option<i64>,
+) -> Result<(), ApiError> {
+    transition(conn, actor, id, expected, |actor, row| {
+        access::may_publish(actor, row)?;
+        if !matches!(
+            row.status,
+            ArticleStatus::Published | ArticleStatus::Scheduled
+        ) {
+            return Err(conflict(row, "archived"));
+        }
+        row.status = ArticleStatus::Archived;
+        Ok(())
+    })
+}
+
+/// Withdraws (kills) an article (editors): its URL answers 410 Gone.
+pub fn withdraw(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    expected: Option<i64>,
+) -> Result<(), ApiError> {
+    transition(conn, actor, id, expected, |actor, row| {
+        actor.require(Role::Editor)?;
+        if row.status == ArticleStatus::Withdrawn {
+            return Err(conflict(row, "withdrawn again"));
+        }
+        row.status = ArticleStatus::Withdrawn;
+        Ok(())
+    })
+}
+
+/// Appends to an article's public corrections log (authors their own,
+/// editors any); the article gets a new version.
+pub fn add_correction(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    request: CorrectionRequest,
+) -> Result<CorrectionRow, ApiError> {
+    actor.require(Role::Author)?;
+    let mut errors = Vec::new();
+    if !["correction", "clarification", "update"].contains(&request.kind.as_str()) {
+        errors.push(FieldError::new(
+            "kind",
+            "must be correction, clarification or update",
+        ));
+    }
+    let text = match checked_text("text", &request.text, 2000, &['\n']) {
+        Ok(text) if !text.is_empty() => Some(text),
+        _ => {
+            errors.push(FieldError::new(
+                "text",
+                "must be 1 to 2000 characters of text",
+            ));
+            None
+        }
+    };
+    let (Some(text), true) = (text, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    db::write_tx(conn, |conn| {
+        let mut article = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
+        access::may_publish(actor, &article)?;
+        let row = CorrectionRow {
+            id: db::new_id(),
+            article_id: id.to_string(),
+            kind: request.kind,
+            text,
+            created_by: Some(actor.id.clone()),
+            created_at: db::now(),
+        };
+        relations::add_correction(conn, &row)?;
+        // The article changed for readers: new version, new validators.
+        let version = article.version;
+        article.version += 1;
+        article.modified_at = row.created_at;
+        save(conn, &article, version)?;
+        Ok(row)
+    })
+}
+
+/// Runs one workflow transition in a transaction: role, existence, If-Match,
+/// then the transition's own rule.
+fn transition(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    expected: Option<i64>,
+    apply: impl FnOnce(&Actor, &mut ArticleRow) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    actor.require(Role::Contributor)?;
+    db::write_tx(conn, |conn| {
+        let mut row = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
+        check_if_match(expected, row.version)?;
+        let version = row.version;
+        apply(actor, &mut row)?;
+        row.version = version + 1;
+        row.modified_at = db::now();
+        save(conn, &row, version)
+    })
+}
+
+fn conflict(row: &ArticleRow, action: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "a {} article cannot be {action}",
+        row.status.as_str().replace('_', " ")
+    ))
+}
+
+/// Writes the row if nobody saved it since `version`.
+fn save(conn: &mut DbConn, row: &ArticleRow, version: i64) -> Result<(), ApiError> {
+    if queries::save_article(conn, row, version)? {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed(
+            "the article changed meanwhile".into(),
+        ))
+    }
+}
+
+/// Stores a prepared article: row, bylines, media links, search index,
+/// relations and a revision.
+fn store(
+    conn: &mut DbConn,
+    prepared: &Prepared,
+    actor_id: &str,
+    note: &str,
+    previous: Option<&ArticleRow>,
+) -> Result<(), ApiError> {
+    match previous {
+        None => queries::insert_article(conn, &prepared.row)?,
+        Some(old) => {
+            save(conn, &prepared.row, old.version)?;
+            // A published article's old address keeps working: it redirects.
+            let moved = old.slug != prepared.row.slug || old.locale != prepared.row.locale;
+            if moved && old.first_published_at.is_some() {
+                queries::remember_slug(conn, &old.locale, &old.slug, &old.id)?;
+            }
+        }
+    }
+    queries::forget_slug(conn, &prepared.row.locale, &prepared.row.slug)?;
+    relations::replace_links(
+        conn,
+        &prepared.row.id,
+        &prepared.bylines,
+        &prepared.media_ids,
+    )?;
+    let blocks: Vec<Block> = serde_json::from_str(&prepared.row.body).unwrap_or_default();
+    search::index(
+        conn,
+        &prepared.row.id,
+        &prepared.row.headline,
+        prepared.row.summary.as_deref().unwrap_or(""),
+        &body::to_text(&blocks),
+    )?;
+    relations::replace_relations(
+        conn,
+        &prepared.row.id,
+        &prepared.tags,
+        &prepared.section_ids,
+        &prepared.related,
+    )?;
+    queries::add_revision(
+        conn,
+        &prepared.row.id,
+        Some(actor_id),
+        note,
+        &prepared.document,
+    )?;
+    Ok(())
+}
+
+/// The document of the latest revision (what the last save stored).
+fn current_document(conn: &mut DbConn, row: &ArticleRow) -> Result<serde_json::Value, ApiError> {
+    let latest = queries::revisions(conn, &row.id, 1)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal(format!("article {} has no revision", row.id)))?;
+    serde_json::from_str(&latest.document).map_err(ApiError::internal)
+}

@@ -1,0 +1,32 @@
+//! What every handler shares. It sits low in the house: handlers and
+//! extractors import it, and it imports nothing that handles requests.
+
+use std::time::Duration;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::ratelimit::RateLimiter;
+use crate::config::{CommentSettings, MediaSettings};
+use crate::db::Pool;
+use crate::storage::MediaStore;
+
+/// What every handler shares.
+pub struct AppState {
+    /// Database pool.
+    pub pool: Pool,
+    /// Access-token keys.
+    pub jwt: JwtKeys,
+    /// Login and register limiter.
+    pub limiter: RateLimiter,
+    /// Whether forwarded headers name the client.
+    pub trust_proxy: bool,
+    /// Refresh-token lifetime.
+    pub refresh_ttl: Duration,
+    /// Media bytes.
+    pub store: Box<dyn MediaStore>,
+    /// Media limits and renditions.
+    pub media: MediaSettings,
+    /// Locale of articles that name none.
+    pub default_locale: String,
+    /// Comment rules.
+    pub comments: CommentSettings,
+}
