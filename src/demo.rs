@@ -5,8 +5,10 @@ use crate::auth::role::{Actor, Role};
 use crate::auth::token::random_token;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::sections::{model::SectionRow, queries as section_queries};
-use crate::users::queries::{self as user_queries, CreateUser};
+use crate::sections::dto::CreateSectionRequest;
+use crate::sections::{queries as section_queries, service as section_service};
+use crate::users::queries as user_queries;
+use crate::users::service::{self as user_service, CreateUser};
 
 struct DemoSection {
     slug: &'static str,
@@ -103,30 +105,6 @@ const COMMENTS: &[DemoThread] = &[
 /// with their one-time passwords (none when they already existed).
 pub fn load(conn: &mut DbConn) -> Result<Vec<(String, String)>, ApiError> {
     db::write_tx(conn, |conn| {
-        for s in SECTIONS {
-            if section_queries::find_by_slug(conn, s.slug)?.is_some() {
-                continue;
-            }
-            let parent_id = match s.parent {
-                Some(p) => section_queries::find_by_slug(conn, p)?.map(|r| r.id),
-                None => None,
-            };
-            let now = db::now();
-            section_queries::insert_section(
-                conn,
-                &SectionRow {
-                    id: db::new_id(),
-                    slug: s.slug.into(),
-                    name: s.name.into(),
-                    description: Some(s.description.into()),
-                    parent_id,
-                    position: s.position,
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-        }
         let mut created = Vec::new();
         for (email, name, role) in USERS {
             if user_queries::find_by_email(conn, email)?.is_some() {
@@ -135,7 +113,7 @@ pub fn load(conn: &mut DbConn) -> Result<Vec<(String, String)>, ApiError> {
             // A random password, printed once: demo data must never ship a
             // known credential.
             let password = random_token(12);
-            user_queries::create_user(
+            user_service::create(
                 conn,
                 CreateUser {
                     email,
@@ -145,6 +123,33 @@ pub fn load(conn: &mut DbConn) -> Result<Vec<(String, String)>, ApiError> {
                 },
             )?;
             created.push(((*email).to_string(), password));
+        }
+        // The sections are the demo editor's work.
+        let editor = user_queries::find_by_email(conn, USERS[0].0)?
+            .ok_or_else(|| ApiError::internal("the demo editor is missing"))?;
+        let desk = Actor {
+            id: editor.id,
+            role: editor.role,
+        };
+        for s in SECTIONS {
+            if section_queries::find_by_slug(conn, s.slug)?.is_some() {
+                continue;
+            }
+            let parent_id = match s.parent {
+                Some(p) => section_queries::find_by_slug(conn, p)?.map(|r| r.id),
+                None => None,
+            };
+            section_service::create(
+                conn,
+                &desk,
+                CreateSectionRequest {
+                    name: s.name.into(),
+                    slug: Some(s.slug.into()),
+                    description: Some(s.description.into()),
+                    parent_id,
+                    position: Some(s.position),
+                },
+            )?;
         }
         Ok(created)
     })
@@ -247,7 +252,7 @@ pub async fn load_media(
     use crate::media::queries as media_queries;
     use sha2::{Digest, Sha256};
 
-    let uploader = db::run(pool, |conn| user_queries::find_by_email(conn, USERS[0].0))
+    let uploader = db::query(pool, |conn| user_queries::find_by_email(conn, USERS[0].0))
         .await?
         .map(|u| u.id);
     let mut added = 0;
@@ -259,7 +264,7 @@ pub async fn load_media(
             .map(|b| format!("{b:02x}"))
             .collect();
         let sha = sha256.clone();
-        if db::run(pool, move |conn| media_queries::find_by_sha256(conn, &sha))
+        if db::query(pool, move |conn| media_queries::find_by_sha256(conn, &sha))
             .await?
             .is_some()
         {

@@ -7,6 +7,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::constraints;
+
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -120,9 +122,9 @@ pub enum ApiError {
     /// A dependency (the database) is unreachable.
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    /// A bug or an unexpected failure: logged with its cause, never shown.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A bug or an unexpected failure: logged with its cause chain, never shown.
+    #[error("internal error: {0:#}")]
+    Internal(#[source] anyhow::Error),
 }
 
 impl ApiError {
@@ -148,9 +150,17 @@ impl ApiError {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
-    /// Wraps any unexpected error as a 500, keeping its text for the log.
+    /// A 500 for an unexpected condition described by `cause`.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self::Internal(cause.to_string())
+        Self::Internal(anyhow::anyhow!("{cause}"))
+    }
+
+    /// A 500 that keeps `source` (and what caused it) for the log.
+    pub fn from_source(
+        context: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Internal(anyhow::Error::new(source).context(context))
     }
 
     fn problem_type(&self) -> &'static str {
@@ -268,7 +278,10 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             // Runs inside the request's tracing span, so the log line carries its id.
-            Self::Internal(cause) => tracing::error!(%cause, "internal error"),
+            // `{:#}` prints the whole chain: "database: connection reset: …".
+            Self::Internal(cause) => {
+                tracing::error!(cause = format!("{cause:#}"), "internal error")
+            }
             Self::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
             _ => {}
         }
@@ -296,14 +309,18 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match err {
             Error::NotFound => Self::NotFound("no such resource".into()),
-            // Races that slipped past the explicit checks still answer honestly.
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                Self::Conflict("a resource with the same unique value already exists".into())
+            // Races that slipped past the explicit checks still answer
+            // honestly, by the constraint's name; an unknown one is a bug.
+            err @ Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                match constraints::unique_violated(&err) {
+                    Some(unique) => Self::Conflict(unique.message.into()),
+                    None => Self::from_source("database", err),
+                }
             }
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 Self::Conflict("the resource is referenced by, or refers to, another one".into())
             }
-            other => Self::Internal(format!("database: {other}")),
+            other => Self::from_source("database", other),
         }
     }
 }

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use newsdesk::auth::role::Role;
 use newsdesk::config::{DatabaseArgs, ServeArgs, Settings};
 use newsdesk::startup::Application;
-use newsdesk::users::queries::{create_user, CreateUser};
+use newsdesk::users::service::{create as create_user, CreateUser};
 use newsdesk::{db, demo, openapi};
 
 #[derive(Parser)]

@@ -154,7 +154,7 @@ pub fn prepare(
         let field = format!("bylines[{i}]");
         let staff = match &b.user_id {
             Some(id) => match users::queries::find_by_id(conn, id)? {
-                Some(u) if u.role() >= Role::Contributor => Some(u),
+                Some(u) if u.role >= Role::Contributor => Some(u),
                 _ => {
                     e.push(FieldError::new(&field, "user_id must be a staff member"));
                     None

@@ -1,15 +1,17 @@
 //! The newsfeed: the latest published articles across sections, compact.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::articles::dto::SectionSummary;
 use crate::articles::queries::{self, ArticleFilter};
 use crate::articles::relations;
 use crate::db;
 use crate::error::ApiError;
-use crate::http::{self, ListMeta, DEFAULT_LIMIT};
+use crate::http::pagination::{list_json, NoFilters, Page, Paged};
+use crate::http::response::Audience;
+use crate::http::{self, ListMeta};
 use crate::state::AppState;
 
 /// One line of the newsfeed.
@@ -40,24 +42,10 @@ pub struct Feed {
     pub meta: ListMeta,
 }
 
-/// Query of the feed.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct FeedQuery {
-    /// Page size, 1 to 100 (default 20).
-    #[serde(default, deserialize_with = "crate::http::de_limit")]
-    #[param(minimum = 1, maximum = 100, value_type = Option<i64>)]
-    pub limit: Option<i64>,
-    /// `meta.next_cursor` of the previous page (opaque; empty means the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    pub cursor: Option<String>,
-}
-
 /// The latest published articles across all sections, for a "Newsfeed" column.
 #[utoipa::path(
     tag = "articles",
-    params(FeedQuery),
+    params(Page),
     responses(
         (status = 200, description = "The newsfeed", body = Feed, headers(("ETag" = String, description = "Strong validator"))),
         (status = 304, description = "Not modified"),
@@ -66,13 +54,11 @@ pub struct FeedQuery {
 #[get("/feed")]
 pub async fn get_feed(
     state: web::Data<AppState>,
-    query: web::Query<FeedQuery>,
+    query: Paged<NoFilters>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after: Option<(chrono::NaiveDateTime, String)> =
-        http::page_cursor(query.cursor.as_deref())?;
+    let limit = query.page.limit();
+    let after: Option<(chrono::NaiveDateTime, String)> = query.page.after()?;
     let (items, next) = db::run(&state.pool, move |conn| {
         let now = db::now();
         let rows = queries::list_articles(
@@ -114,15 +100,14 @@ pub async fn get_feed(
     for item in &items {
         keys.push_str(&format!(" article:{}", item.id));
     }
-    let body = http::to_json(&Feed {
-        data: items,
-        meta: ListMeta {
-            next_cursor: next.clone(),
-            limit,
-            total: None,
-        },
-    });
-    let mut response = http::public_json_hashed(&req, body, None, keys);
-    http::add_next_link(&mut response, &req, next.as_deref());
-    Ok(response)
+    let meta = ListMeta {
+        next_cursor: next,
+        limit,
+        total: None,
+    };
+    let audience = Audience::Public {
+        last_modified: None,
+        surrogate_keys: keys,
+    };
+    Ok(list_json(&req, items, meta, audience))
 }

@@ -13,7 +13,7 @@ use crate::articles::service;
 use crate::auth::extract::{AuthUser, MaybeAuthUser};
 use crate::db;
 use crate::error::{ApiError, Problem};
-use crate::http::pagination::{PageWithTotal, Paged};
+use crate::http::pagination::{list_json, PageWithTotal, Paged};
 use crate::http::response::{read_json, Audience};
 use crate::http::{self, ApiJson, IfMatch, ListMeta};
 use crate::state::AppState;
@@ -311,20 +311,10 @@ pub async fn list_articles(
         keys.push_str(&format!(" article:{}", a.id));
     }
     let last_modified = page.items.iter().map(|a| a.modified_at).max();
-    let list = ArticleList {
-        data: page.items,
-        meta: ListMeta {
-            next_cursor: page.next_cursor.clone(),
-            limit,
-            total: page.total,
-        },
-    };
-    let body = match &fields {
-        None => http::to_json(&list),
-        Some(fields) => http::to_json(&serde_json::json!({
-            "data": list.data.iter().map(|a| present::trimmed(a, Some(fields))).collect::<Vec<_>>(),
-            "meta": list.meta,
-        })),
+    let meta = ListMeta {
+        next_cursor: page.next_cursor,
+        limit,
+        total: page.total,
     };
     let audience = if staff {
         Audience::Private { etag: None }
@@ -334,7 +324,15 @@ pub async fn list_articles(
             surrogate_keys: keys,
         }
     };
-    let mut response = read_json(&req, body, audience);
-    http::add_next_link(&mut response, &req, page.next_cursor.as_deref());
-    Ok(response)
+    Ok(match fields {
+        None => list_json(&req, page.items, meta, audience),
+        Some(fields) => {
+            let data: Vec<serde_json::Value> = page
+                .items
+                .iter()
+                .map(|a| present::trimmed(a, Some(&fields)))
+                .collect();
+            list_json(&req, data, meta, audience)
+        }
+    })
 }

@@ -8,10 +8,9 @@ use crate::articles::model::{ArticleRow, RevisionRow};
 use crate::articles::status::ArticleStatus;
 use crate::db::schema::{article_bylines, article_media, article_revisions, articles};
 use crate::db::{self, DbConn};
-use crate::error::ApiError;
 
 /// An article by id.
-pub fn find_by_id(conn: &mut DbConn, id: &str) -> Result<Option<ArticleRow>, ApiError> {
+pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<ArticleRow>> {
     Ok(articles::table
         .find(id)
         .select(ArticleRow::as_select())
@@ -24,7 +23,7 @@ pub fn find_by_slug(
     conn: &mut DbConn,
     locale: &str,
     slug: &str,
-) -> Result<Option<ArticleRow>, ApiError> {
+) -> QueryResult<Option<ArticleRow>> {
     Ok(articles::table
         .filter(articles::locale.eq(locale))
         .filter(articles::slug.eq(slug))
@@ -39,7 +38,7 @@ pub fn slug_taken(
     locale: &str,
     slug: &str,
     except: Option<&str>,
-) -> Result<bool, ApiError> {
+) -> QueryResult<bool> {
     let mut query = articles::table
         .filter(articles::locale.eq(locale))
         .filter(articles::slug.eq(slug))
@@ -52,7 +51,7 @@ pub fn slug_taken(
 }
 
 /// Inserts a new article.
-pub fn insert_article(conn: &mut DbConn, row: &ArticleRow) -> Result<(), ApiError> {
+pub fn insert_article(conn: &mut DbConn, row: &ArticleRow) -> QueryResult<()> {
     diesel::insert_into(articles::table)
         .values(row)
         .execute(conn)?;
@@ -61,7 +60,7 @@ pub fn insert_article(conn: &mut DbConn, row: &ArticleRow) -> Result<(), ApiErro
 
 /// Writes a whole article row if it is still at `version` (the row carries
 /// the next version); whether it was written.
-pub fn save_article(conn: &mut DbConn, row: &ArticleRow, version: i64) -> Result<bool, ApiError> {
+pub fn save_article(conn: &mut DbConn, row: &ArticleRow, version: i64) -> QueryResult<bool> {
     let n = diesel::update(
         articles::table
             .filter(articles::id.eq(&row.id))
@@ -79,7 +78,7 @@ pub fn add_revision(
     created_by: Option<&str>,
     note: &str,
     document: &str,
-) -> Result<i32, ApiError> {
+) -> QueryResult<i32> {
     let last: Option<i32> = article_revisions::table
         .filter(article_revisions::article_id.eq(article_id))
         .select(diesel::dsl::max(article_revisions::number))
@@ -99,11 +98,7 @@ pub fn add_revision(
 }
 
 /// An article's revisions, newest first (at most `limit`).
-pub fn revisions(
-    conn: &mut DbConn,
-    article_id: &str,
-    limit: i64,
-) -> Result<Vec<RevisionRow>, ApiError> {
+pub fn revisions(conn: &mut DbConn, article_id: &str, limit: i64) -> QueryResult<Vec<RevisionRow>> {
     Ok(article_revisions::table
         .filter(article_revisions::article_id.eq(article_id))
         .order(article_revisions::number.desc())
@@ -117,7 +112,7 @@ pub fn revision(
     conn: &mut DbConn,
     article_id: &str,
     number: i32,
-) -> Result<Option<RevisionRow>, ApiError> {
+) -> QueryResult<Option<RevisionRow>> {
     Ok(article_revisions::table
         .find((article_id, number))
         .select(RevisionRow::as_select())
@@ -264,7 +259,7 @@ pub fn list_articles(
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
     now: NaiveDateTime,
-) -> Result<Vec<ArticleRow>, ApiError> {
+) -> QueryResult<Vec<ArticleRow>> {
     use diesel::dsl::sql;
     use diesel::sql_types::{Bool, Text, Timestamp};
     let mut query = filtered(filter, now);
@@ -313,7 +308,7 @@ pub fn filter_ids(
     filter: &ArticleFilter,
     ids: &[String],
     now: NaiveDateTime,
-) -> Result<Vec<SortTimes>, ApiError> {
+) -> QueryResult<Vec<SortTimes>> {
     Ok(filtered(filter, now)
         .filter(articles::id.eq_any(ids))
         .select(SortTimes::as_select())
@@ -331,7 +326,7 @@ pub struct SortTimes {
 }
 
 /// These articles, in this order (ids that do not exist are left out).
-pub fn in_order(conn: &mut DbConn, ids: &[String]) -> Result<Vec<ArticleRow>, ApiError> {
+pub fn in_order(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<ArticleRow>> {
     let mut rows: Vec<ArticleRow> = articles::table
         .filter(articles::id.eq_any(ids))
         .select(ArticleRow::as_select())
@@ -345,7 +340,7 @@ pub fn count_articles(
     conn: &mut DbConn,
     filter: &ArticleFilter,
     now: NaiveDateTime,
-) -> Result<i64, ApiError> {
+) -> QueryResult<i64> {
     Ok(filtered(filter, now).count().get_result(conn)?)
 }
 
@@ -354,7 +349,7 @@ pub fn headlines_in_section(
     conn: &mut DbConn,
     section_id: &str,
     limit: i64,
-) -> Result<Vec<String>, ApiError> {
+) -> QueryResult<Vec<String>> {
     Ok(articles::table
         .filter(articles::section_id.eq(section_id))
         .order(articles::id.asc())
@@ -367,7 +362,7 @@ pub fn headlines_in_section(
 pub fn using_media(
     conn: &mut DbConn,
     media_id: &str,
-) -> Result<Vec<(String, String, String)>, ApiError> {
+) -> QueryResult<Vec<(String, String, String)>> {
     Ok(articles::table
         .inner_join(article_media::table)
         .filter(article_media::media_id.eq(media_id))
@@ -382,7 +377,7 @@ pub fn remember_slug(
     locale: &str,
     slug: &str,
     article_id: &str,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     use crate::db::schema::article_slugs as s;
     diesel::delete(
         s::table
@@ -402,7 +397,7 @@ pub fn remember_slug(
 }
 
 /// Forgets an old slug (it is an article's current slug again).
-pub fn forget_slug(conn: &mut DbConn, locale: &str, slug: &str) -> Result<(), ApiError> {
+pub fn forget_slug(conn: &mut DbConn, locale: &str, slug: &str) -> QueryResult<()> {
     use crate::db::schema::article_slugs as s;
     diesel::delete(
         s::table
@@ -418,7 +413,7 @@ pub fn article_for_old_slug(
     conn: &mut DbConn,
     locale: &str,
     slug: &str,
-) -> Result<Option<ArticleRow>, ApiError> {
+) -> QueryResult<Option<ArticleRow>> {
     use crate::db::schema::article_slugs as s;
     let id: Option<String> = s::table
         .filter(s::locale.eq(locale))

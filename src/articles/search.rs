@@ -5,7 +5,6 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Text};
 
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 /// How many ranked matches a search considers before visibility and filters.
 pub const MAX_CANDIDATES: i64 = 500;
@@ -22,7 +21,7 @@ pub fn index(
     headline: &str,
     summary: &str,
     body: &str,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     match conn {
         DbConn::Sqlite(c) => {
             #[derive(QueryableByName)]
@@ -97,7 +96,7 @@ fn fts5_query(q: &str) -> String {
 
 /// The best matches of `q` (at most [`MAX_CANDIDATES`]), best first. Only
 /// ids and scores: excerpts are made afterwards for the page shown.
-pub fn search(conn: &mut DbConn, q: &str) -> Result<Vec<Hit>, ApiError> {
+pub fn search(conn: &mut DbConn, q: &str) -> QueryResult<Vec<Hit>> {
     let hits = match conn {
         DbConn::Sqlite(c) => {
             let query = fts5_query(q);
@@ -125,7 +124,7 @@ pub fn search(conn: &mut DbConn, q: &str) -> Result<Vec<Hit>, ApiError> {
 }
 
 /// Highlighted excerpts of `q` in these articles.
-pub fn snippets(conn: &mut DbConn, q: &str, ids: &[String]) -> Result<Vec<Snippet>, ApiError> {
+pub fn snippets(conn: &mut DbConn, q: &str, ids: &[String]) -> QueryResult<Vec<Snippet>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -9,7 +9,9 @@ use crate::articles::dto::Tag;
 use crate::articles::relations;
 use crate::db;
 use crate::error::ApiError;
-use crate::http::{self, ListMeta, DEFAULT_LIMIT};
+use crate::http::pagination::{list_json, split_page, Page, Paged};
+use crate::http::response::Audience;
+use crate::http::ListMeta;
 use crate::state::AppState;
 
 /// Query of `GET /api/v1/tags`.
@@ -19,13 +21,6 @@ use crate::state::AppState;
 pub struct TagListQuery {
     /// Only tags whose slug starts with this (for autocompletion).
     pub prefix: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[serde(default, deserialize_with = "crate::http::de_limit")]
-    #[param(minimum = 1, maximum = 100, value_type = Option<i64>)]
-    pub limit: Option<i64>,
-    /// `meta.next_cursor` of the previous page (opaque; empty means the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    pub cursor: Option<String>,
 }
 
 /// A page of tags.
@@ -40,7 +35,7 @@ pub struct TagList {
 /// List tags, alphabetically by slug.
 #[utoipa::path(
     tag = "articles",
-    params(TagListQuery),
+    params(TagListQuery, Page),
     responses(
         (status = 200, description = "A page of tags", body = TagList, headers(("ETag" = String, description = "Strong validator"))),
         (status = 304, description = "Not modified"),
@@ -49,13 +44,12 @@ pub struct TagList {
 #[get("/tags")]
 pub async fn list_tags(
     state: web::Data<AppState>,
-    query: web::Query<TagListQuery>,
+    query: Paged<TagListQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after: Option<String> = http::page_cursor(query.cursor.as_deref())?;
-    let prefix = query.prefix.map(|p| crate::slug::slugify(&p));
+    let limit = query.page.limit();
+    let after: Option<String> = query.page.after()?;
+    let prefix = query.filter.prefix.map(|p| crate::slug::slugify(&p));
     let rows = db::run(&state.pool, move |conn| {
         Ok(relations::list_tags(
             conn,
@@ -65,16 +59,16 @@ pub async fn list_tags(
         )?)
     })
     .await?;
-    let (rows, next) = http::split_page(rows, limit, |r| r.slug.clone());
-    let body = http::to_json(&TagList {
-        data: rows.into_iter().map(Tag::from).collect(),
-        meta: ListMeta {
-            next_cursor: next.clone(),
-            limit,
-            total: None,
-        },
-    });
-    let mut response = http::public_json_hashed(&req, body, None, "tags".into());
-    http::add_next_link(&mut response, &req, next.as_deref());
-    Ok(response)
+    let (rows, next_cursor) = split_page(rows, limit, |r| r.slug.clone());
+    let data: Vec<Tag> = rows.into_iter().map(Tag::from).collect();
+    let meta = ListMeta {
+        next_cursor,
+        limit,
+        total: None,
+    };
+    let audience = Audience::Public {
+        last_modified: None,
+        surrogate_keys: "tags".into(),
+    };
+    Ok(list_json(&req, data, meta, audience))
 }

@@ -56,13 +56,13 @@ async fn authenticate(req: HttpRequest) -> Result<Option<AuthUser>, ApiError> {
         .clone();
     let claims = state.jwt.verify(&token)?;
     let user_id = claims.sub;
-    let row = db::run(&state.pool, move |conn| {
+    let row = db::query(&state.pool, move |conn| {
         users::queries::find_by_id(conn, &user_id)
     })
     .await?;
     match row {
         Some(row) if !row.disabled => Ok(Some(AuthUser(Actor {
-            role: row.role(),
+            role: row.role,
             id: row.id,
         }))),
         _ => Err(ApiError::Unauthorized(

@@ -13,7 +13,8 @@ use crate::http::{self, ApiJson};
 use crate::state::AppState;
 use crate::users::dto::UserResponse;
 use crate::users::model::UserRow;
-use crate::users::queries::{self as user_queries, CreateUser};
+use crate::users::queries as user_queries;
+use crate::users::service::{self as user_service, CreateUser};
 
 /// Registers the auth endpoints.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -72,7 +73,7 @@ pub async fn register(
         .check("register", client_addr(&req, state.trust_proxy))?;
     let body = body.0;
     let row = db::run(&state.pool, move |conn| {
-        user_queries::create_user(
+        user_service::create(
             conn,
             CreateUser {
                 email: &body.email,
@@ -139,10 +140,11 @@ async fn issue_pair(
     family: Option<String>,
     ttl: std::time::Duration,
 ) -> Result<TokenResponse, ApiError> {
-    let access_token = state.jwt.issue(&user.id, user.role())?;
+    let access_token = state.jwt.issue(&user.id, user.role)?;
+    let ttl = chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
     let refresh_token = db::run(&state.pool, move |conn| {
         let family = family.unwrap_or_else(db::new_id);
-        queries::issue_refresh_token(conn, &user.id, &family, ttl)
+        Ok(queries::issue_refresh_token(conn, &user.id, &family, ttl)?)
     })
     .await?;
     Ok(TokenResponse {
@@ -175,7 +177,7 @@ pub async fn refresh(
     let ttl = state.refresh_ttl;
     let pair = db::run(&state.pool, move |conn| {
         // The transaction commits a reuse's revocation before we answer 401.
-        let outcome = db::write_tx(conn, |conn| queries::redeem(conn, &token))?;
+        let outcome = db::write_tx(conn, |conn| Ok(queries::redeem(conn, &token)?))?;
         let row = match outcome {
             Redeemed::Fresh(row) => row,
             Redeemed::Reused => {
@@ -216,7 +218,7 @@ pub async fn logout(
     body: ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let token = body.0.refresh_token;
-    db::run(&state.pool, move |conn| {
+    db::query(&state.pool, move |conn| {
         queries::revoke_by_token(conn, &token)
     })
     .await?;
@@ -234,7 +236,7 @@ pub async fn logout(
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
     let id = user.id.clone();
-    let row = db::run(&state.pool, move |conn| user_queries::find_by_id(conn, &id))
+    let row = db::query(&state.pool, move |conn| user_queries::find_by_id(conn, &id))
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the access token is not valid".into()))?;
     Ok(http::private_json(

@@ -8,7 +8,6 @@ use diesel::prelude::*;
 use crate::auth::token::hash_token;
 use crate::db::schema::refresh_tokens;
 use crate::db::{self, DbConn};
-use crate::error::ApiError;
 
 /// A row of `refresh_tokens`.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -48,11 +47,10 @@ pub fn issue_refresh_token(
     conn: &mut DbConn,
     user_id: &str,
     family_id: &str,
-    ttl: std::time::Duration,
-) -> Result<String, ApiError> {
+    ttl: Duration,
+) -> QueryResult<String> {
     let token = crate::auth::token::random_token(32);
     let now = db::now();
-    let ttl = Duration::from_std(ttl).map_err(ApiError::internal)?;
     diesel::insert_into(refresh_tokens::table)
         .values(&NewRefreshToken {
             id: db::new_id(),
@@ -77,7 +75,7 @@ pub enum Redeemed {
 }
 
 /// Marks a refresh token used, exactly once. Runs inside the caller's transaction.
-pub fn redeem(conn: &mut DbConn, token: &str) -> Result<Redeemed, ApiError> {
+pub fn redeem(conn: &mut DbConn, token: &str) -> QueryResult<Redeemed> {
     let row = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash_token(token)))
         .select(RefreshTokenRow::as_select())
@@ -114,7 +112,7 @@ pub fn redeem(conn: &mut DbConn, token: &str) -> Result<Redeemed, ApiError> {
 }
 
 /// Revokes every token of one login.
-pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> Result<usize, ApiError> {
+pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> QueryResult<usize> {
     Ok(diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
@@ -125,7 +123,7 @@ pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> Result<usize, ApiErr
 }
 
 /// Revokes the family of the login this token belongs to, if any.
-pub fn revoke_by_token(conn: &mut DbConn, token: &str) -> Result<(), ApiError> {
+pub fn revoke_by_token(conn: &mut DbConn, token: &str) -> QueryResult<()> {
     let family: Option<String> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash_token(token)))
         .select(refresh_tokens::family_id)
@@ -138,7 +136,7 @@ pub fn revoke_by_token(conn: &mut DbConn, token: &str) -> Result<(), ApiError> {
 }
 
 /// Revokes every login of a user (on disable).
-pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str) -> Result<usize, ApiError> {
+pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<usize> {
     Ok(diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))

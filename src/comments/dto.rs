@@ -203,13 +203,6 @@ pub struct CommentListQuery {
     /// `created_at` (oldest threads first, the default) or `-created_at` (newest first).
     #[param(pattern = "^-?created_at$")]
     pub sort: Option<String>,
-    /// Threads per page, 1 to 100 (default 20).
-    #[serde(default, deserialize_with = "crate::http::de_limit")]
-    #[param(minimum = 1, maximum = 100, value_type = Option<i64>)]
-    pub limit: Option<i64>,
-    /// `meta.next_cursor` of the previous page (opaque; empty means the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    pub cursor: Option<String>,
 }
 
 /// Query of the moderation queue.

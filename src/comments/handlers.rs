@@ -15,7 +15,7 @@ use crate::comments::present::{discussion, names_of, present};
 use crate::comments::{queries, service};
 use crate::db;
 use crate::error::{ApiError, Problem};
-use crate::http::pagination::Page;
+use crate::http::pagination::{list_json, Page, Paged};
 use crate::http::response::{read_json, Audience};
 use crate::http::{self, format_time, ApiJson, IfMatch, ListMeta};
 use crate::state::AppState;
@@ -40,7 +40,7 @@ fn audience(logged_in: bool, etag: Option<String>, surrogate_keys: String) -> Au
 /// their own pending comments (`status: pending`); nobody else does.
 #[utoipa::path(
     tag = "comments",
-    params(("id" = String, Path, description = "Article id"), CommentListQuery),
+    params(("id" = String, Path, description = "Article id"), CommentListQuery, Page),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of threads", body = CommentList,
@@ -54,15 +54,11 @@ pub async fn list_comments(
     state: web::Data<AppState>,
     user: MaybeAuthUser,
     id: web::Path<String>,
-    query: web::Query<CommentListQuery>,
+    query: Paged<CommentListQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let newest = newest_first(query.sort.as_deref())?;
-    let page = Page {
-        limit: query.limit,
-        cursor: query.cursor,
-    };
+    let newest = newest_first(query.filter.sort.as_deref())?;
+    let page = query.page;
     let limit = page.limit();
     let id = id.into_inner();
     let user = user.0;
@@ -74,18 +70,13 @@ pub async fn list_comments(
         discussion(conn, &article_id, viewer, newest, &page)
     })
     .await?;
-    let list = CommentList {
-        data,
-        meta: ListMeta {
-            next_cursor,
-            limit,
-            total: None,
-        },
+    let meta = ListMeta {
+        next_cursor,
+        limit,
+        total: None,
     };
     let keys = format!("article:{id} comments:{id}");
-    let mut response = read_json(&req, http::to_json(&list), audience(logged_in, None, keys));
-    http::add_next_link(&mut response, &req, list.meta.next_cursor.as_deref());
-    Ok(response)
+    Ok(list_json(&req, data, meta, audience(logged_in, None, keys)))
 }
 
 /// Post a comment (any logged-in user).

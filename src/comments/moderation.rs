@@ -16,7 +16,8 @@ use crate::comments::service;
 use crate::comments::status::CommentStatus;
 use crate::db;
 use crate::error::ApiError;
-use crate::http::pagination::{Page, Paged};
+use crate::http::pagination::{list_json, Page, Paged};
+use crate::http::response::Audience;
 use crate::http::{self, format_time, ApiJson, ListMeta};
 use crate::state::AppState;
 
@@ -63,7 +64,7 @@ pub async fn list_queue(
         article_id: query.article,
         user_id: query.user,
     };
-    let (data, next_cursor) = db::run(&state.pool, move |conn| {
+    let (data, next_cursor): (Vec<ModeratedComment>, _) = db::run(&state.pool, move |conn| {
         let rows = queries::queue(conn, &filter, newest, after.as_ref(), limit + 1)?;
         let (rows, next) = http::split_page(rows, limit, |c| (c.created_at, c.id.clone()));
         let names = names_of(conn, rows.iter().map(|r| r.user_id.clone()))?;
@@ -73,17 +74,12 @@ pub async fn list_queue(
         ))
     })
     .await?;
-    let list = ModerationQueue {
-        data,
-        meta: ListMeta {
-            next_cursor,
-            limit,
-            total: None,
-        },
+    let meta = ListMeta {
+        next_cursor,
+        limit,
+        total: None,
     };
-    let mut response = http::private_json(&mut HttpResponse::Ok(), &list);
-    http::add_next_link(&mut response, &req, list.meta.next_cursor.as_deref());
-    Ok(response)
+    Ok(list_json(&req, data, meta, Audience::Staff))
 }
 
 /// Decide on a comment (editors): approve, reject, mark as spam, or send it

@@ -8,10 +8,9 @@ use crate::comments::model::{CommentRow, ModerationRow};
 use crate::comments::status::CommentStatus;
 use crate::db::schema::{articles, comment_flags, comment_moderation, comments, users};
 use crate::db::{self, DbConn};
-use crate::error::ApiError;
 
 /// The comment, if it exists.
-pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<CommentRow>, ApiError> {
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CommentRow>> {
     Ok(comments::table
         .find(id)
         .select(CommentRow::as_select())
@@ -20,7 +19,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<CommentRow>, ApiError>
 }
 
 /// Stores a new comment.
-pub fn insert(conn: &mut DbConn, row: &CommentRow) -> Result<(), ApiError> {
+pub fn insert(conn: &mut DbConn, row: &CommentRow) -> QueryResult<()> {
     diesel::insert_into(comments::table)
         .values(row)
         .execute(conn)?;
@@ -29,7 +28,7 @@ pub fn insert(conn: &mut DbConn, row: &CommentRow) -> Result<(), ApiError> {
 
 /// Writes the comment's changeable fields if it is still at `version`;
 /// false when another request changed it first.
-pub fn save(conn: &mut DbConn, row: &CommentRow, version: i64) -> Result<bool, ApiError> {
+pub fn save(conn: &mut DbConn, row: &CommentRow, version: i64) -> QueryResult<bool> {
     let n = diesel::update(
         comments::table
             .filter(comments::id.eq(&row.id))
@@ -52,7 +51,7 @@ pub fn save(conn: &mut DbConn, row: &CommentRow, version: i64) -> Result<bool, A
 /// the first statement takes the article row's lock (PostgreSQL; SQLite
 /// writers are serialised anyway), so the count, read by a later statement,
 /// sees every change committed by whoever held the lock before.
-pub fn refresh_count(conn: &mut DbConn, article_id: &str) -> Result<(), ApiError> {
+pub fn refresh_count(conn: &mut DbConn, article_id: &str) -> QueryResult<()> {
     diesel::update(articles::table.find(article_id))
         .set(articles::comment_count.eq(articles::comment_count))
         .execute(conn)?;
@@ -70,7 +69,7 @@ pub fn refresh_count(conn: &mut DbConn, article_id: &str) -> Result<(), ApiError
 }
 
 /// The approved-comment counts of articles, in one query.
-pub fn counts(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, i32)>, ApiError> {
+pub fn counts(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, i32)>> {
     Ok(articles::table
         .filter(articles::id.eq_any(ids))
         .select((articles::id, articles::comment_count))
@@ -86,7 +85,7 @@ pub fn threads(
     newest_first: bool,
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
-) -> Result<Vec<CommentRow>, ApiError> {
+) -> QueryResult<Vec<CommentRow>> {
     // Public comments, and the viewer's own pending ones (no user id is empty).
     let viewer = viewer.unwrap_or("").to_string();
     let r = diesel::alias!(comments as reply);
@@ -128,7 +127,7 @@ fn page(
     newest_first: bool,
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
-) -> Result<Vec<CommentRow>, ApiError> {
+) -> QueryResult<Vec<CommentRow>> {
     if let Some((t, id)) = after {
         query = if newest_first {
             query.filter(
@@ -156,7 +155,7 @@ fn page(
 }
 
 /// Every reply in these threads, oldest first (the caller filters them).
-pub fn replies(conn: &mut DbConn, thread_ids: &[String]) -> Result<Vec<CommentRow>, ApiError> {
+pub fn replies(conn: &mut DbConn, thread_ids: &[String]) -> QueryResult<Vec<CommentRow>> {
     Ok(comments::table
         .filter(comments::thread_id.eq_any(thread_ids))
         .filter(comments::depth.gt(0))
@@ -166,7 +165,7 @@ pub fn replies(conn: &mut DbConn, thread_ids: &[String]) -> Result<Vec<CommentRo
 }
 
 /// Display names of users.
-pub fn names(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>, ApiError> {
+pub fn names(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
     Ok(users::table
         .filter(users::id.eq_any(ids))
         .select((users::id, users::display_name))
@@ -188,7 +187,7 @@ pub fn queue(
     newest_first: bool,
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
-) -> Result<Vec<CommentRow>, ApiError> {
+) -> QueryResult<Vec<CommentRow>> {
     let mut query: comments::BoxedQuery<'_, db::MultiBackend> = comments::table.into_boxed();
     if let Some(s) = &filter.status {
         query = query.filter(comments::status.eq(*s));
@@ -207,7 +206,7 @@ pub fn recent_by_user(
     conn: &mut DbConn,
     user_id: &str,
     since: NaiveDateTime,
-) -> Result<Vec<CommentRow>, ApiError> {
+) -> QueryResult<Vec<CommentRow>> {
     Ok(comments::table
         .filter(comments::user_id.eq(user_id))
         .filter(comments::created_at.ge(since))
@@ -223,7 +222,7 @@ pub fn back_to_pending(
     row: &mut CommentRow,
     reason: String,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     log_moderation(
         conn,
         &ModerationRow {
@@ -241,7 +240,7 @@ pub fn back_to_pending(
 }
 
 /// Adds one to a comment's flag count; the new count.
-pub fn count_flag(conn: &mut DbConn, id: &str) -> Result<i32, ApiError> {
+pub fn count_flag(conn: &mut DbConn, id: &str) -> QueryResult<i32> {
     Ok(diesel::update(comments::table.find(id))
         .set((
             comments::flag_count.eq(comments::flag_count + 1),
@@ -258,7 +257,7 @@ pub fn pending_if_approved(
     id: &str,
     reason: String,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     let changed = diesel::update(
         comments::table
             .filter(comments::id.eq(id))
@@ -287,7 +286,7 @@ pub fn pending_if_approved(
 }
 
 /// Appends to a comment's moderation log.
-pub fn log_moderation(conn: &mut DbConn, row: &ModerationRow) -> Result<(), ApiError> {
+pub fn log_moderation(conn: &mut DbConn, row: &ModerationRow) -> QueryResult<()> {
     diesel::insert_into(comment_moderation::table)
         .values(row)
         .execute(conn)?;
@@ -295,7 +294,7 @@ pub fn log_moderation(conn: &mut DbConn, row: &ModerationRow) -> Result<(), ApiE
 }
 
 /// A comment's moderation log, oldest first.
-pub fn moderation_log(conn: &mut DbConn, comment_id: &str) -> Result<Vec<ModerationRow>, ApiError> {
+pub fn moderation_log(conn: &mut DbConn, comment_id: &str) -> QueryResult<Vec<ModerationRow>> {
     Ok(comment_moderation::table
         .filter(comment_moderation::comment_id.eq(comment_id))
         .order((
@@ -313,7 +312,7 @@ pub fn add_flag(
     user_id: &str,
     reason: &str,
     now: NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> QueryResult<bool> {
     let exists = comment_flags::table
         .find((comment_id, user_id))
         .count()
@@ -335,7 +334,7 @@ pub fn add_flag(
 
 /// Hides (or shows again) every comment of a user and recounts the
 /// articles that changed.
-pub fn set_hidden_for_user(conn: &mut DbConn, user_id: &str, hidden: bool) -> Result<(), ApiError> {
+pub fn set_hidden_for_user(conn: &mut DbConn, user_id: &str, hidden: bool) -> QueryResult<()> {
     let mut touched: Vec<String> = comments::table
         .filter(comments::user_id.eq(user_id))
         .filter(comments::hidden.eq(!hidden))

@@ -101,6 +101,14 @@ pub fn store(conn: &mut DbConn, row: &CommentRow) -> Result<(), ApiError> {
     })
 }
 
+/// Hides (or shows again) every comment of a user, as a ban with
+/// `hide_existing` asks, and recounts the articles concerned.
+pub fn set_hidden_for_user(conn: &mut DbConn, user_id: &str, hidden: bool) -> Result<(), ApiError> {
+    db::write_tx(conn, |conn| {
+        Ok(queries::set_hidden_for_user(conn, user_id, hidden)?)
+    })
+}
+
 /// Edits the author's own comment within the edit window; the comment and
 /// the author's name by id.
 pub fn edit(

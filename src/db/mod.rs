@@ -1,6 +1,7 @@
 //! The database: one connection type over SQLite and PostgreSQL, a pool, the
 //! embedded migrations, and [`run`], the one way handlers reach the database.
 
+pub mod constraints;
 pub mod schema;
 pub mod text_enum;
 
@@ -149,6 +150,17 @@ where
     })
     .await
     .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+}
+
+/// [`run`] for a single query: its database error becomes the `ApiError`
+/// at this boundary (a unique violation by its constraint, anything else a
+/// logged 500).
+pub async fn query<T, F>(pool: &Pool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| Ok(work(conn)?)).await
 }
 
 /// Runs `work` in a write transaction (a savepoint when one is open). On SQLite the transaction takes the

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, FieldError};
 use crate::http::json::unknown_field_name;
+use crate::http::response::{read_json, to_json, Audience};
 
 /// Turns actix's query-string errors into 400s that name the parameter.
 pub fn query_error(
@@ -161,6 +162,27 @@ pub fn next_link(req: &HttpRequest, next_cursor: &str) -> String {
     format!("<{}?{}>; rel=\"next\"", req.path(), query)
 }
 
+/// A page of a list as it goes on the wire.
+#[derive(Serialize)]
+struct Listed<T> {
+    data: Vec<T>,
+    meta: ListMeta,
+}
+
+/// Answers a page of a list, `{"data": [...], "meta": {...}}` with its
+/// `Link: <…>; rel="next"`, as `audience` may see it.
+pub fn list_json<T: Serialize>(
+    req: &HttpRequest,
+    data: Vec<T>,
+    meta: ListMeta,
+    audience: Audience,
+) -> HttpResponse {
+    let next_cursor = meta.next_cursor.clone();
+    let mut response = read_json(req, to_json(&Listed { data, meta }), audience);
+    add_next_link(&mut response, req, next_cursor.as_deref());
+    response
+}
+
 /// The paging parameters every list takes: `limit` and `cursor`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -222,6 +244,11 @@ impl PageWithTotal {
         self.include_total.unwrap_or(false)
     }
 }
+
+/// The filters of a list that has none but paging.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoFilters {}
 
 /// The names of a paging struct's parameters, to tell them from the filters.
 pub trait PageParams: DeserializeOwned {

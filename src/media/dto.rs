@@ -395,17 +395,6 @@ pub struct MediaListQuery {
     pub creator: Option<String>,
     /// Words in the title, caption, alt text or credits.
     pub q: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[serde(default, deserialize_with = "crate::http::de_limit")]
-    #[param(minimum = 1, maximum = 100, value_type = Option<i64>)]
-    pub limit: Option<i64>,
-    /// `meta.next_cursor` of the previous page (opaque; empty means the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    pub cursor: Option<String>,
-    /// Add `meta.total`.
-    #[serde(default, deserialize_with = "crate::http::de_include_total")]
-    #[param(value_type = Option<bool>)]
-    pub include_total: Option<bool>,
 }
 
 /// The multipart form of an upload.

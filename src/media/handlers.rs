@@ -7,12 +7,15 @@ use utoipa::IntoParams;
 use crate::auth::{extract::AuthUser, extract::MaybeAuthUser, role::Role};
 use crate::db;
 use crate::error::{ApiError, Problem};
-use crate::http::{self, ApiJson, IfMatch, ListMeta, DEFAULT_LIMIT};
+use crate::http::pagination::{list_json, PageWithTotal, Paged};
+use crate::http::response::Audience;
+use crate::http::{self, ApiJson, IfMatch, ListMeta};
 use crate::media::dto::{MediaList, MediaListQuery, MediaMetadata, MediaResponse};
 use crate::media::model::{MediaRow, RenditionRow};
 use crate::media::queries::{self, MediaFilter};
 use crate::media::render::{self, Format};
 use crate::media::serve::{serve_object, ObjectInfo};
+use crate::media::service;
 use crate::state::AppState;
 
 /// Registers the media endpoints.
@@ -31,33 +34,16 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Cropped renditions change when the focal point moves.
 const CROPPED: &str = "public, max-age=86400, stale-while-revalidate=604800";
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("no such media asset".into())
-}
-
 async fn load(state: &AppState, id: String) -> Result<MediaRow, ApiError> {
-    db::run(&state.pool, move |conn| queries::find_by_id(conn, &id))
+    db::query(&state.pool, move |conn| queries::find_by_id(conn, &id))
         .await?
-        .ok_or_else(not_found)
-}
-
-/// Authors may change what they uploaded; editors change anything.
-fn may_edit(user: &AuthUser, row: &MediaRow) -> Result<(), ApiError> {
-    if user.role >= Role::Editor
-        || (user.role >= Role::Author && row.uploaded_by.as_deref() == Some(user.id.as_str()))
-    {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "only editors and the uploader may change this asset".into(),
-        ))
-    }
+        .ok_or_else(service::not_found)
 }
 
 /// Browse the media library (contributor and up).
 #[utoipa::path(
     tag = "media",
-    params(MediaListQuery),
+    params(MediaListQuery, PageWithTotal),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of assets, newest first", body = MediaList,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page")))),
@@ -66,13 +52,18 @@ fn may_edit(user: &AuthUser, row: &MediaRow) -> Result<(), ApiError> {
 pub async fn list_media(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<MediaListQuery>,
+    query: Paged<MediaListQuery, PageWithTotal>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Contributor)?;
-    let query = query.into_inner();
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after: Option<String> = http::page_cursor(query.cursor.as_deref())?;
+    let Paged {
+        filter: query,
+        page,
+    } = query;
+    let with_total = page.with_total();
+    let page = page.page();
+    let limit = page.limit();
+    let after: Option<String> = page.after()?;
     if let Some(kind) = &query.kind {
         if !["image", "video", "audio", "document"].contains(&kind.as_str()) {
             return Err(ApiError::bad_param(
@@ -87,7 +78,6 @@ pub async fn list_media(
         creator: query.creator,
         q: query.q,
     };
-    let with_total = query.include_total.unwrap_or(false);
     let (rows, total) = db::run(&state.pool, move |conn| {
         let rows = queries::list_media(conn, &filter, after.as_deref(), limit + 1)?;
         let total = if with_total {
@@ -99,20 +89,16 @@ pub async fn list_media(
     })
     .await?;
     let (rows, next_cursor) = http::split_page(rows, limit, |r| r.id.clone());
-    let body = MediaList {
-        data: rows
-            .into_iter()
-            .map(|r| MediaResponse::from_row(r, &state.media.widths, true))
-            .collect(),
-        meta: ListMeta {
-            next_cursor: next_cursor.clone(),
-            limit,
-            total,
-        },
+    let data: Vec<MediaResponse> = rows
+        .into_iter()
+        .map(|r| MediaResponse::from_row(r, &state.media.widths, true))
+        .collect();
+    let meta = ListMeta {
+        next_cursor,
+        limit,
+        total,
     };
-    let mut response = http::private_json(&mut HttpResponse::Ok(), &body);
-    http::add_next_link(&mut response, &req, next_cursor.as_deref());
-    Ok(response)
+    Ok(list_json(&req, data, meta, Audience::Staff))
 }
 
 /// Get an asset's metadata, credit line and renditions.
@@ -193,32 +179,8 @@ pub async fn update_media(
     user.require(Role::Author)?;
     let id = id.into_inner();
     let expected = if_match.version()?;
-    let patch = body.0;
-    let current = load(&state, id.clone()).await?;
-    may_edit(&user, &current)?;
-    http::check_if_match(expected, current.version)?;
-    let stored = MediaMetadata::from_row(&current);
-    let mut document = serde_json::to_value(&stored).map_err(ApiError::internal)?;
-    http::check_patch_fields(&document, &patch)?;
-    http::merge_patch(&mut document, &patch);
-    let metadata: MediaMetadata =
-        http::parse_json(&serde_json::to_vec(&document).map_err(ApiError::internal)?)?;
-    let metadata = metadata.validated()?;
-    let focal_moved = metadata.focal_point != stored.focal_point;
-    let columns = metadata.columns();
-    let version = current.version;
     let (row, stale_keys) = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let row = queries::update_metadata(conn, &id, version, &columns)?.ok_or_else(|| {
-                ApiError::PreconditionFailed("the asset changed meanwhile".into())
-            })?;
-            let stale = if focal_moved {
-                queries::delete_cropped_renditions(conn, &id)?
-            } else {
-                Vec::new()
-            };
-            Ok((row, stale))
-        })
+        service::update(conn, &user, &id, expected, &body.0)
     })
     .await?;
     for key in stale_keys {
@@ -257,24 +219,9 @@ pub async fn delete_media(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Author)?;
     let expected = if_match.version()?;
-    let current = load(&state, id.into_inner()).await?;
-    may_edit(&user, &current)?;
-    http::check_if_match(expected, current.version)?;
+    let id = id.into_inner();
     let keys = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let users = crate::articles::queries::using_media(conn, &current.id)?;
-            if !users.is_empty() {
-                let shown = users.iter().take(3).map(|(_, slug, _)| slug.as_str()).collect::<Vec<_>>().join(", ");
-                let more = if users.len() > 3 { ", …" } else { "" };
-                return Err(ApiError::Conflict(format!(
-                    "the asset is used by {} article(s) ({shown}{more}); see GET /api/v1/media/{}/usage",
-                    users.len(),
-                    current.id
-                )));
-            }
-            queries::delete_media(conn, &current)?
-                .ok_or_else(|| ApiError::PreconditionFailed("the asset changed meanwhile".into()))
-        })
+        service::delete(conn, &user, &id, expected)
     })
     .await?;
     // The rows are gone; the files follow (a leftover file is harmless, a
@@ -320,7 +267,7 @@ pub async fn get_media_usage(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Contributor)?;
     let row = load(&state, id.into_inner()).await?;
-    let users = db::run(&state.pool, move |conn| {
+    let users = db::query(&state.pool, move |conn| {
         crate::articles::queries::using_media(conn, &row.id)
     })
     .await?;
@@ -478,7 +425,7 @@ async fn find_or_make_rendition(
     format: Format,
 ) -> Result<RenditionRow, ApiError> {
     let (id, rk) = (row.id.clone(), ratio_key.to_string());
-    let found = db::run(&state.pool, move |conn| {
+    let found = db::query(&state.pool, move |conn| {
         queries::find_rendition(conn, &id, width as i32, &rk, format.as_str())
     })
     .await?;
@@ -519,7 +466,7 @@ async fn find_or_make_rendition(
         .await
         .map_err(|e| ApiError::internal(format!("storing rendition: {e}")))?;
     let stored = rendition.clone();
-    db::run(&state.pool, move |conn| {
+    db::query(&state.pool, move |conn| {
         queries::insert_rendition(conn, &stored)
     })
     .await?;

@@ -9,5 +9,6 @@ pub mod model;
 pub mod queries;
 pub mod render;
 pub mod serve;
+pub mod service;
 pub mod sniff;
 pub mod upload;

@@ -3,8 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::{media, media_renditions};
-use crate::db::{self, DbConn};
-use crate::error::ApiError;
+use crate::db::{self, constraints, DbConn};
 use crate::media::model::{MediaMetadataColumns, MediaRow, RenditionRow};
 
 diesel::define_sql_function! {
@@ -81,7 +80,7 @@ pub fn list_media(
     filter: &MediaFilter,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<MediaRow>, ApiError> {
+) -> QueryResult<Vec<MediaRow>> {
     let mut query = apply_filter(media::table.into_boxed(), filter);
     if let Some(after) = after {
         query = query.filter(media::id.lt(after.to_string()));
@@ -94,14 +93,14 @@ pub fn list_media(
 }
 
 /// How many assets the filter matches.
-pub fn count_media(conn: &mut DbConn, filter: &MediaFilter) -> Result<i64, ApiError> {
+pub fn count_media(conn: &mut DbConn, filter: &MediaFilter) -> QueryResult<i64> {
     Ok(apply_filter(media::table.into_boxed(), filter)
         .count()
         .get_result(conn)?)
 }
 
 /// An asset by id.
-pub fn find_by_id(conn: &mut DbConn, id: &str) -> Result<Option<MediaRow>, ApiError> {
+pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<MediaRow>> {
     Ok(media::table
         .find(id)
         .select(MediaRow::as_select())
@@ -110,7 +109,7 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> Result<Option<MediaRow>, ApiEr
 }
 
 /// An asset by the SHA-256 of its bytes.
-pub fn find_by_sha256(conn: &mut DbConn, sha256: &str) -> Result<Option<MediaRow>, ApiError> {
+pub fn find_by_sha256(conn: &mut DbConn, sha256: &str) -> QueryResult<Option<MediaRow>> {
     Ok(media::table
         .filter(media::sha256.eq(sha256))
         .select(MediaRow::as_select())
@@ -132,7 +131,7 @@ pub fn update_metadata(
     id: &str,
     version: i64,
     columns: &MediaMetadataColumns,
-) -> Result<Option<MediaRow>, ApiError> {
+) -> QueryResult<Option<MediaRow>> {
     Ok(diesel::update(
         media::table
             .filter(media::id.eq(id))
@@ -150,7 +149,7 @@ pub fn update_metadata(
 
 /// Deletes an asset if still at `version`, returning the storage keys of its
 /// original and renditions (to delete from the store after commit).
-pub fn delete_media(conn: &mut DbConn, row: &MediaRow) -> Result<Option<Vec<String>>, ApiError> {
+pub fn delete_media(conn: &mut DbConn, row: &MediaRow) -> QueryResult<Option<Vec<String>>> {
     let mut keys: Vec<String> = media_renditions::table
         .filter(media_renditions::media_id.eq(&row.id))
         .select(media_renditions::storage_key)
@@ -177,7 +176,7 @@ pub fn find_rendition(
     width: i32,
     ratio: &str,
     format: &str,
-) -> Result<Option<RenditionRow>, ApiError> {
+) -> QueryResult<Option<RenditionRow>> {
     Ok(media_renditions::table
         .find((media_id, width, ratio, format))
         .select(RenditionRow::as_select())
@@ -186,26 +185,20 @@ pub fn find_rendition(
 }
 
 /// Records a rendition; a concurrent twin that got there first is fine.
-pub fn insert_rendition(conn: &mut DbConn, row: &RenditionRow) -> Result<(), ApiError> {
+pub fn insert_rendition(conn: &mut DbConn, row: &RenditionRow) -> QueryResult<()> {
     match diesel::insert_into(media_renditions::table)
         .values(row)
         .execute(conn)
     {
         Ok(_) => Ok(()),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Ok(()),
-        Err(e) => Err(e.into()),
+        Err(e) if constraints::violates(&e, "media_renditions_pkey") => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
 /// Forgets the cropped renditions of an asset (its focal point moved),
 /// returning their storage keys.
-pub fn delete_cropped_renditions(
-    conn: &mut DbConn,
-    media_id: &str,
-) -> Result<Vec<String>, ApiError> {
+pub fn delete_cropped_renditions(conn: &mut DbConn, media_id: &str) -> QueryResult<Vec<String>> {
     let rows = media_renditions::table
         .filter(media_renditions::media_id.eq(media_id))
         .filter(media_renditions::ratio.ne(""));

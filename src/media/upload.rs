@@ -19,8 +19,8 @@ use crate::http::{self, parse_json};
 use crate::media::dto::{MediaMetadata, MediaResponse, UploadForm};
 use crate::media::inspect::{self, Embedded, Refusal};
 use crate::media::model::{MediaRow, StoredFile};
-use crate::media::queries;
 use crate::media::sniff::{self, FileType, Kind, SNIFF_LEN};
+use crate::media::{queries, service};
 use crate::state::AppState;
 use crate::storage;
 
@@ -237,7 +237,7 @@ async fn store_upload(
     let metadata = prefill(metadata, embedded).validated()?;
 
     let sha256 = received.sha256.clone();
-    if let Some(existing) = db::run(&state.pool, move |conn| {
+    if let Some(existing) = db::query(&state.pool, move |conn| {
         queries::find_by_sha256(conn, &sha256)
     })
     .await?
@@ -265,30 +265,13 @@ async fn store_upload(
         metadata.columns(),
         Some(user.id.clone()),
     );
-    let sha256 = received.sha256.clone();
-    let outcome = db::run(&state.pool, move |conn| {
-        match queries::insert_media(conn, &row) {
-            Ok(row) => Ok((row, true)),
-            // The same bytes, uploaded at the same moment, won the race.
-            Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => {
-                let existing = queries::find_by_sha256(conn, &sha256)?.ok_or_else(|| {
-                    ApiError::internal("unique sha256 violated, yet no row has it")
-                })?;
-                Ok((existing, false))
-            }
-            Err(e) => Err(e.into()),
-        }
-    })
-    .await;
+    let outcome = db::run(&state.pool, move |conn| service::register(conn, &row)).await;
     match outcome {
         Ok((row, created)) => Ok(respond(state, row, created)),
         Err(e) => {
             // No row points at the stored file unless another upload made one.
             let sha256 = received.sha256.clone();
-            let referenced = db::run(&state.pool, move |conn| {
+            let referenced = db::query(&state.pool, move |conn| {
                 queries::find_by_sha256(conn, &sha256)
             })
             .await

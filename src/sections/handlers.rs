@@ -1,17 +1,18 @@
-//! Section endpoints: public reads, editor writes.
+//! Section endpoints: public reads, editor writes (through `service`).
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 
 use crate::auth::{extract::AuthUser, role::Role};
-use crate::db::{self, DbConn};
-use crate::error::{ApiError, FieldError, Problem};
-use crate::http::{self, ApiJson, CacheInfo, IfMatch, ListMeta, DEFAULT_LIMIT};
+use crate::db::{self};
+use crate::error::{ApiError, Problem};
+use crate::http::pagination::{list_json, PageWithTotal, Paged};
+use crate::http::response::Audience;
+use crate::http::{self, ApiJson, CacheInfo, IfMatch, ListMeta};
 use crate::sections::dto::{
     CreateSectionRequest, SectionList, SectionListQuery, SectionResponse, UpdateSectionRequest,
 };
-use crate::sections::model::{SectionChanges, SectionRow};
 use crate::sections::queries::{self, SectionFilter, SectionKey};
-use crate::slug;
+use crate::sections::service;
 use crate::state::AppState;
 
 /// Registers the section endpoints.
@@ -23,9 +24,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(delete_section);
 }
 
-const MAX_NAME_CHARS: usize = 120;
-const MAX_DESCRIPTION_CHARS: usize = 2000;
-
 /// List sections.
 ///
 /// Public. Sorted by `position`, then `name`; keyset pagination.
@@ -33,6 +31,7 @@ const MAX_DESCRIPTION_CHARS: usize = 2000;
     tag = "sections",
     params(
         SectionListQuery,
+        PageWithTotal,
         ("If-None-Match" = Option<String>, Header, description = "ETag of a copy the client has"),
     ),
     responses(
@@ -49,14 +48,14 @@ const MAX_DESCRIPTION_CHARS: usize = 2000;
 #[get("/sections")]
 pub async fn list_sections(
     state: web::Data<AppState>,
-    query: web::Query<SectionListQuery>,
+    query: Paged<SectionListQuery, PageWithTotal>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after: Option<SectionKey> = http::page_cursor(query.cursor.as_deref())?;
-    let with_total = query.include_total.unwrap_or(false);
-    let parent = query.parent;
+    let with_total = query.page.with_total();
+    let page = query.page.page();
+    let limit = page.limit();
+    let after: Option<SectionKey> = page.after()?;
+    let parent = query.filter.parent;
     let (rows, total) = db::run(&state.pool, move |conn| {
         let parent_id = match parent {
             Some(key) => match queries::find_by_id_or_slug(conn, &key)? {
@@ -83,17 +82,17 @@ pub async fn list_sections(
         keys.push_str(" section:");
         keys.push_str(&row.id);
     }
-    let body = http::to_json(&SectionList {
-        data: rows.into_iter().map(SectionResponse::from).collect(),
-        meta: ListMeta {
-            next_cursor: next_cursor.clone(),
-            limit,
-            total,
-        },
-    });
-    let mut response = http::public_json_hashed(&req, body, last_modified, keys);
-    http::add_next_link(&mut response, &req, next_cursor.as_deref());
-    Ok(response)
+    let data: Vec<SectionResponse> = rows.into_iter().map(SectionResponse::from).collect();
+    let meta = ListMeta {
+        next_cursor,
+        limit,
+        total,
+    };
+    let audience = Audience::Public {
+        last_modified,
+        surrogate_keys: keys,
+    };
+    Ok(list_json(&req, data, meta, audience))
 }
 
 /// Get a section by id or slug.
@@ -120,11 +119,11 @@ pub async fn get_section(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let key = key.into_inner();
-    let row = db::run(&state.pool, move |conn| {
+    let row = db::query(&state.pool, move |conn| {
         queries::find_by_id_or_slug(conn, &key)
     })
     .await?
-    .ok_or_else(not_found)?;
+    .ok_or_else(service::not_found)?;
     let cache = CacheInfo {
         etag: http::version_etag(row.version),
         last_modified: Some(row.updated_at),
@@ -158,52 +157,8 @@ pub async fn create_section(
     body: ApiJson<CreateSectionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
-    let input = body.0;
-    let mut errors = Vec::new();
-    let name = check_name(&input.name).map_err(|e| errors.push(e)).ok();
-    let slug = match &input.slug {
-        Some(s) => check_slug(s).map_err(|e| errors.push(e)).ok(),
-        None => None,
-    };
-    let description = check_description(input.description)
-        .map_err(|e| errors.push(e))
-        .ok();
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let (Some(name), Some(description)) = (name, description) else {
-        return Err(ApiError::internal("validation passed without values"));
-    };
     let row = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let slug = match slug {
-                Some(s) => {
-                    if queries::slug_taken(conn, &s, None)? {
-                        return Err(slug_conflict(&s));
-                    }
-                    s
-                }
-                None => generated_slug(conn, &name, None)?,
-            };
-            if let Some(parent) = &input.parent_id {
-                check_parent_exists(conn, parent)?;
-            }
-            let now = db::now();
-            queries::insert_section(
-                conn,
-                &SectionRow {
-                    id: db::new_id(),
-                    slug,
-                    name,
-                    description,
-                    parent_id: input.parent_id,
-                    position: input.position.unwrap_or(0),
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )
-        })
+        service::create(conn, &user, body.0)
     })
     .await?;
     let mut builder = HttpResponse::Created();
@@ -246,54 +201,8 @@ pub async fn update_section(
     user.require(Role::Editor)?;
     let key = key.into_inner();
     let expected = if_match.version()?;
-    let patch = body.0;
-    let mut errors = Vec::new();
-    let mut changes = SectionChanges::default();
-    match patch.name {
-        Some(Some(name)) => changes.name = check_name(&name).map_err(|e| errors.push(e)).ok(),
-        Some(None) => errors.push(FieldError::new("name", "must not be null")),
-        None => {}
-    }
-    match patch.slug {
-        Some(Some(s)) => changes.slug = check_slug(&s).map_err(|e| errors.push(e)).ok(),
-        Some(None) => errors.push(FieldError::new("slug", "must not be null")),
-        None => {}
-    }
-    match patch.position {
-        Some(Some(p)) => changes.position = Some(p),
-        Some(None) => errors.push(FieldError::new("position", "must not be null")),
-        None => {}
-    }
-    if let Some(description) = patch.description {
-        changes.description = check_description(description)
-            .map_err(|e| errors.push(e))
-            .ok();
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    changes.parent_id = patch.parent_id;
     let row = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let current = queries::find_by_id_or_slug(conn, &key)?.ok_or_else(not_found)?;
-            http::check_if_match(expected, current.version)?;
-            if let Some(s) = &changes.slug {
-                if queries::slug_taken(conn, s, Some(&current.id))? {
-                    return Err(slug_conflict(s));
-                }
-            }
-            if let Some(Some(parent)) = &changes.parent_id {
-                check_parent_exists(conn, parent)?;
-                if queries::would_cycle(conn, &current.id, parent)? {
-                    return Err(ApiError::invalid(
-                        "parent_id",
-                        "would make the section its own ancestor",
-                    ));
-                }
-            }
-            queries::update_section(conn, &current.id, current.version, changes)?
-                .ok_or_else(|| ApiError::PreconditionFailed("the section changed meanwhile".into()))
-        })
+        service::update(conn, &user, &key, expected, body.0)
     })
     .await?;
     let mut builder = HttpResponse::Ok();
@@ -332,91 +241,8 @@ pub async fn delete_section(
     let key = key.into_inner();
     let expected = if_match.version()?;
     db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let current = queries::find_by_id_or_slug(conn, &key)?.ok_or_else(not_found)?;
-            http::check_if_match(expected, current.version)?;
-            let children = queries::child_slugs(conn, &current.id, 6)?;
-            if !children.is_empty() {
-                let shown = children.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-                let more = if children.len() > 5 { ", …" } else { "" };
-                return Err(ApiError::Conflict(format!(
-                    "section `{}` still has child sections ({shown}{more}); move or delete them first",
-                    current.slug
-                )));
-            }
-            let articles = crate::articles::queries::headlines_in_section(conn, &current.id, 4)?;
-            if !articles.is_empty() {
-                let shown = articles.iter().take(3).map(|h| format!("“{h}”")).collect::<Vec<_>>().join(", ");
-                let more = if articles.len() > 3 { ", …" } else { "" };
-                return Err(ApiError::Conflict(format!(
-                    "section `{}` still has articles ({shown}{more}); move them to another section first",
-                    current.slug
-                )));
-            }
-            if !queries::delete_section(conn, &current.id, current.version)? {
-                return Err(ApiError::PreconditionFailed("the section changed meanwhile".into()));
-            }
-            Ok(())
-        })
+        service::delete(conn, &user, &key, expected)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-fn not_found() -> ApiError {
-    ApiError::NotFound("no such section".into())
-}
-
-fn slug_conflict(slug: &str) -> ApiError {
-    ApiError::Conflict(format!("the slug `{slug}` is taken by another section"))
-}
-
-fn check_name(name: &str) -> Result<String, FieldError> {
-    let name = crate::validation::checked_text("name", name, MAX_NAME_CHARS, &[])?;
-    if name.is_empty() {
-        return Err(FieldError::new("name", "must not be empty"));
-    }
-    Ok(name)
-}
-
-fn check_slug(s: &str) -> Result<String, FieldError> {
-    if slug::is_valid(s) {
-        Ok(s.to_string())
-    } else {
-        Err(FieldError::new(
-            "slug",
-            "must be lower-case letters and digits in words joined by single hyphens (at most 100)",
-        ))
-    }
-}
-
-fn check_description(d: Option<String>) -> Result<Option<String>, FieldError> {
-    match d {
-        Some(d) if d.chars().count() > MAX_DESCRIPTION_CHARS => Err(FieldError::new(
-            "description",
-            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
-        )),
-        other => Ok(other),
-    }
-}
-
-/// A slug made from the name, with `-2`, `-3`… when taken.
-fn generated_slug(conn: &mut DbConn, name: &str, except: Option<&str>) -> Result<String, ApiError> {
-    let base = slug::slugify(name);
-    if base.is_empty() {
-        return Err(ApiError::invalid(
-            "slug",
-            "cannot be made from this name; give a slug",
-        ));
-    }
-    slug::first_free(&base, |candidate| {
-        queries::slug_taken(conn, candidate, except)
-    })
-}
-
-fn check_parent_exists(conn: &mut DbConn, parent: &str) -> Result<(), ApiError> {
-    if queries::find_by_id(conn, parent)?.is_none() {
-        return Err(ApiError::invalid("parent_id", "no section has this id"));
-    }
-    Ok(())
 }

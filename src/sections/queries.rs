@@ -4,7 +4,6 @@ use diesel::prelude::*;
 
 use crate::db::schema::sections;
 use crate::db::{self, DbConn};
-use crate::error::ApiError;
 use crate::sections::model::{SectionChanges, SectionRow};
 
 /// The keyset position of a section in the listing order (position, name, id).
@@ -28,7 +27,7 @@ pub fn list_sections(
     filter: &SectionFilter,
     after: Option<&SectionKey>,
     limit: i64,
-) -> Result<Vec<SectionRow>, ApiError> {
+) -> QueryResult<Vec<SectionRow>> {
     let mut query = sections::table.select(SectionRow::as_select()).into_boxed();
     if let Some(parent) = &filter.parent_id {
         query = query.filter(sections::parent_id.eq(parent.clone()));
@@ -57,7 +56,7 @@ pub fn list_sections(
 }
 
 /// How many sections the filter matches.
-pub fn count_sections(conn: &mut DbConn, filter: &SectionFilter) -> Result<i64, ApiError> {
+pub fn count_sections(conn: &mut DbConn, filter: &SectionFilter) -> QueryResult<i64> {
     let mut query = sections::table.count().into_boxed();
     if let Some(parent) = &filter.parent_id {
         query = query.filter(sections::parent_id.eq(parent.clone()));
@@ -66,7 +65,7 @@ pub fn count_sections(conn: &mut DbConn, filter: &SectionFilter) -> Result<i64, 
 }
 
 /// A section by id.
-pub fn find_by_id(conn: &mut DbConn, id: &str) -> Result<Option<SectionRow>, ApiError> {
+pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<SectionRow>> {
     Ok(sections::table
         .find(id)
         .select(SectionRow::as_select())
@@ -75,7 +74,7 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> Result<Option<SectionRow>, Api
 }
 
 /// A section by slug.
-pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> Result<Option<SectionRow>, ApiError> {
+pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<SectionRow>> {
     Ok(sections::table
         .filter(sections::slug.eq(slug))
         .select(SectionRow::as_select())
@@ -84,7 +83,7 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> Result<Option<SectionRow>,
 }
 
 /// A section by id when the key parses as a UUID, else by slug.
-pub fn find_by_id_or_slug(conn: &mut DbConn, key: &str) -> Result<Option<SectionRow>, ApiError> {
+pub fn find_by_id_or_slug(conn: &mut DbConn, key: &str) -> QueryResult<Option<SectionRow>> {
     match uuid::Uuid::parse_str(key) {
         Ok(id) => find_by_id(conn, &id.to_string()),
         Err(_) => find_by_slug(conn, key),
@@ -92,7 +91,7 @@ pub fn find_by_id_or_slug(conn: &mut DbConn, key: &str) -> Result<Option<Section
 }
 
 /// Whether a slug is in use (by a section other than `except`).
-pub fn slug_taken(conn: &mut DbConn, slug: &str, except: Option<&str>) -> Result<bool, ApiError> {
+pub fn slug_taken(conn: &mut DbConn, slug: &str, except: Option<&str>) -> QueryResult<bool> {
     let mut query = sections::table
         .filter(sections::slug.eq(slug))
         .select(sections::id)
@@ -104,7 +103,7 @@ pub fn slug_taken(conn: &mut DbConn, slug: &str, except: Option<&str>) -> Result
 }
 
 /// The slugs of a section's children (at most `limit`), for a 409's message.
-pub fn child_slugs(conn: &mut DbConn, id: &str, limit: i64) -> Result<Vec<String>, ApiError> {
+pub fn child_slugs(conn: &mut DbConn, id: &str, limit: i64) -> QueryResult<Vec<String>> {
     Ok(sections::table
         .filter(sections::parent_id.eq(id))
         .order(sections::slug.asc())
@@ -114,7 +113,7 @@ pub fn child_slugs(conn: &mut DbConn, id: &str, limit: i64) -> Result<Vec<String
 }
 
 /// A section's id and the ids of all its descendants (at most 10 levels).
-pub fn with_descendants(conn: &mut DbConn, id: &str) -> Result<Vec<String>, ApiError> {
+pub fn with_descendants(conn: &mut DbConn, id: &str) -> QueryResult<Vec<String>> {
     let mut all = vec![id.to_string()];
     let mut level = vec![id.to_string()];
     for _ in 0..10 {
@@ -134,7 +133,7 @@ pub fn with_descendants(conn: &mut DbConn, id: &str) -> Result<Vec<String>, ApiE
 
 /// Whether making `parent` the parent of `id` would close a loop: true when
 /// `id` is `parent` or one of its ancestors.
-pub fn would_cycle(conn: &mut DbConn, id: &str, parent: &str) -> Result<bool, ApiError> {
+pub fn would_cycle(conn: &mut DbConn, id: &str, parent: &str) -> QueryResult<bool> {
     let mut current = Some(parent.to_string());
     // The walk is bounded: the tree has no loop yet, but never trust that.
     for _ in 0..1000 {
@@ -155,7 +154,7 @@ pub fn would_cycle(conn: &mut DbConn, id: &str, parent: &str) -> Result<bool, Ap
 }
 
 /// Inserts a section.
-pub fn insert_section(conn: &mut DbConn, row: &SectionRow) -> Result<SectionRow, ApiError> {
+pub fn insert_section(conn: &mut DbConn, row: &SectionRow) -> QueryResult<SectionRow> {
     Ok(diesel::insert_into(sections::table)
         .values(row)
         .returning(sections::all_columns)
@@ -168,7 +167,7 @@ pub fn update_section(
     id: &str,
     version: i64,
     changes: SectionChanges,
-) -> Result<Option<SectionRow>, ApiError> {
+) -> QueryResult<Option<SectionRow>> {
     Ok(diesel::update(
         sections::table
             .filter(sections::id.eq(id))
@@ -185,7 +184,7 @@ pub fn update_section(
 }
 
 /// Deletes a section if it is still at `version`; whether it was deleted.
-pub fn delete_section(conn: &mut DbConn, id: &str, version: i64) -> Result<bool, ApiError> {
+pub fn delete_section(conn: &mut DbConn, id: &str, version: i64) -> QueryResult<bool> {
     let n = diesel::delete(
         sections::table
             .filter(sections::id.eq(id))

@@ -45,7 +45,7 @@ pub struct UserResponse {
 impl From<UserRow> for UserResponse {
     fn from(row: UserRow) -> Self {
         Self {
-            role: row.role(),
+            role: row.role,
             id: row.id,
             email: row.email,
             display_name: row.display_name,
@@ -75,17 +75,6 @@ pub struct UserList {
 pub struct UserListQuery {
     /// Only users with this role.
     pub role: Option<Role>,
-    /// Page size, 1 to 100 (default 20).
-    #[serde(default, deserialize_with = "crate::http::de_limit")]
-    #[param(minimum = 1, maximum = 100, value_type = Option<i64>)]
-    pub limit: Option<i64>,
-    /// `meta.next_cursor` of the previous page (opaque; empty means the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    pub cursor: Option<String>,
-    /// Add `meta.total`.
-    #[serde(default, deserialize_with = "crate::http::de_include_total")]
-    #[param(value_type = Option<bool>)]
-    pub include_total: Option<bool>,
 }
 
 /// An admin's change to a user (JSON Merge Patch; absent fields stay).

@@ -2,13 +2,16 @@
 
 use actix_web::{get, patch, web, HttpRequest, HttpResponse};
 
-use crate::auth::{extract::AuthUser, queries as auth_queries, role::Role};
-use crate::error::{ApiError, FieldError, Problem};
-use crate::http::{self, ApiJson, IfMatch, ListMeta, DEFAULT_LIMIT};
+use crate::auth::{extract::AuthUser, role::Role};
+use crate::db;
+use crate::error::{ApiError, Problem};
+use crate::http::pagination::{list_json, PageWithTotal, Paged};
+use crate::http::response::Audience;
+use crate::http::{self, ApiJson, IfMatch, ListMeta};
 use crate::state::AppState;
 use crate::users::dto::{UpdateUserRequest, UserList, UserListQuery, UserResponse};
-use crate::users::queries::{self, UserChanges};
-use crate::{auth, db};
+use crate::users::queries;
+use crate::users::service;
 
 /// Registers the user endpoints.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -20,7 +23,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// List users (admin).
 #[utoipa::path(
     tag = "users",
-    params(UserListQuery),
+    params(UserListQuery, PageWithTotal),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of users", body = UserList,
@@ -31,15 +34,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub async fn list_users(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<UserListQuery>,
+    query: Paged<UserListQuery, PageWithTotal>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Admin)?;
-    let query = query.into_inner();
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let after: Option<String> = http::page_cursor(query.cursor.as_deref())?;
-    let role = query.role;
-    let with_total = query.include_total.unwrap_or(false);
+    let page = query.page.page();
+    let limit = page.limit();
+    let after: Option<String> = page.after()?;
+    let role = query.filter.role;
+    let with_total = query.page.with_total();
     let (rows, total) = db::run(&state.pool, move |conn| {
         let rows = queries::list_users(conn, role, after.as_deref(), limit + 1)?;
         let total = if with_total {
@@ -51,17 +54,13 @@ pub async fn list_users(
     })
     .await?;
     let (rows, next_cursor) = http::split_page(rows, limit, |r| r.id.clone());
-    let body = UserList {
-        data: rows.into_iter().map(UserResponse::from).collect(),
-        meta: ListMeta {
-            next_cursor: next_cursor.clone(),
-            limit,
-            total,
-        },
+    let data: Vec<UserResponse> = rows.into_iter().map(UserResponse::from).collect();
+    let meta = ListMeta {
+        next_cursor,
+        limit,
+        total,
     };
-    let mut response = http::private_json(&mut HttpResponse::Ok(), &body);
-    http::add_next_link(&mut response, &req, next_cursor.as_deref());
-    Ok(response)
+    Ok(list_json(&req, data, meta, Audience::Staff))
 }
 
 /// Get a user (admin).
@@ -82,7 +81,7 @@ pub async fn get_user(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Admin)?;
     let id = id.into_inner();
-    let row = db::run(&state.pool, move |conn| queries::find_by_id(conn, &id))
+    let row = db::query(&state.pool, move |conn| queries::find_by_id(conn, &id))
         .await?
         .ok_or_else(|| ApiError::NotFound("no such user".into()))?;
     let mut builder = HttpResponse::Ok();
@@ -122,56 +121,8 @@ pub async fn update_user(
     let id = id.into_inner();
     let expected = if_match.version()?;
     let patch = body.0;
-    let mut errors = Vec::new();
-    let display_name = patch
-        .display_name
-        .as_deref()
-        .map(auth::password::check_display_name)
-        .transpose()
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten();
-    if id == user.id {
-        if patch.role.is_some_and(|r| r != Role::Admin) {
-            errors.push(FieldError::new(
-                "role",
-                "you cannot take away your own admin role",
-            ));
-        }
-        if patch.disabled == Some(true) {
-            errors.push(FieldError::new(
-                "disabled",
-                "you cannot disable your own account",
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
     let row = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let current = queries::find_by_id(conn, &id)?
-                .ok_or_else(|| ApiError::NotFound("no such user".into()))?;
-            http::check_if_match(expected, current.version)?;
-            let changes = UserChanges {
-                role: patch.role.map(|r| r.as_str().to_string()),
-                disabled: patch.disabled,
-                display_name,
-                comment_banned_until: patch
-                    .comment_banned_until
-                    .map(|t| t.map(|t| db::truncate(t.naive_utc()))),
-                comments_hidden: patch.hide_existing,
-            };
-            let updated = queries::update_user(conn, &id, current.version, changes)?
-                .ok_or_else(|| ApiError::PreconditionFailed("the user changed meanwhile".into()))?;
-            if updated.disabled {
-                auth_queries::revoke_all_for_user(conn, &updated.id)?;
-            }
-            if let Some(hidden) = patch.hide_existing {
-                crate::comments::queries::set_hidden_for_user(conn, &updated.id, hidden)?;
-            }
-            Ok(updated)
-        })
+        service::update(conn, &user, &id, expected, patch)
     })
     .await?;
     let mut builder = HttpResponse::Ok();

@@ -18,8 +18,8 @@ pub struct UserRow {
     pub display_name: String,
     /// Argon2id PHC string.
     pub password_hash: String,
-    /// Stored role name.
-    pub role: String,
+    /// What the user may do.
+    pub role: Role,
     /// A disabled user cannot log in and their tokens stop working.
     pub disabled: bool,
     /// Optimistic-concurrency version.
@@ -34,14 +34,6 @@ pub struct UserRow {
     pub comments_hidden: bool,
 }
 
-impl UserRow {
-    /// The role, falling back to the least privileged on an unknown value
-    /// (the database's CHECK constraint keeps that from happening).
-    pub fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Reader)
-    }
-}
-
 /// A new row of `users`.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
@@ -54,8 +46,8 @@ pub struct NewUser {
     pub display_name: String,
     /// Argon2id PHC string.
     pub password_hash: String,
-    /// Role name.
-    pub role: String,
+    /// What the user may do.
+    pub role: Role,
     /// Starts enabled.
     pub disabled: bool,
     /// Starts at 1.

@@ -10,7 +10,7 @@ use newsdesk::auth::role::Role;
 use newsdesk::config::{Secret, Settings};
 use newsdesk::db;
 use newsdesk::startup::Application;
-use newsdesk::users::queries::{create_user, CreateUser};
+use newsdesk::users::service::{create as create_user, CreateUser};
 use reqwest::{Method, Response};
 use serde_json::Value;
 
