@@ -11,11 +11,11 @@ use crate::db::{self, DbConn};
 
 /// An article by id.
 pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<ArticleRow>> {
-    Ok(articles::table
+    articles::table
         .find(id)
         .select(ArticleRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// An article by locale and slug.
@@ -24,12 +24,12 @@ pub fn find_by_slug(
     locale: &str,
     slug: &str,
 ) -> QueryResult<Option<ArticleRow>> {
-    Ok(articles::table
+    articles::table
         .filter(articles::locale.eq(locale))
         .filter(articles::slug.eq(slug))
         .select(ArticleRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// Whether a slug is used in a locale by an article other than `except`.
@@ -99,12 +99,12 @@ pub fn add_revision(
 
 /// An article's revisions, newest first (at most `limit`).
 pub fn revisions(conn: &mut DbConn, article_id: &str, limit: i64) -> QueryResult<Vec<RevisionRow>> {
-    Ok(article_revisions::table
+    article_revisions::table
         .filter(article_revisions::article_id.eq(article_id))
         .order(article_revisions::number.desc())
         .limit(limit)
         .select(RevisionRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// One revision.
@@ -113,11 +113,11 @@ pub fn revision(
     article_id: &str,
     number: i32,
 ) -> QueryResult<Option<RevisionRow>> {
-    Ok(article_revisions::table
+    article_revisions::table
         .find((article_id, number))
         .select(RevisionRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// Which articles a listing shows.
@@ -296,10 +296,10 @@ pub fn list_articles(
         ))),
         ListOrder::Modified => query.order((articles::modified_at.desc(), articles::id.desc())),
     };
-    Ok(query
+    query
         .limit(limit)
         .select(ArticleRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// The articles among `ids` that a listing shows (in no particular order).
@@ -309,10 +309,10 @@ pub fn filter_ids(
     ids: &[String],
     now: NaiveDateTime,
 ) -> QueryResult<Vec<SortTimes>> {
-    Ok(filtered(filter, now)
+    filtered(filter, now)
         .filter(articles::id.eq_any(ids))
         .select(SortTimes::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// An article's id and the times lists sort by.
@@ -341,7 +341,7 @@ pub fn count_articles(
     filter: &ArticleFilter,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
-    Ok(filtered(filter, now).count().get_result(conn)?)
+    filtered(filter, now).count().get_result(conn)
 }
 
 /// Headlines of (at most `limit`) articles in a section, for a 409's message.
@@ -350,12 +350,12 @@ pub fn headlines_in_section(
     section_id: &str,
     limit: i64,
 ) -> QueryResult<Vec<String>> {
-    Ok(articles::table
+    articles::table
         .filter(articles::section_id.eq(section_id))
         .order(articles::id.asc())
         .limit(limit)
         .select(articles::headline)
-        .load(conn)?)
+        .load(conn)
 }
 
 /// The articles that use a media asset (lead media or body image): id, slug, headline.
@@ -363,12 +363,12 @@ pub fn using_media(
     conn: &mut DbConn,
     media_id: &str,
 ) -> QueryResult<Vec<(String, String, String)>> {
-    Ok(articles::table
+    articles::table
         .inner_join(article_media::table)
         .filter(article_media::media_id.eq(media_id))
         .order(articles::id.asc())
         .select((articles::id, articles::slug, articles::headline))
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Keeps an old slug pointing at its article (a later article may take it over).

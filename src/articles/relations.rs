@@ -137,14 +137,14 @@ pub fn list_tags(
 
 /// The bylines of several articles at once (for lists: no N+1).
 pub fn bylines_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<BylineRow>> {
-    Ok(article_bylines::table
+    article_bylines::table
         .filter(article_bylines::article_id.eq_any(ids))
         .order((
             article_bylines::article_id.asc(),
             article_bylines::position.asc(),
         ))
         .select(BylineRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Replaces an article's tags, secondary sections and related articles.

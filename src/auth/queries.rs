@@ -113,13 +113,13 @@ pub fn redeem(conn: &mut DbConn, token: &str) -> QueryResult<Redeemed> {
 
 /// Revokes every token of one login.
 pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> QueryResult<usize> {
-    Ok(diesel::update(
+    diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(db::now()))
-    .execute(conn)?)
+    .execute(conn)
 }
 
 /// Revokes the family of the login this token belongs to, if any.
@@ -137,11 +137,11 @@ pub fn revoke_by_token(conn: &mut DbConn, token: &str) -> QueryResult<()> {
 
 /// Revokes every login of a user (on disable).
 pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<usize> {
-    Ok(diesel::update(
+    diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(db::now()))
-    .execute(conn)?)
+    .execute(conn)
 }

@@ -11,11 +11,11 @@ use crate::db::{self, DbConn};
 
 /// The comment, if it exists.
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CommentRow>> {
-    Ok(comments::table
+    comments::table
         .find(id)
         .select(CommentRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// Stores a new comment.
@@ -70,10 +70,10 @@ pub fn refresh_count(conn: &mut DbConn, article_id: &str) -> QueryResult<()> {
 
 /// The approved-comment counts of articles, in one query.
 pub fn counts(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, i32)>> {
-    Ok(articles::table
+    articles::table
         .filter(articles::id.eq_any(ids))
         .select((articles::id, articles::comment_count))
-        .load(conn)?)
+        .load(conn)
 }
 
 /// A page of an article's threads: top-level comments the viewer may see,
@@ -148,28 +148,28 @@ fn page(
     } else {
         query.order((comments::created_at.asc(), comments::id.asc()))
     };
-    Ok(query
+    query
         .limit(limit)
         .select(CommentRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Every reply in these threads, oldest first (the caller filters them).
 pub fn replies(conn: &mut DbConn, thread_ids: &[String]) -> QueryResult<Vec<CommentRow>> {
-    Ok(comments::table
+    comments::table
         .filter(comments::thread_id.eq_any(thread_ids))
         .filter(comments::depth.gt(0))
         .order((comments::created_at.asc(), comments::id.asc()))
         .select(CommentRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Display names of users.
 pub fn names(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
-    Ok(users::table
+    users::table
         .filter(users::id.eq_any(ids))
         .select((users::id, users::display_name))
-        .load(conn)?)
+        .load(conn)
 }
 
 /// What the moderation queue lists.
@@ -207,12 +207,12 @@ pub fn recent_by_user(
     user_id: &str,
     since: NaiveDateTime,
 ) -> QueryResult<Vec<CommentRow>> {
-    Ok(comments::table
+    comments::table
         .filter(comments::user_id.eq(user_id))
         .filter(comments::created_at.ge(since))
         .order(comments::created_at.asc())
         .select(CommentRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Sends a comment back to `pending` by the system's decision (no
@@ -241,13 +241,13 @@ pub fn back_to_pending(
 
 /// Adds one to a comment's flag count; the new count.
 pub fn count_flag(conn: &mut DbConn, id: &str) -> QueryResult<i32> {
-    Ok(diesel::update(comments::table.find(id))
+    diesel::update(comments::table.find(id))
         .set((
             comments::flag_count.eq(comments::flag_count + 1),
             comments::version.eq(comments::version + 1),
         ))
         .returning(comments::flag_count)
-        .get_result(conn)?)
+        .get_result(conn)
 }
 
 /// Sends an approved comment back to `pending` by the system's decision,
@@ -295,14 +295,14 @@ pub fn log_moderation(conn: &mut DbConn, row: &ModerationRow) -> QueryResult<()>
 
 /// A comment's moderation log, oldest first.
 pub fn moderation_log(conn: &mut DbConn, comment_id: &str) -> QueryResult<Vec<ModerationRow>> {
-    Ok(comment_moderation::table
+    comment_moderation::table
         .filter(comment_moderation::comment_id.eq(comment_id))
         .order((
             comment_moderation::created_at.asc(),
             comment_moderation::id.asc(),
         ))
         .select(ModerationRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Records a reader's flag; false when they had flagged it already.

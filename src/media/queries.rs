@@ -85,36 +85,36 @@ pub fn list_media(
     if let Some(after) = after {
         query = query.filter(media::id.lt(after.to_string()));
     }
-    Ok(query
+    query
         .select(MediaRow::as_select())
         .order(media::id.desc())
         .limit(limit)
-        .load(conn)?)
+        .load(conn)
 }
 
 /// How many assets the filter matches.
 pub fn count_media(conn: &mut DbConn, filter: &MediaFilter) -> QueryResult<i64> {
-    Ok(apply_filter(media::table.into_boxed(), filter)
+    apply_filter(media::table.into_boxed(), filter)
         .count()
-        .get_result(conn)?)
+        .get_result(conn)
 }
 
 /// An asset by id.
 pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<MediaRow>> {
-    Ok(media::table
+    media::table
         .find(id)
         .select(MediaRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// An asset by the SHA-256 of its bytes.
 pub fn find_by_sha256(conn: &mut DbConn, sha256: &str) -> QueryResult<Option<MediaRow>> {
-    Ok(media::table
+    media::table
         .filter(media::sha256.eq(sha256))
         .select(MediaRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// Inserts an asset.
@@ -132,7 +132,7 @@ pub fn update_metadata(
     version: i64,
     columns: &MediaMetadataColumns,
 ) -> QueryResult<Option<MediaRow>> {
-    Ok(diesel::update(
+    diesel::update(
         media::table
             .filter(media::id.eq(id))
             .filter(media::version.eq(version)),
@@ -144,7 +144,7 @@ pub fn update_metadata(
     ))
     .returning(media::all_columns)
     .get_result(conn)
-    .optional()?)
+    .optional()
 }
 
 /// Deletes an asset if still at `version`, returning the storage keys of its
@@ -177,11 +177,11 @@ pub fn find_rendition(
     ratio: &str,
     format: &str,
 ) -> QueryResult<Option<RenditionRow>> {
-    Ok(media_renditions::table
+    media_renditions::table
         .find((media_id, width, ratio, format))
         .select(RenditionRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// Records a rendition; a concurrent twin that got there first is fine.

@@ -45,14 +45,14 @@ pub fn list_sections(
                     .and(sections::id.gt(id.clone()))),
         );
     }
-    Ok(query
+    query
         .order((
             sections::position.asc(),
             sections::name.asc(),
             sections::id.asc(),
         ))
         .limit(limit)
-        .load(conn)?)
+        .load(conn)
 }
 
 /// How many sections the filter matches.
@@ -61,25 +61,25 @@ pub fn count_sections(conn: &mut DbConn, filter: &SectionFilter) -> QueryResult<
     if let Some(parent) = &filter.parent_id {
         query = query.filter(sections::parent_id.eq(parent.clone()));
     }
-    Ok(query.get_result(conn)?)
+    query.get_result(conn)
 }
 
 /// A section by id.
 pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<SectionRow>> {
-    Ok(sections::table
+    sections::table
         .find(id)
         .select(SectionRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// A section by slug.
 pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<SectionRow>> {
-    Ok(sections::table
+    sections::table
         .filter(sections::slug.eq(slug))
         .select(SectionRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// A section by id when the key parses as a UUID, else by slug.
@@ -104,12 +104,12 @@ pub fn slug_taken(conn: &mut DbConn, slug: &str, except: Option<&str>) -> QueryR
 
 /// The slugs of a section's children (at most `limit`), for a 409's message.
 pub fn child_slugs(conn: &mut DbConn, id: &str, limit: i64) -> QueryResult<Vec<String>> {
-    Ok(sections::table
+    sections::table
         .filter(sections::parent_id.eq(id))
         .order(sections::slug.asc())
         .select(sections::slug)
         .limit(limit)
-        .load(conn)?)
+        .load(conn)
 }
 
 /// A section's id and the ids of all its descendants (at most 10 levels).
@@ -155,10 +155,10 @@ pub fn would_cycle(conn: &mut DbConn, id: &str, parent: &str) -> QueryResult<boo
 
 /// Inserts a section.
 pub fn insert_section(conn: &mut DbConn, row: &SectionRow) -> QueryResult<SectionRow> {
-    Ok(diesel::insert_into(sections::table)
+    diesel::insert_into(sections::table)
         .values(row)
         .returning(sections::all_columns)
-        .get_result(conn)?)
+        .get_result(conn)
 }
 
 /// Applies changes if the section is still at `version`; `None` otherwise.
@@ -168,7 +168,7 @@ pub fn update_section(
     version: i64,
     changes: SectionChanges,
 ) -> QueryResult<Option<SectionRow>> {
-    Ok(diesel::update(
+    diesel::update(
         sections::table
             .filter(sections::id.eq(id))
             .filter(sections::version.eq(version)),
@@ -180,7 +180,7 @@ pub fn update_section(
     ))
     .returning(sections::all_columns)
     .get_result(conn)
-    .optional()?)
+    .optional()
 }
 
 /// Deletes a section if it is still at `version`; whether it was deleted.

@@ -69,6 +69,21 @@ pub fn original_key(sha256: &str, extension: &str) -> String {
     )
 }
 
+/// Opens the configured media store: S3-compatible object storage for an
+/// `s3://bucket/prefix` URL, else local disk under `media_dir` (which also
+/// holds uploads in progress either way).
+pub fn open(media_store: Option<&str>, media_dir: &Path) -> anyhow::Result<Box<dyn MediaStore>> {
+    match media_store {
+        None => Ok(Box::new(LocalStore::open(media_dir).map_err(|e| {
+            anyhow::anyhow!("cannot use media directory {}: {e}", media_dir.display())
+        })?)),
+        Some(url) if url.starts_with("s3://") => Ok(Box::new(S3Store::open(url, media_dir)?)),
+        Some(other) => anyhow::bail!(
+            "NEWSDESK_MEDIA_STORE={other}: use s3://bucket/prefix, or leave it unset for local disk"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,20 +97,5 @@ mod tests {
         assert!(!is_safe_key("A.jpg"));
         let sha = "ab".repeat(32);
         assert!(is_safe_key(&original_key(&sha, "jpg")));
-    }
-}
-
-/// Opens the configured media store: S3-compatible object storage for an
-/// `s3://bucket/prefix` URL, else local disk under `media_dir` (which also
-/// holds uploads in progress either way).
-pub fn open(media_store: Option<&str>, media_dir: &Path) -> anyhow::Result<Box<dyn MediaStore>> {
-    match media_store {
-        None => Ok(Box::new(LocalStore::open(media_dir).map_err(|e| {
-            anyhow::anyhow!("cannot use media directory {}: {e}", media_dir.display())
-        })?)),
-        Some(url) if url.starts_with("s3://") => Ok(Box::new(S3Store::open(url, media_dir)?)),
-        Some(other) => anyhow::bail!(
-            "NEWSDESK_MEDIA_STORE={other}: use s3://bucket/prefix, or leave it unset for local disk"
-        ),
     }
 }

@@ -17,20 +17,20 @@ pub fn insert_user(conn: &mut DbConn, row: &NewUser) -> QueryResult<UserRow> {
 
 /// The user with this (normalised) email.
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserRow>> {
-    Ok(users::table
+    users::table
         .filter(users::email.eq(email))
         .select(UserRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// The user with this id.
 pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
-    Ok(users::table
+    users::table
         .find(id)
         .select(UserRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// A page of users in id (= creation) order, after `after`, optionally of one role.
@@ -47,7 +47,7 @@ pub fn list_users(
     if let Some(after) = after {
         query = query.filter(users::id.gt(after.to_string()));
     }
-    Ok(query.order(users::id.asc()).limit(limit).load(conn)?)
+    query.order(users::id.asc()).limit(limit).load(conn)
 }
 
 /// Counts users, optionally of one role.
@@ -56,7 +56,7 @@ pub fn count_users(conn: &mut DbConn, role: Option<Role>) -> QueryResult<i64> {
     if let Some(role) = role {
         query = query.filter(users::role.eq(role));
     }
-    Ok(query.get_result(conn)?)
+    query.get_result(conn)
 }
 
 /// The changes an admin may make to a user.
