@@ -13,7 +13,7 @@ use crate::articles::service;
 use crate::auth::extract::{AuthUser, MaybeAuthUser};
 use crate::db;
 use crate::error::{ApiError, Problem};
-use crate::http::pagination::{list_json, PageWithTotal, Paged};
+use crate::http::pagination::{list_json, Page, Paged, Total};
 use crate::http::response::{read_json, Audience};
 use crate::http::{self, ApiJson, IfMatch, ListMeta};
 use crate::state::AppState;
@@ -282,7 +282,7 @@ pub async fn get_article_by_slug(
 /// a `status` (drafts, in review…), ordered by last change.
 #[utoipa::path(
     tag = "articles",
-    params(ArticleListQuery, PageWithTotal),
+    params(ArticleListQuery, Page, Total),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of article summaries", body = ArticleList,
@@ -294,12 +294,18 @@ pub async fn get_article_by_slug(
 pub async fn list_articles(
     state: web::Data<AppState>,
     user: MaybeAuthUser,
-    query: Paged<ArticleListQuery, PageWithTotal>,
+    query: Paged<ArticleListQuery, true>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let staff = user.0.as_ref().is_some_and(|u| u.is_staff());
     let fields = present::parse_fields(query.filter.fields.as_deref())?;
-    let request = ListRequest::new(query.filter, &query.page, fields.as_deref(), staff)?;
+    let request = ListRequest::new(
+        query.filter,
+        &query.page,
+        query.with_total,
+        fields.as_deref(),
+        staff,
+    )?;
     let limit = request.limit();
     let widths = state.media.widths.clone();
     let page = db::run(&state.pool, move |conn| {

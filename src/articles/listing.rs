@@ -12,7 +12,7 @@ use crate::articles::status::ArticleStatus;
 use crate::articles::{relations, search};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::http::pagination::{decode_cursor, encode_cursor, split_page, PageWithTotal};
+use crate::http::pagination::{decode_cursor, encode_cursor, split_page, Page};
 use crate::sections;
 
 /// A list request, checked: what to show, in which order, which page.
@@ -52,7 +52,8 @@ impl ListRequest {
     /// callers may ask for statuses the public never sees.
     pub fn new(
         query: ArticleListQuery,
-        page: &PageWithTotal,
+        page: &Page,
+        with_total: bool,
         fields: Option<&[String]>,
         staff: bool,
     ) -> Result<Self, ApiError> {
@@ -129,8 +130,8 @@ impl ListRequest {
             by_relevance,
             order,
             position,
-            limit: page.page().limit(),
-            with_total: page.with_total(),
+            limit: page.limit(),
+            with_total,
             format: present::format_for(fields, BodyFormat::None),
         })
     }

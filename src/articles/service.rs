@@ -28,11 +28,7 @@ pub fn create(
     default_locale: &str,
 ) -> Result<String, ApiError> {
     actor.require(Role::Contributor)?;
-    db::write_tx(conn, |conn| {
-        let prepared = document::prepare(conn, doc, None, default_locale, Some(&actor.id))?;
-        store(conn, &prepared, &actor.id, "created", None)?;
-        Ok(prepared.row.id)
-    })
+    insert(conn, actor, &actor.id, doc, default_locale, None)
 }
 
 /// Imports an article that `writer` published at `at` (seed, demo,
@@ -46,12 +42,26 @@ pub fn import_published(
     at: NaiveDateTime,
 ) -> Result<String, ApiError> {
     actor.require(Role::Editor)?;
+    insert(conn, actor, writer, doc, default_locale, Some(at))
+}
+
+/// Stores a new article by `writer`: a draft, or published at a given time.
+fn insert(
+    conn: &mut DbConn,
+    actor: &Actor,
+    writer: &str,
+    doc: ArticleDocument,
+    default_locale: &str,
+    published_at: Option<NaiveDateTime>,
+) -> Result<String, ApiError> {
     db::write_tx(conn, |conn| {
         let mut prepared = document::prepare(conn, doc, None, default_locale, Some(writer))?;
-        prepared.row.status = ArticleStatus::Published;
-        prepared.row.published_at = Some(at);
-        prepared.row.first_published_at = Some(at);
-        prepared.row.created_at = at;
+        if let Some(at) = published_at {
+            prepared.row.status = ArticleStatus::Published;
+            prepared.row.published_at = Some(at);
+            prepared.row.first_published_at = Some(at);
+            prepared.row.created_at = at;
+        }
         store(conn, &prepared, &actor.id, "created", None)?;
         Ok(prepared.row.id)
     })

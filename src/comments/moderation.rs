@@ -45,6 +45,7 @@ pub async fn list_queue(
     let Paged {
         filter: query,
         page,
+        ..
     } = query;
     let status = match query.status.as_deref() {
         None => Some(CommentStatus::Pending),

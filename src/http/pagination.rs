@@ -209,18 +209,16 @@ impl Page {
     }
 }
 
-/// [`Page`] and `include_total`, for lists that can count their matches.
+/// The filters of a list that has none but paging.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoFilters {}
+
+/// `include_total`, for lists that can count their matches.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct PageWithTotal {
-    /// Page size, 1 to 100 (default 20).
-    #[serde(default, deserialize_with = "crate::http::pagination::de_limit")]
-    #[param(minimum = 1, maximum = 100, value_type = Option<i64>)]
-    pub limit: Option<i64>,
-    /// `meta.next_cursor` of the previous page (opaque; empty means the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    pub cursor: Option<String>,
+pub struct Total {
     /// Add `meta.total`.
     #[serde(
         default,
@@ -230,51 +228,20 @@ pub struct PageWithTotal {
     pub include_total: Option<bool>,
 }
 
-impl PageWithTotal {
-    /// The paging part.
-    pub fn page(&self) -> Page {
-        Page {
-            limit: self.limit,
-            cursor: self.cursor.clone(),
-        }
-    }
-
-    /// Whether `meta.total` was asked for.
-    pub fn with_total(&self) -> bool {
-        self.include_total.unwrap_or(false)
-    }
-}
-
-/// The filters of a list that has none but paging.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoFilters {}
-
-/// The names of a paging struct's parameters, to tell them from the filters.
-pub trait PageParams: DeserializeOwned {
-    /// Query parameter names.
-    const NAMES: &'static [&'static str];
-}
-
-impl PageParams for Page {
-    const NAMES: &'static [&'static str] = &["limit", "cursor"];
-}
-
-impl PageParams for PageWithTotal {
-    const NAMES: &'static [&'static str] = &["limit", "cursor", "include_total"];
-}
-
 /// A list's query string: its own filters `T` and the shared paging
-/// parameters `P`, each checked strictly (an unknown or repeated parameter is
-/// a 400 that names it). Document it with `params(T, P)`.
-pub struct Paged<T, P = Page> {
+/// parameters, each checked strictly (an unknown or repeated parameter is a
+/// 400 that names it). `TOTAL` lists also take `include_total`. Document it
+/// with `params(T, Page)`, or `params(T, Page, Total)`.
+pub struct Paged<T, const TOTAL: bool = false> {
     /// The list's own parameters.
     pub filter: T,
     /// Paging.
-    pub page: P,
+    pub page: Page,
+    /// Whether `meta.total` was asked for.
+    pub with_total: bool,
 }
 
-impl<T: DeserializeOwned, P: PageParams> FromRequest for Paged<T, P> {
+impl<T: DeserializeOwned, const TOTAL: bool> FromRequest for Paged<T, TOTAL> {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, actix_web::Error>>;
 
@@ -283,17 +250,24 @@ impl<T: DeserializeOwned, P: PageParams> FromRequest for Paged<T, P> {
     }
 }
 
-fn paged<T: DeserializeOwned, P: PageParams>(
+fn paged<T: DeserializeOwned, const TOTAL: bool>(
     req: &HttpRequest,
-) -> Result<Paged<T, P>, actix_web::Error> {
+) -> Result<Paged<T, TOTAL>, actix_web::Error> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
         .map_err(|e| query_error(QueryPayloadError::Deserialize(e), req))?;
-    let (paging, filters): (Vec<_>, Vec<_>) = pairs
-        .into_iter()
-        .partition(|(name, _)| P::NAMES.contains(&name.as_str()));
+    let (mut filters, mut paging, mut total) = (Vec::new(), Vec::new(), Vec::new());
+    for (name, value) in pairs {
+        match name.as_str() {
+            "limit" | "cursor" => paging.push((name, value)),
+            "include_total" if TOTAL => total.push((name, value)),
+            _ => filters.push((name, value)),
+        }
+    }
+    let total: Total = from_pairs(&total, req)?;
     Ok(Paged {
         filter: from_pairs(&filters, req)?,
         page: from_pairs(&paging, req)?,
+        with_total: total.include_total.unwrap_or(false),
     })
 }
 

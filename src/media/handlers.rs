@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use crate::auth::{extract::AuthUser, extract::MaybeAuthUser, role::Role};
 use crate::db;
 use crate::error::{ApiError, Problem};
-use crate::http::pagination::{list_json, PageWithTotal, Paged};
+use crate::http::pagination::{list_json, Page, Paged, Total};
 use crate::http::response::Audience;
 use crate::http::{self, ApiJson, IfMatch, ListMeta};
 use crate::media::dto::{MediaList, MediaListQuery, MediaMetadata, MediaResponse};
@@ -43,7 +43,7 @@ async fn load(state: &AppState, id: String) -> Result<MediaRow, ApiError> {
 /// Browse the media library (contributor and up).
 #[utoipa::path(
     tag = "media",
-    params(MediaListQuery, PageWithTotal),
+    params(MediaListQuery, Page, Total),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of assets, newest first", body = MediaList,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page")))),
@@ -52,16 +52,15 @@ async fn load(state: &AppState, id: String) -> Result<MediaRow, ApiError> {
 pub async fn list_media(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: Paged<MediaListQuery, PageWithTotal>,
+    query: Paged<MediaListQuery, true>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Contributor)?;
     let Paged {
         filter: query,
         page,
+        with_total,
     } = query;
-    let with_total = page.with_total();
-    let page = page.page();
     let limit = page.limit();
     let after: Option<String> = page.after()?;
     if let Some(kind) = &query.kind {

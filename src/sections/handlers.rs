@@ -5,7 +5,7 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use crate::auth::{extract::AuthUser, role::Role};
 use crate::db::{self};
 use crate::error::{ApiError, Problem};
-use crate::http::pagination::{list_json, PageWithTotal, Paged};
+use crate::http::pagination::{list_json, Page, Paged, Total};
 use crate::http::response::Audience;
 use crate::http::{self, ApiJson, CacheInfo, IfMatch, ListMeta};
 use crate::sections::dto::{
@@ -31,7 +31,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     tag = "sections",
     params(
         SectionListQuery,
-        PageWithTotal,
+        Page,
+        Total,
         ("If-None-Match" = Option<String>, Header, description = "ETag of a copy the client has"),
     ),
     responses(
@@ -48,13 +49,12 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[get("/sections")]
 pub async fn list_sections(
     state: web::Data<AppState>,
-    query: Paged<SectionListQuery, PageWithTotal>,
+    query: Paged<SectionListQuery, true>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let with_total = query.page.with_total();
-    let page = query.page.page();
-    let limit = page.limit();
-    let after: Option<SectionKey> = page.after()?;
+    let with_total = query.with_total;
+    let limit = query.page.limit();
+    let after: Option<SectionKey> = query.page.after()?;
     let parent = query.filter.parent;
     let (rows, total) = db::run(&state.pool, move |conn| {
         let parent_id = match parent {

@@ -5,7 +5,7 @@ use actix_web::{get, patch, web, HttpRequest, HttpResponse};
 use crate::auth::{extract::AuthUser, role::Role};
 use crate::db;
 use crate::error::{ApiError, Problem};
-use crate::http::pagination::{list_json, PageWithTotal, Paged};
+use crate::http::pagination::{list_json, Page, Paged, Total};
 use crate::http::response::Audience;
 use crate::http::{self, ApiJson, IfMatch, ListMeta};
 use crate::state::AppState;
@@ -23,7 +23,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// List users (admin).
 #[utoipa::path(
     tag = "users",
-    params(UserListQuery, PageWithTotal),
+    params(UserListQuery, Page, Total),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of users", body = UserList,
@@ -34,15 +34,14 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub async fn list_users(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: Paged<UserListQuery, PageWithTotal>,
+    query: Paged<UserListQuery, true>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Admin)?;
-    let page = query.page.page();
-    let limit = page.limit();
-    let after: Option<String> = page.after()?;
+    let limit = query.page.limit();
+    let after: Option<String> = query.page.after()?;
     let role = query.filter.role;
-    let with_total = query.page.with_total();
+    let with_total = query.with_total;
     let (rows, total) = db::run(&state.pool, move |conn| {
         let rows = queries::list_users(conn, role, after.as_deref(), limit + 1)?;
         let total = if with_total {
