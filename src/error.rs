@@ -330,3 +330,58 @@ impl From<diesel::r2d2::PoolError> for ApiError {
         Self::Unavailable(format!("database pool: {err}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_500_keeps_its_cause_for_the_log_and_shows_none() {
+        let err = ApiError::from(diesel::result::Error::RollbackTransaction);
+        let ApiError::Internal(cause) = &err else {
+            panic!("not a 500: {err:?}");
+        };
+        // The chain: what failed, then why.
+        assert_eq!(format!("{cause:#}").split(": ").next(), Some("database"));
+        assert!(std::error::Error::source(&err).is_some());
+        let problem = err.problem();
+        assert_eq!(problem.status, 500);
+        assert!(!problem.detail.unwrap_or_default().contains("database"));
+    }
+
+    #[test]
+    fn unique_violations_answer_by_constraint() {
+        struct Info;
+        impl diesel::result::DatabaseErrorInformation for Info {
+            fn message(&self) -> &str {
+                "UNIQUE constraint failed: users.email"
+            }
+            fn details(&self) -> Option<&str> {
+                None
+            }
+            fn hint(&self) -> Option<&str> {
+                None
+            }
+            fn table_name(&self) -> Option<&str> {
+                None
+            }
+            fn column_name(&self) -> Option<&str> {
+                None
+            }
+            fn constraint_name(&self) -> Option<&str> {
+                None
+            }
+            fn statement_position(&self) -> Option<i32> {
+                None
+            }
+        }
+        let err = ApiError::from(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            Box::new(Info),
+        ));
+        assert!(
+            matches!(&err, ApiError::Conflict(m) if m == "an account with this email already exists"),
+            "{err:?}"
+        );
+    }
+}

@@ -8,7 +8,7 @@ use crate::auth::{extract::AuthUser, extract::MaybeAuthUser, role::Role};
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::http::pagination::{list_json, Page, Paged, Total};
-use crate::http::response::Audience;
+use crate::http::response::{read_json, Audience};
 use crate::http::{self, ApiJson, IfMatch, ListMeta};
 use crate::media::dto::{MediaList, MediaListQuery, MediaMetadata, MediaResponse};
 use crate::media::model::{MediaRow, RenditionRow};
@@ -124,13 +124,8 @@ pub async fn get_media(
     let keys = format!("media:{}", row.id);
     let body = http::to_json(&MediaResponse::from_row(row, &state.media.widths, staff));
     if staff {
-        let mut builder = HttpResponse::Ok();
-        builder.insert_header(("ETag", etag));
-        return Ok(builder
-            .insert_header(("Vary", "Authorization"))
-            .insert_header(("Cache-Control", http::PRIVATE_CACHE))
-            .insert_header(("Content-Type", "application/json; charset=utf-8"))
-            .body(body));
+        let audience = Audience::Private { etag: Some(etag) };
+        return Ok(read_json(&req, body, audience));
     }
     // Staff see `ed_note`: the answer depends on the token.
     let mut response = http::public_json(
