@@ -433,7 +433,8 @@ const ARTICLES: &[DemoArticle] = &[
 /// Adds the demo articles (published at staggered times in the past), and one
 /// draft; articles whose slug exists are left alone.
 pub fn load_articles(conn: &mut DbConn, default_locale: &str) -> Result<usize, ApiError> {
-    use crate::articles::{dto::ArticleDocument, queries as article_queries, service};
+    use crate::articles::service::{self, Import};
+    use crate::articles::{dto::ArticleDocument, queries as article_queries};
 
     let Some(editor) = user_queries::find_by_email(conn, USERS[0].0)? else {
         return Ok(0);
@@ -489,8 +490,12 @@ pub fn load_articles(conn: &mut DbConn, default_locale: &str) -> Result<usize, A
             "comments_policy": "moderated",
         }))
         .map_err(ApiError::internal)?;
-        let at = db::now() - chrono::Duration::hours(a.hours_ago);
-        service::import_published(conn, &staff, &writer.id, doc, default_locale, at)?;
+        let import = Import {
+            writer: writer.id.clone(),
+            doc,
+            published_at: db::now() - chrono::Duration::hours(a.hours_ago),
+        };
+        service::import_published(conn, &staff, vec![import], default_locale)?;
         added += 1;
     }
     if article_queries::find_by_slug(

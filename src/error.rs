@@ -95,6 +95,15 @@ pub enum ApiError {
     /// A unique value is taken, or the resource is still in use.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A unique constraint of the database turned the write down: the field
+    /// it concerns is named in `errors`.
+    #[error("conflict on {field}: {message}")]
+    Taken {
+        /// The request field.
+        field: &'static str,
+        /// What the conflict means.
+        message: &'static str,
+    },
     /// `If-Match` named a version that is no longer current.
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
@@ -170,7 +179,7 @@ impl ApiError {
             Self::Forbidden(_) => "/problems/forbidden",
             Self::NotFound(_) => "/problems/not-found",
             Self::MethodNotAllowed { .. } => "/problems/method-not-allowed",
-            Self::Conflict(_) => "/problems/conflict",
+            Self::Conflict(_) | Self::Taken { .. } => "/problems/conflict",
             Self::PreconditionFailed(_) => "/problems/precondition-failed",
             Self::PreconditionRequired(_) => "/problems/precondition-required",
             Self::Gone(_) => "/problems/gone",
@@ -210,6 +219,10 @@ impl ApiError {
             Self::MethodNotAllowed { allow } => {
                 (Some(format!("this path only serves {allow}")), Vec::new())
             }
+            Self::Taken { field, message } => (
+                Some((*message).to_string()),
+                vec![FieldError::new(*field, *message)],
+            ),
             Self::TooManyRequests { retry_after } => (
                 Some(format!("too many requests; retry in {retry_after} s")),
                 Vec::new(),
@@ -262,7 +275,7 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::Taken { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::Gone(_) => StatusCode::GONE,
@@ -313,7 +326,10 @@ impl From<diesel::result::Error> for ApiError {
             // honestly, by the constraint's name; an unknown one is a bug.
             err @ Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 match constraints::unique_violated(&err) {
-                    Some(unique) => Self::Conflict(unique.message.into()),
+                    Some(unique) => Self::Taken {
+                        field: unique.field,
+                        message: unique.message,
+                    },
                     None => Self::from_source("database", err),
                 }
             }
@@ -379,9 +395,12 @@ mod tests {
             diesel::result::DatabaseErrorKind::UniqueViolation,
             Box::new(Info),
         ));
-        assert!(
-            matches!(&err, ApiError::Conflict(m) if m == "an account with this email already exists"),
-            "{err:?}"
+        let problem = err.problem();
+        assert_eq!(problem.status, 409);
+        assert_eq!(
+            problem.detail.as_deref(),
+            Some("an account with this email already exists")
         );
+        assert_eq!(problem.errors[0].field, "email");
     }
 }

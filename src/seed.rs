@@ -4,7 +4,8 @@
 
 use chrono::Duration;
 
-use crate::articles::{dto::ArticleDocument, service};
+use crate::articles::dto::ArticleDocument;
+use crate::articles::service::{self, Import};
 use crate::auth::role::{Actor, Role};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
@@ -155,44 +156,47 @@ pub fn seed(
     // Batches of writes in one transaction each: fast on SQLite, gentle on PostgreSQL.
     while done < count {
         let batch = (count - done).min(500);
-        db::write_tx(conn, |conn| {
-            for i in 0..batch {
-                let n = done + i;
-                let headline = format!(
-                    "{} {} {} ({})",
-                    rng.pick(SUBJECTS),
-                    rng.pick(VERBS),
-                    rng.pick(OBJECTS),
-                    n + 1
-                );
-                let paragraphs: Vec<serde_json::Value> = (0..3 + rng.next() % 5)
-                    .map(|_| {
-                        let text = (0..2 + rng.next() % 3)
-                            .map(|_| rng.pick(SENTENCES))
-                            .collect::<Vec<_>>()
-                            .join(" ");
-                        serde_json::json!({"type": "paragraph", "text": text})
-                    })
-                    .collect();
-                let tags: Vec<&str> = (0..1 + rng.next() % 3).map(|_| rng.pick(TAGS)).collect();
-                let doc: ArticleDocument = serde_json::from_value(serde_json::json!({
-                    "headline": headline,
-                    "slug": format!("{}-{}", crate::slug::slugify(&headline), n + 1),
-                    "kicker": tags[0],
-                    "summary": rng.pick(SENTENCES),
-                    "dateline": rng.pick(PLACES),
-                    "source": if rng.next().is_multiple_of(3) { "Northwire" } else { "Staff" },
-                    "section_id": section_ids[rng.next() % section_ids.len()],
-                    "tags": tags,
-                    "bylines": [{"user_id": staff[rng.next() % staff.len()], "role": "reporting"}],
-                    "body": paragraphs,
-                }))
-                .map_err(ApiError::internal)?;
-                let at = now - Duration::minutes((n as i64) * 7 + (rng.next() % 7) as i64);
-                service::import_published(conn, &actor, &actor.id, doc, default_locale, at)?;
-            }
-            Ok(())
-        })?;
+        let mut imports = Vec::new();
+        for i in 0..batch {
+            let n = done + i;
+            let headline = format!(
+                "{} {} {} ({})",
+                rng.pick(SUBJECTS),
+                rng.pick(VERBS),
+                rng.pick(OBJECTS),
+                n + 1
+            );
+            let paragraphs: Vec<serde_json::Value> = (0..3 + rng.next() % 5)
+                .map(|_| {
+                    let text = (0..2 + rng.next() % 3)
+                        .map(|_| rng.pick(SENTENCES))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    serde_json::json!({"type": "paragraph", "text": text})
+                })
+                .collect();
+            let tags: Vec<&str> = (0..1 + rng.next() % 3).map(|_| rng.pick(TAGS)).collect();
+            let doc: ArticleDocument = serde_json::from_value(serde_json::json!({
+                "headline": headline,
+                "slug": format!("{}-{}", crate::slug::slugify(&headline), n + 1),
+                "kicker": tags[0],
+                "summary": rng.pick(SENTENCES),
+                "dateline": rng.pick(PLACES),
+                "source": if rng.next().is_multiple_of(3) { "Northwire" } else { "Staff" },
+                "section_id": section_ids[rng.next() % section_ids.len()],
+                "tags": tags,
+                "bylines": [{"user_id": staff[rng.next() % staff.len()], "role": "reporting"}],
+                "body": paragraphs,
+            }))
+            .map_err(ApiError::internal)?;
+            let at = now - Duration::minutes((n as i64) * 7 + (rng.next() % 7) as i64);
+            imports.push(Import {
+                writer: actor.id.clone(),
+                doc,
+                published_at: at,
+            });
+        }
+        service::import_published(conn, &actor, imports, default_locale)?;
         done += batch;
         progress(done);
     }

@@ -573,7 +573,38 @@ async fn public_reads_are_cached_until_a_write(app: &TestApp) {
     assert_eq!(x_cache(&again), "");
 }
 
+/// `If-None-Match: W/"…"` is compared weakly, as RFC 9110 asks for GET, by
+/// the handlers and by the read cache alike (the cache compared strongly).
+async fn weak_validators_match_in_handlers_and_the_cache(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    create(app, token, json!({"name": "Weak", "slug": "weak"})).await;
+    let first = app.get("/api/v1/sections/weak", None).await;
+    assert_eq!(first.status(), 200);
+    let weak = format!("W/{}", etag(&first));
+    let conditional = |token: Option<&str>| {
+        app.request(Method::GET, "/api/v1/sections/weak", token)
+            .header("if-none-match", weak.as_str())
+            .send()
+    };
+    // From the cache (anonymous, stored by the first read).
+    let cached = conditional(None).await.expect("request");
+    assert_eq!(
+        cached
+            .headers()
+            .get("x-cache")
+            .and_then(|v| v.to_str().ok()),
+        Some("hit")
+    );
+    assert_eq!(cached.status(), 304);
+    // From the handler (a token bypasses the cache).
+    let computed = conditional(Some(token)).await.expect("request");
+    assert!(!computed.headers().contains_key("x-cache"));
+    assert_eq!(computed.status(), 304);
+}
+
 both_backends!(
+    weak_validators_match_in_handlers_and_the_cache,
     public_reads_are_cached_until_a_write,
     create_get_rename_delete,
     stale_if_match_is_412_and_changes_nothing,
