@@ -163,15 +163,17 @@ where
     run(pool, move |conn| Ok(work(conn)?)).await
 }
 
-/// Runs `work` in a write transaction (a savepoint when one is open). On SQLite the transaction takes the
-/// write lock up front (`BEGIN IMMEDIATE`), so two writers queue on the busy
-/// timeout instead of one failing when it upgrades a read lock.
+/// Runs `work` in a write transaction, or in a savepoint when one is open
+/// (the demo stores its comment threads that way). On SQLite the transaction
+/// takes the write lock up front (`BEGIN IMMEDIATE`), so two writers queue on
+/// the busy timeout instead of one failing when it upgrades a read lock.
 pub fn write_tx<T, F>(conn: &mut DbConn, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
 {
-    // Inside a transaction already (a batch of service calls, as `seed` makes):
-    // a savepoint, so the inner change still applies whole or not at all.
+    // Inside a transaction already: a savepoint, so the inner change still
+    // applies whole or not at all. (Savepoints make SQLite's full-text index
+    // flush: batches go through one transaction, not a savepoint per item.)
     let outermost = match conn {
         DbConn::Sqlite(inner) => AnsiTransactionManager::transaction_manager_status_mut(inner)
             .transaction_depth()?
