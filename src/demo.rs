@@ -308,7 +308,7 @@ pub async fn load_media(
             uploader.clone(),
         );
         db::run(pool, move |conn| {
-            media_queries::insert_media(conn, &row).map_err(ApiError::from)
+            crate::media::service::register(conn, &row)
         })
         .await?;
         added += 1;

@@ -19,6 +19,7 @@ use crate::http::pagination::{list_json, Page, Paged};
 use crate::http::response::{read_json, Audience};
 use crate::http::{self, format_time, ApiJson, IfMatch, ListMeta};
 use crate::state::AppState;
+use chrono::NaiveDateTime;
 
 /// Who reads: the public, or a logged-in user whose answer is their own (a
 /// token that is sent must be valid, so "has a token" is "is a user").
@@ -58,8 +59,8 @@ pub async fn list_comments(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let newest = newest_first(query.filter.sort.as_deref())?;
-    let page = query.page;
-    let limit = page.limit();
+    let limit = query.page.limit();
+    let after = query.page.after::<(NaiveDateTime, String)>()?;
     let id = id.into_inner();
     let user = user.0;
     let logged_in = user.is_some();
@@ -67,7 +68,7 @@ pub async fn list_comments(
     let (data, next_cursor) = db::run(&state.pool, move |conn| {
         readable_article(conn, &article_id, user.as_deref(), db::now())?;
         let viewer = user.as_ref().map(|u| u.id.as_str());
-        discussion(conn, &article_id, viewer, newest, &page)
+        discussion(conn, &article_id, viewer, newest, after.as_ref(), limit)
     })
     .await?;
     let meta = ListMeta {

@@ -13,7 +13,7 @@ use crate::comments::text;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::http::format_time;
-use crate::http::pagination::{split_page, Page};
+use crate::http::pagination::split_page;
 
 /// A page of an article's discussion as `viewer` sees it: top-level
 /// comments (keyset-paged) with their replies nested, and the next cursor.
@@ -22,11 +22,10 @@ pub fn discussion(
     article_id: &str,
     viewer: Option<&str>,
     newest: bool,
-    page: &Page,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
 ) -> Result<(Vec<CommentResponse>, Option<String>), ApiError> {
-    let limit = page.limit();
-    let after = page.after::<(NaiveDateTime, String)>()?;
-    let tops = queries::threads(conn, article_id, viewer, newest, after.as_ref(), limit + 1)?;
+    let tops = queries::threads(conn, article_id, viewer, newest, after, limit + 1)?;
     let (tops, next) = split_page(tops, limit, |c| (c.created_at, c.id.clone()));
     let thread_ids: Vec<String> = tops.iter().map(|t| t.id.clone()).collect();
     let replies = queries::replies(conn, &thread_ids)?;

@@ -460,8 +460,8 @@ async fn find_or_make_rendition(
         .await
         .map_err(|e| ApiError::internal(format!("storing rendition: {e}")))?;
     let stored = rendition.clone();
-    db::query(&state.pool, move |conn| {
-        queries::insert_rendition(conn, &stored)
+    db::run(&state.pool, move |conn| {
+        service::record_rendition(conn, &stored)
     })
     .await?;
     Ok(rendition)

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::http::conditional::check_if_match;
 use crate::http::json::{check_patch_fields, merge_patch, parse_json};
 use crate::media::dto::MediaMetadata;
-use crate::media::model::MediaRow;
+use crate::media::model::{MediaRow, RenditionRow};
 use crate::media::queries;
 
 /// The 404 of media.
@@ -45,6 +45,12 @@ pub fn register(conn: &mut DbConn, row: &MediaRow) -> Result<(MediaRow, bool), A
         }
         Err(e) => Err(e.into()),
     })
+}
+
+/// Records a rendition made on first request (derived from the original:
+/// the asset's version does not move); a twin made at the same moment is fine.
+pub fn record_rendition(conn: &mut DbConn, row: &RenditionRow) -> Result<(), ApiError> {
+    Ok(queries::insert_rendition(conn, row)?)
 }
 
 /// Changes an asset's metadata by a JSON Merge Patch, based on version

@@ -136,6 +136,50 @@ async fn unknown_query_parameter_is_400_naming_it(app: &TestApp) {
     assert_eq!(error_fields(&body), vec!["limit"]);
 }
 
+/// Every list checks its own filters and the shared paging parameters alike:
+/// an unknown, repeated or malformed parameter is a 400 that names it, and
+/// `include_total` only where the list can count.
+async fn every_list_checks_its_query_strictly(app: &TestApp) {
+    let lists = [
+        "/api/v1/sections",
+        "/api/v1/articles",
+        "/api/v1/feed",
+        "/api/v1/tags",
+        "/api/v1/articles/0193c5a2-7d1e-7cc0-9a35-0f1e2d3c4b5a/comments",
+    ];
+    for list in lists {
+        for (query, param) in [
+            ("colour=red", "colour"),
+            ("limit=0", "limit"),
+            ("limit=5&limit=6", "limit"),
+            ("cursor=not-a-cursor", "cursor"),
+        ] {
+            let path = format!("{list}?{query}");
+            let body = assert_problem(app.get(&path, None).await, 400).await;
+            assert_eq!(error_fields(&body), vec![param], "{path}: {body}");
+        }
+    }
+    for list in ["/api/v1/feed", "/api/v1/tags"] {
+        let path = format!("{list}?include_total=true");
+        let body = assert_problem(app.get(&path, None).await, 400).await;
+        assert_eq!(error_fields(&body), vec!["include_total"], "{path}: {body}");
+    }
+    let body = assert_problem(
+        app.get("/api/v1/articles?include_total=maybe", None).await,
+        400,
+    )
+    .await;
+    assert_eq!(error_fields(&body), vec!["include_total"]);
+    let counted: serde_json::Value = app
+        .get("/api/v1/articles?include_total=true&limit=1", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(counted["meta"]["total"], 0);
+    assert_eq!(counted["meta"]["limit"], 1);
+}
+
 async fn out_of_range_limit_is_400_naming_it(app: &TestApp) {
     for limit in ["0", "101", "-1", "abc", "", "2.5"] {
         let body = assert_problem(
@@ -301,6 +345,7 @@ both_backends!(
     wrong_content_type_is_415,
     oversized_body_is_413,
     unknown_query_parameter_is_400_naming_it,
+    every_list_checks_its_query_strictly,
     out_of_range_limit_is_400_naming_it,
     bad_cursor_and_flag_are_400,
     validation_is_422_naming_fields,
