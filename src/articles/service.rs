@@ -1,8 +1,9 @@
 //! Every change of an article happens here, and only here: creating, saving,
 //! workflow transitions, restores and corrections. Each function takes the
 //! actor (a user id and role), decides whether the change is allowed, and
-//! runs it in one transaction. Handlers, `seed`, `demo` and importers call
-//! these; nothing else writes articles.
+//! runs it in one transaction, together with the event that tells
+//! subscribers about it. Handlers, `seed`, `demo` and importers call these;
+//! nothing else writes articles.
 
 use chrono::NaiveDateTime;
 
@@ -16,6 +17,8 @@ use crate::articles::{queries, relations, search};
 use crate::auth::role::{Actor, Role};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError};
+use crate::events::kind::EventKind;
+use crate::events::service as events;
 use crate::http::conditional::check_if_match;
 use crate::http::json::{merge_patch, parse_json};
 use crate::validation::checked_text;
@@ -89,6 +92,12 @@ fn insert(
         prepared.row.created_at = at;
     }
     store(conn, &prepared, &actor.id, "created", None)?;
+    let kind = if published_at.is_some() {
+        EventKind::ArticlePublished
+    } else {
+        EventKind::ArticleCreated
+    };
+    events::article(conn, kind, None, &prepared.row)?;
     Ok(prepared.row.id)
 }
 
@@ -112,7 +121,13 @@ pub fn update(
         let doc: ArticleDocument =
             parse_json(&serde_json::to_vec(&doc).map_err(ApiError::internal)?)?;
         let prepared = document::prepare(conn, doc, Some(&current), default_locale, None)?;
-        store(conn, &prepared, &actor.id, "edited", Some(&current))
+        store(conn, &prepared, &actor.id, "edited", Some(&current))?;
+        events::article(
+            conn,
+            EventKind::ArticleUpdated,
+            Some(&current),
+            &prepared.row,
+        )
     })
 }
 
@@ -139,6 +154,12 @@ pub fn restore(
             &actor.id,
             &format!("restored from revision {n}"),
             Some(&current),
+        )?;
+        events::article(
+            conn,
+            EventKind::ArticleUpdated,
+            Some(&current),
+            &prepared.row,
         )
     })
 }
@@ -161,7 +182,7 @@ pub fn submit(
             return Err(conflict(row, "submitted"));
         }
         row.status = ArticleStatus::InReview;
-        Ok(())
+        Ok(EventKind::ArticleSubmitted)
     })
 }
 
@@ -187,7 +208,13 @@ pub fn publish(
         };
         row.published_at = Some(at);
         row.first_published_at = row.first_published_at.or(Some(at));
-        Ok(())
+        // A scheduled article is published when its time comes; until then
+        // the change is the newsroom's.
+        Ok(if at > now {
+            EventKind::ArticleUpdated
+        } else {
+            EventKind::ArticlePublished
+        })
     })
 }
 
@@ -208,7 +235,7 @@ pub fn unpublish(
         }
         row.status = ArticleStatus::Draft;
         row.published_at = None;
-        Ok(())
+        Ok(EventKind::ArticleUnpublished)
     })
 }
 
@@ -228,7 +255,7 @@ pub fn archive(
             return Err(conflict(row, "archived"));
         }
         row.status = ArticleStatus::Archived;
-        Ok(())
+        Ok(EventKind::ArticleArchived)
     })
 }
 
@@ -245,7 +272,7 @@ pub fn withdraw(
             return Err(conflict(row, "withdrawn again"));
         }
         row.status = ArticleStatus::Withdrawn;
-        Ok(())
+        Ok(EventKind::ArticleWithdrawn)
     })
 }
 
@@ -291,32 +318,34 @@ pub fn add_correction(
         };
         relations::add_correction(conn, &row)?;
         // The article changed for readers: new version, new validators.
-        let version = article.version;
+        let before = article.clone();
         article.version += 1;
         article.modified_at = row.created_at;
-        save(conn, &article, version)?;
+        save(conn, &article, before.version)?;
+        events::article(conn, EventKind::ArticleCorrected, Some(&before), &article)?;
         Ok(row)
     })
 }
 
 /// Runs one workflow transition in a transaction: role, existence, If-Match,
-/// then the transition's own rule.
+/// then the transition's own rule, which says what event it makes.
 fn transition(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,
     expected: Option<i64>,
-    apply: impl FnOnce(&Actor, &mut ArticleRow) -> Result<(), ApiError>,
+    apply: impl FnOnce(&Actor, &mut ArticleRow) -> Result<EventKind, ApiError>,
 ) -> Result<(), ApiError> {
     actor.require(Role::Contributor)?;
     db::write_tx(conn, |conn| {
         let mut row = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
         check_if_match(expected, row.version)?;
-        let version = row.version;
-        apply(actor, &mut row)?;
-        row.version = version + 1;
+        let before = row.clone();
+        let kind = apply(actor, &mut row)?;
+        row.version = before.version + 1;
         row.modified_at = db::now();
-        save(conn, &row, version)
+        save(conn, &row, before.version)?;
+        events::article(conn, kind, Some(&before), &row)
     })
 }
 

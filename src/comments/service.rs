@@ -1,6 +1,7 @@
 //! Every change of a comment happens here, and only here: posting, editing,
 //! deleting, flagging and moderation decisions, each in one transaction that
-//! also keeps the article's approved-comment count exact. Handlers and the
+//! also keeps the article's approved-comment count exact and writes the
+//! event of the change. Handlers and the
 //! demo call these.
 
 use std::collections::HashMap;
@@ -22,6 +23,8 @@ use crate::comments::status::CommentStatus;
 use crate::config::CommentSettings;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
+use crate::events::kind::EventKind;
+use crate::events::service as events;
 use crate::http::conditional::check_if_match;
 use crate::validation;
 
@@ -84,7 +87,7 @@ pub fn post(
             edited_at: None,
             deleted_at: None,
         };
-        store(conn, &row)?;
+        insert(conn, &row)?;
         Ok((row, me.display_name))
     })
 }
@@ -92,13 +95,16 @@ pub fn post(
 /// Stores a comment as it is given (the demo's threads, importers) and
 /// keeps the article's count.
 pub fn store(conn: &mut DbConn, row: &CommentRow) -> Result<(), ApiError> {
-    db::write_tx(conn, |conn| {
-        queries::insert(conn, row)?;
-        if row.is_public() {
-            queries::refresh_count(conn, &row.article_id)?;
-        }
-        Ok(())
-    })
+    db::write_tx(conn, |conn| insert(conn, row))
+}
+
+/// Inserts a comment inside the caller's transaction, with its count and event.
+fn insert(conn: &mut DbConn, row: &CommentRow) -> Result<(), ApiError> {
+    queries::insert(conn, row)?;
+    if row.is_public() {
+        queries::refresh_count(conn, &row.article_id)?;
+    }
+    events::comment(conn, EventKind::CommentCreated, false, row)
 }
 
 /// Hides (or shows again) every comment of a user, as a ban with
@@ -171,6 +177,7 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<(), ApiError
             own_comment(conn, id, actor)?
         };
         let version = row.version;
+        let was_public = row.is_public();
         row.deleted_at = Some(db::now());
         row.version += 1;
         if !queries::save(conn, &row, version)? {
@@ -178,7 +185,8 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<(), ApiError
                 "the comment changed meanwhile; try again".into(),
             ));
         }
-        Ok(queries::refresh_count(conn, &row.article_id)?)
+        queries::refresh_count(conn, &row.article_id)?;
+        events::comment(conn, EventKind::CommentDeleted, was_public, &row)
     })
 }
 
@@ -265,6 +273,7 @@ pub fn moderate(
             },
         )?;
         let version = row.version;
+        let was_public = row.is_public();
         if status == CommentStatus::Approved {
             row.flag_count = 0;
         }
@@ -276,6 +285,16 @@ pub fn moderate(
             ));
         }
         queries::refresh_count(conn, &row.article_id)?;
+        let kind = match status {
+            CommentStatus::Approved => Some(EventKind::CommentApproved),
+            CommentStatus::Rejected | CommentStatus::Spam => Some(EventKind::CommentRejected),
+            // Back to the queue: for readers, an approved comment is gone.
+            CommentStatus::Pending if was_public => Some(EventKind::CommentRejected),
+            CommentStatus::Pending => None,
+        };
+        if let Some(kind) = kind {
+            events::comment(conn, kind, was_public, &row)?;
+        }
         Ok(row)
     })
 }

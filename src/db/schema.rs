@@ -64,7 +64,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_related,
     comments,
     comment_moderation,
-    comment_flags
+    comment_flags,
+    events
 );
 
 diesel::table! {
@@ -288,3 +289,16 @@ diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (user_id));
 diesel::joinable!(comment_moderation -> comments (comment_id));
 diesel::joinable!(comment_flags -> comments (comment_id));
+
+diesel::table! {
+    events (position) {
+        position -> BigInt,
+        id -> Text,
+        #[sql_name = "type"]
+        kind -> Text,
+        resource_id -> Text,
+        public -> Bool,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}

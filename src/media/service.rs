@@ -8,6 +8,8 @@ use crate::auth::role::{Actor, Role};
 use crate::db::constraints;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
+use crate::events::kind::EventKind;
+use crate::events::service as events;
 use crate::http::conditional::check_if_match;
 use crate::http::json::{check_patch_fields, merge_patch, parse_json};
 use crate::media::dto::MediaMetadata;
@@ -37,7 +39,10 @@ pub fn may_edit(actor: &Actor, row: &MediaRow) -> Result<(), ApiError> {
 /// else give their row).
 pub fn register(conn: &mut DbConn, row: &MediaRow) -> Result<(MediaRow, bool), ApiError> {
     db::write_tx(conn, |conn| match queries::insert_media(conn, row) {
-        Ok(row) => Ok((row, true)),
+        Ok(row) => {
+            events::media(conn, EventKind::MediaCreated, &row)?;
+            Ok((row, true))
+        }
         Err(e) if constraints::violates(&e, "media_sha256_key") => {
             let existing = queries::find_by_sha256(conn, &row.sha256)?
                 .ok_or_else(|| ApiError::internal("unique sha256 violated, yet no row has it"))?;
@@ -82,6 +87,7 @@ pub fn update(
         } else {
             Vec::new()
         };
+        events::media(conn, EventKind::MediaUpdated, &row)?;
         Ok((row, stale))
     })
 }
@@ -114,7 +120,9 @@ pub fn delete(
                 current.id
             )));
         }
-        queries::delete_media(conn, &current)?
-            .ok_or_else(|| ApiError::PreconditionFailed("the asset changed meanwhile".into()))
+        let keys = queries::delete_media(conn, &current)?
+            .ok_or_else(|| ApiError::PreconditionFailed("the asset changed meanwhile".into()))?;
+        events::media(conn, EventKind::MediaDeleted, &current)?;
+        Ok(keys)
     })
 }

@@ -4,6 +4,8 @@
 use crate::auth::role::{Actor, Role};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError};
+use crate::events::kind::EventKind;
+use crate::events::service as events;
 use crate::http::conditional::check_if_match;
 use crate::sections::dto::{CreateSectionRequest, UpdateSectionRequest};
 use crate::sections::model::{SectionChanges, SectionRow};
@@ -47,7 +49,7 @@ pub fn create(
             check_parent_exists(conn, parent)?;
         }
         let now = db::now();
-        Ok(queries::insert_section(
+        let row = queries::insert_section(
             conn,
             &SectionRow {
                 id: db::new_id(),
@@ -60,7 +62,9 @@ pub fn create(
                 created_at: now,
                 updated_at: now,
             },
-        )?)
+        )?;
+        events::section(conn, EventKind::SectionCreated, &row)?;
+        Ok(row)
     })
 }
 
@@ -117,8 +121,10 @@ pub fn update(
                 ));
             }
         }
-        queries::update_section(conn, &current.id, current.version, changes)?
-            .ok_or_else(|| ApiError::PreconditionFailed("the section changed meanwhile".into()))
+        let row = queries::update_section(conn, &current.id, current.version, changes)?
+            .ok_or_else(|| ApiError::PreconditionFailed("the section changed meanwhile".into()))?;
+        events::section(conn, EventKind::SectionUpdated, &row)?;
+        Ok(row)
     })
 }
 

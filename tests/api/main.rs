@@ -10,6 +10,7 @@ mod articles;
 mod auth;
 mod comments;
 mod errors;
+mod events;
 mod openapi;
 mod sections;
 mod users;

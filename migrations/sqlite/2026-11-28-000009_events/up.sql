@@ -1,0 +1,15 @@
+-- The outbox: every change a subscriber may need to act on, written in the
+-- same transaction as the change itself. `position` orders the feed.
+CREATE TABLE events (
+    position      INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            TEXT NOT NULL,
+    type          TEXT NOT NULL,
+    resource_id   TEXT NOT NULL,
+    -- Whether anonymous readers may see it (changes of public content only).
+    public        BOOLEAN NOT NULL,
+    -- JSON: what a subscriber needs to act (ids, slug, status, purge keys).
+    data          TEXT NOT NULL,
+    created_at    TIMESTAMP NOT NULL
+);
+CREATE UNIQUE INDEX events_id_key ON events (id);
+CREATE INDEX events_public_position ON events (public, position);

@@ -1,0 +1,33 @@
+//! Queries on the outbox.
+
+use diesel::prelude::*;
+
+use crate::db::schema::events;
+use crate::db::DbConn;
+use crate::events::model::{EventRow, NewEvent};
+
+/// Appends an event inside the caller's transaction. On PostgreSQL the
+/// transaction first takes an advisory lock held until it ends, so events
+/// commit in the order of their positions and a reader paging by position
+/// never passes one that commits later. (SQLite writers are serialised.)
+pub fn insert(conn: &mut DbConn, event: &NewEvent) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7413572)").execute(pg)?;
+    }
+    diesel::insert_into(events::table)
+        .values(event)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Events after `after`, oldest first; only public ones unless `all`.
+pub fn after(conn: &mut DbConn, after: i64, limit: i64, all: bool) -> QueryResult<Vec<EventRow>> {
+    let mut query = events::table
+        .filter(events::position.gt(after))
+        .select(EventRow::as_select())
+        .into_boxed();
+    if !all {
+        query = query.filter(events::public.eq(true));
+    }
+    query.order(events::position.asc()).limit(limit).load(conn)
+}

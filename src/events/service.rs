@@ -1,0 +1,95 @@
+//! Writing events: the services call these inside their transactions, so an
+//! event exists exactly when its change does. Whether anonymous readers may
+//! see an event is decided here: a change of public content is public; the
+//! life of a draft is for staff alone.
+
+use crate::articles::model::ArticleRow;
+use crate::comments::model::CommentRow;
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+use crate::events::dto::EventData;
+use crate::events::kind::EventKind;
+use crate::events::model::NewEvent;
+use crate::events::queries;
+use crate::media::model::MediaRow;
+use crate::sections::model::SectionRow;
+
+fn emit(
+    conn: &mut DbConn,
+    kind: EventKind,
+    resource_id: &str,
+    public: bool,
+    data: &EventData,
+) -> Result<(), ApiError> {
+    let event = NewEvent {
+        id: db::new_id(),
+        kind,
+        resource_id: resource_id.to_string(),
+        public,
+        data: serde_json::to_string(data).map_err(ApiError::internal)?,
+        created_at: db::now(),
+    };
+    Ok(queries::insert(conn, &event)?)
+}
+
+/// An article's change. Public when the public could read the article before
+/// it or can after it (an edit of a published article, its withdrawal),
+/// never for the life of a draft.
+pub fn article(
+    conn: &mut DbConn,
+    kind: EventKind,
+    before: Option<&ArticleRow>,
+    after: &ArticleRow,
+) -> Result<(), ApiError> {
+    let now = db::now();
+    let public = before.is_some_and(|b| b.is_visible(now)) || after.is_visible(now);
+    let data = EventData {
+        article_id: Some(after.id.clone()),
+        slug: Some(after.slug.clone()),
+        locale: Some(after.locale.clone()),
+        section_id: Some(after.section_id.clone()),
+        version: Some(after.version),
+        status: Some(after.effective_status(now).to_string()),
+        surrogate_keys: format!("article:{} section:{} articles", after.id, after.section_id),
+    };
+    emit(conn, kind, &after.id, public, &data)
+}
+
+/// A media asset's change (asset metadata is public).
+pub fn media(conn: &mut DbConn, kind: EventKind, row: &MediaRow) -> Result<(), ApiError> {
+    let data = EventData {
+        version: Some(row.version),
+        surrogate_keys: format!("media:{}", row.id),
+        ..EventData::default()
+    };
+    emit(conn, kind, &row.id, true, &data)
+}
+
+/// A section's change (sections are public).
+pub fn section(conn: &mut DbConn, kind: EventKind, row: &SectionRow) -> Result<(), ApiError> {
+    let data = EventData {
+        slug: Some(row.slug.clone()),
+        version: Some(row.version),
+        surrogate_keys: format!("section:{} sections", row.id),
+        ..EventData::default()
+    };
+    emit(conn, kind, &row.id, true, &data)
+}
+
+/// A comment's change. Public when readers saw the comment before or see it
+/// after (an approval, the removal of an approved comment).
+pub fn comment(
+    conn: &mut DbConn,
+    kind: EventKind,
+    was_public: bool,
+    row: &CommentRow,
+) -> Result<(), ApiError> {
+    let data = EventData {
+        article_id: Some(row.article_id.clone()),
+        version: Some(row.version),
+        status: Some(row.status.to_string()),
+        surrogate_keys: format!("comment:{} comments:{}", row.id, row.article_id),
+        ..EventData::default()
+    };
+    emit(conn, kind, &row.id, was_public || row.is_public(), &data)
+}

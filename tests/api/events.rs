@@ -1,0 +1,410 @@
+//! Events: each write of content leaves its event in the outbox, in the same
+//! transaction (a refused write leaves none), and the change feed pages,
+//! resumes, and shows anonymous callers nothing of a draft.
+
+use newsdesk::auth::role::Role;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::{assert_problem, error_fields, TestApp};
+use crate::media::{jpeg_bytes, upload};
+
+/// Every event after `after` as `token` sees them, read page by page.
+async fn feed(app: &TestApp, token: Option<&str>, after: i64) -> Vec<Value> {
+    let mut events = Vec::new();
+    let mut position = after;
+    loop {
+        let res = app
+            .get(&format!("/api/v1/events?after={position}&limit=3"), token)
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok()),
+            Some("private, no-store")
+        );
+        let page: Value = res.json().await.expect("json");
+        let data = page["data"].as_array().cloned().unwrap_or_default();
+        let last = page["meta"]["last_position"]
+            .as_i64()
+            .expect("last_position");
+        if data.is_empty() {
+            assert_eq!(last, position, "an empty page keeps the position");
+            return events;
+        }
+        assert_eq!(
+            data.last().map(|e| e["position"].as_i64()),
+            Some(Some(last))
+        );
+        position = last;
+        events.extend(data);
+    }
+}
+
+/// The types of `events` about `resource`, in order.
+fn types_of(events: &[Value], resource: &str) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["resource_id"] == resource)
+        .map(|e| e["type"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// The position of the newest event (0 when there is none).
+async fn head(app: &TestApp, token: &str) -> i64 {
+    feed(app, Some(token), 0)
+        .await
+        .last()
+        .and_then(|e| e["position"].as_i64())
+        .unwrap_or(0)
+}
+
+async fn created_id(res: reqwest::Response) -> String {
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+async fn article_events_follow_the_workflow(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let start = head(app, token).await;
+    let section = created_id(
+        app.send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": "Events desk"}),
+        )
+        .await,
+    )
+    .await;
+    let article = created_id(
+        app.send_json(
+            Method::POST,
+            "/api/v1/articles",
+            Some(token),
+            &json!({"headline": "Secret draft about the harbour", "section_id": section}),
+        )
+        .await,
+    )
+    .await;
+    let patch = |version: i64, body: Value| {
+        app.request(
+            Method::PATCH,
+            &format!("/api/v1/articles/{article}"),
+            Some(token),
+        )
+        .header("if-match", format!("\"{version}\""))
+        .json(&body)
+        .send()
+    };
+    assert_eq!(
+        patch(1, json!({"summary": "Still a draft"}))
+            .await
+            .expect("patch")
+            .status(),
+        200
+    );
+    // A refused write leaves no event: a stale If-Match changes nothing.
+    assert_eq!(
+        patch(1, json!({"summary": "Stale"}))
+            .await
+            .expect("patch")
+            .status(),
+        412
+    );
+    let action = |path: &'static str| {
+        app.request(
+            Method::POST,
+            &format!("/api/v1/articles/{article}/{path}"),
+            Some(token),
+        )
+        .json(&json!({}))
+        .send()
+    };
+    assert_eq!(action("submit").await.expect("request").status(), 200);
+    assert_eq!(action("publish").await.expect("request").status(), 200);
+    assert_eq!(
+        app.send_json(
+            Method::POST,
+            &format!("/api/v1/articles/{article}/corrections"),
+            Some(token),
+            &json!({"kind": "correction", "text": "The harbour opened in 1911."}),
+        )
+        .await
+        .status(),
+        201
+    );
+    assert_eq!(action("archive").await.expect("request").status(), 200);
+    assert_eq!(action("withdraw").await.expect("request").status(), 200);
+    // Refused: withdrawn already.
+    assert_problem(action("withdraw").await.expect("request"), 409).await;
+
+    let staff = feed(app, Some(token), start).await;
+    assert_eq!(
+        types_of(&staff, &article),
+        [
+            "article.created",
+            "article.updated",
+            "article.submitted",
+            "article.published",
+            "article.corrected",
+            "article.archived",
+            "article.withdrawn",
+        ]
+    );
+    assert_eq!(types_of(&staff, &section), ["section.created"]);
+    let positions: Vec<i64> = staff
+        .iter()
+        .filter_map(|e| e["position"].as_i64())
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    let published = staff
+        .iter()
+        .find(|e| e["type"] == "article.published")
+        .expect("published");
+    assert_eq!(published["data"]["status"], "published");
+    assert_eq!(published["data"]["article_id"], article.as_str());
+    assert_eq!(
+        published["data"]["surrogate_keys"],
+        format!("article:{article} section:{section} articles")
+    );
+
+    // The public sees the article's public life only, and nothing of the draft.
+    let public = feed(app, None, start).await;
+    assert_eq!(
+        types_of(&public, &article),
+        [
+            "article.published",
+            "article.corrected",
+            "article.archived",
+            "article.withdrawn",
+        ]
+    );
+    assert!(!public
+        .iter()
+        .any(|e| e["data"].to_string().contains("Secret draft")));
+    // Readers see what the public sees.
+    let reader = app.user(Role::Reader).await;
+    assert_eq!(
+        types_of(
+            &feed(app, Some(&reader.access_token), start).await,
+            &article
+        ),
+        types_of(&public, &article)
+    );
+}
+
+async fn sections_media_and_comments_leave_events(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let start = head(app, token).await;
+    let section = created_id(
+        app.send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": "Weather", "slug": "weather"}),
+        )
+        .await,
+    )
+    .await;
+    // Refused: the slug is taken. No event.
+    assert_problem(
+        app.send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": "Weather again", "slug": "weather"}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            "/api/v1/sections/weather",
+            Some(token),
+            &json!({"name": "Weather & climate"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let media = created_id(
+        upload(
+            app,
+            token,
+            "storm.jpg",
+            "image/jpeg",
+            jpeg_bytes(64, 48),
+            Some(json!({"title": "Storm over the bay"})),
+        )
+        .await,
+    )
+    .await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/media/{media}"),
+            Some(token),
+            &json!({"caption": "Clouds gather over the bay."}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/media/{media}"),
+            Some(token),
+        )
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(res.status(), 204);
+
+    let article = created_id(
+        app.send_json(
+            Method::POST,
+            "/api/v1/articles",
+            Some(token),
+            &json!({"headline": "Storm warning for the coast", "section_id": section,
+                    "comments_policy": "moderated"}),
+        )
+        .await,
+    )
+    .await;
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/articles/{article}/publish"),
+            Some(token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let reader = app.user(Role::Reader).await;
+    let post = |text: &'static str| {
+        app.request(
+            Method::POST,
+            &format!("/api/v1/articles/{article}/comments"),
+            Some(&reader.access_token),
+        )
+        .json(&json!({"body": text}))
+        .send()
+    };
+    let kept = created_id(
+        post("Stay safe, everyone on the coast.")
+            .await
+            .expect("post"),
+    )
+    .await;
+    let refused = created_id(post("Buy cheap umbrellas at my shop!").await.expect("post")).await;
+    let decide = |id: String, status: &'static str| {
+        app.request(
+            Method::POST,
+            &format!("/api/v1/comments/{id}/moderation"),
+            Some(token),
+        )
+        .json(&json!({"status": status}))
+        .send()
+    };
+    assert_eq!(
+        decide(kept.clone(), "approved")
+            .await
+            .expect("moderate")
+            .status(),
+        200
+    );
+    assert_eq!(
+        decide(refused.clone(), "spam")
+            .await
+            .expect("moderate")
+            .status(),
+        200
+    );
+    let res = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/comments/{kept}"),
+            Some(&reader.access_token),
+        )
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(res.status(), 204);
+
+    let staff = feed(app, Some(token), start).await;
+    assert_eq!(
+        types_of(&staff, &section),
+        ["section.created", "section.updated"]
+    );
+    assert_eq!(
+        types_of(&staff, &media),
+        ["media.created", "media.updated", "media.deleted"]
+    );
+    assert_eq!(
+        types_of(&staff, &kept),
+        ["comment.created", "comment.approved", "comment.deleted"]
+    );
+    assert_eq!(
+        types_of(&staff, &refused),
+        ["comment.created", "comment.rejected"]
+    );
+    let approved = staff
+        .iter()
+        .find(|e| e["type"] == "comment.approved")
+        .expect("approved");
+    assert_eq!(approved["data"]["article_id"], article.as_str());
+    assert_eq!(
+        approved["data"]["surrogate_keys"],
+        format!("comment:{kept} comments:{article}")
+    );
+
+    // Readers learn of a comment when it becomes public and when it leaves;
+    // a pending comment, and a refusal of one never shown, are not theirs.
+    let public = feed(app, None, start).await;
+    assert_eq!(
+        types_of(&public, &kept),
+        ["comment.approved", "comment.deleted"]
+    );
+    assert!(types_of(&public, &refused).is_empty());
+    assert_eq!(
+        types_of(&public, &section),
+        ["section.created", "section.updated"]
+    );
+}
+
+async fn the_feed_refuses_bad_positions(app: &TestApp) {
+    for query in [
+        "after=-1",
+        "after=abc",
+        "after=",
+        "limit=0",
+        "limit=101",
+        "colour=red",
+    ] {
+        let body =
+            assert_problem(app.get(&format!("/api/v1/events?{query}"), None).await, 400).await;
+        let param = query.split('=').next().unwrap_or("");
+        assert_eq!(error_fields(&body), vec![param], "{query}: {body}");
+    }
+    let page: Value = app
+        .get("/api/v1/events?after=999999999", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(page["data"], json!([]));
+    assert_eq!(page["meta"]["last_position"], 999999999);
+}
+
+both_backends!(
+    article_events_follow_the_workflow,
+    sections_media_and_comments_leave_events,
+    the_feed_refuses_bad_positions,
+);
