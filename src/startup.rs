@@ -22,6 +22,8 @@ use crate::{http, middleware, openapi, storage};
 pub struct Application {
     port: u16,
     server: Server,
+    /// What the cache follower needs, when the cache is on.
+    follower: Option<(Pool, web::Data<ReadCache>)>,
 }
 
 impl Application {
@@ -31,7 +33,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
-            pool,
+            pool: pool.clone(),
             jwt: JwtKeys::new(settings.jwt_secret.expose().as_bytes(), settings.access_ttl),
             limiter: RateLimiter::new(settings.auth_rate_limit),
             trust_proxy: settings.trust_proxy,
@@ -42,6 +44,7 @@ impl Application {
             comments: settings.comments.clone(),
         });
         let cache = web::Data::new(ReadCache::new(settings.read_cache_ttl));
+        let follower = (!settings.read_cache_ttl.is_zero()).then(|| (pool.clone(), cache.clone()));
         let doc = openapi::api_doc();
         let route_table = web::Data::new(RouteTable::from_doc(&doc));
         let mut server = HttpServer::new(move || {
@@ -73,6 +76,7 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            follower,
         })
     }
 
@@ -81,8 +85,12 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests. The
+    /// micro-cache follows writes made on other servers meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some((pool, cache)) = self.follower {
+            tokio::spawn(crate::events::follow::run(pool, cache));
+        }
         self.server.await
     }
 }

@@ -4,6 +4,7 @@
 //! change), and offered to clients as a change feed they can resume.
 
 pub mod dto;
+pub mod follow;
 pub mod handlers;
 pub mod kind;
 pub mod model;

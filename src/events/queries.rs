@@ -31,3 +31,11 @@ pub fn after(conn: &mut DbConn, after: i64, limit: i64, all: bool) -> QueryResul
     }
     query.order(events::position.asc()).limit(limit).load(conn)
 }
+
+/// The position of the newest event (0 when there is none).
+pub fn head(conn: &mut DbConn) -> QueryResult<i64> {
+    let newest: Option<i64> = events::table
+        .select(diesel::dsl::max(events::position))
+        .first(conn)?;
+    Ok(newest.unwrap_or(0))
+}

@@ -403,6 +403,117 @@ async fn the_feed_refuses_bad_positions(app: &TestApp) {
     assert_eq!(page["meta"]["last_position"], 999999999);
 }
 
+/// Two servers on one database, with a long micro-cache: an article edited
+/// through one is fresh on the other long before the cache would expire,
+/// because every server follows the event position.
+async fn caches_follow_writes_made_on_another_server(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let other = app.another_server();
+    let section = created_id(
+        app.send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": "Harbour"}),
+        )
+        .await,
+    )
+    .await;
+    let article = created_id(
+        app.send_json(
+            Method::POST,
+            "/api/v1/articles",
+            Some(token),
+            &json!({"headline": "Ferry timetable changes", "section_id": section}),
+        )
+        .await,
+    )
+    .await;
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/articles/{article}/publish"),
+            Some(token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let read_on_other = || async {
+        let res = app
+            .client
+            .get(format!("{other}/api/v1/articles/{article}"))
+            .send()
+            .await
+            .expect("read");
+        assert_eq!(res.status(), 200);
+        let cache = res
+            .headers()
+            .get("x-cache")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body: Value = res.json().await.expect("json");
+        (cache, body["headline"].as_str().unwrap_or("").to_string())
+    };
+    read_on_other().await;
+    assert_eq!(
+        read_on_other().await,
+        ("hit".to_string(), "Ferry timetable changes".to_string())
+    );
+    let res = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/articles/{article}"),
+            Some(token),
+        )
+        .header("if-match", "\"2\"")
+        .json(&json!({"headline": "Ferry timetable changes from Monday"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(res.status(), 200);
+    // The other server's cache holds the old answer for a minute unless it
+    // follows the write; give it a few seconds at most.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (_, headline) = read_on_other().await;
+        if headline == "Ferry timetable changes from Monday" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other server still answers the old headline"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+mod long_cache {
+    use super::*;
+    use crate::helpers::{spawn_app_with, Backend};
+
+    async fn run(backend: Backend) {
+        let app = spawn_app_with(backend, |s| {
+            s.read_cache_ttl = std::time::Duration::from_secs(60);
+        })
+        .await;
+        if let Some(app) = app {
+            caches_follow_writes_made_on_another_server(&app).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        run(Backend::Postgres).await;
+    }
+}
+
 both_backends!(
     article_events_follow_the_workflow,
     sections_media_and_comments_leave_events,

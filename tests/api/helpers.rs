@@ -61,6 +61,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub pool: db::Pool,
+    /// The settings it runs with (its database URL among them).
+    pub settings: Settings,
     /// Where this app keeps media files.
     pub media_dir: PathBuf,
     _db: TestDb,
@@ -171,10 +173,23 @@ pub async fn spawn_app_with(
         address,
         client,
         pool,
+        settings,
         media_dir,
         _db: test_db,
         _dir: dir,
     })
+}
+
+impl TestApp {
+    /// Starts another server on this app's database, as a second instance
+    /// behind a load balancer would run; its base address.
+    pub fn another_server(&self) -> String {
+        let pool = db::pool(&self.settings.database_url, self.settings.db_pool_size).expect("pool");
+        let app = Application::build(&self.settings, pool).expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        address
+    }
 }
 
 /// A logged-in user of a test.
