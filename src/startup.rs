@@ -88,10 +88,14 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests. The
     /// micro-cache follows writes made on other servers meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        if let Some((pool, cache)) = self.follower {
-            tokio::spawn(crate::events::follow::run(pool, cache));
+        let follower = self
+            .follower
+            .map(|(pool, cache)| tokio::spawn(crate::events::follow::run(pool, cache)));
+        let served = self.server.await;
+        if let Some(follower) = follower {
+            follower.abort();
         }
-        self.server.await
+        served
     }
 }
 

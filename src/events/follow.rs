@@ -15,7 +15,7 @@ use std::time::Duration;
 use actix_web::web;
 
 use crate::cache::ReadCache;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::events::queries;
 
 /// How often each server looks for writes made elsewhere.
@@ -28,15 +28,26 @@ pub async fn run(pool: Pool, cache: web::Data<ReadCache>) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match db::query(&pool, queries::head).await {
-            Ok(head) => {
-                if seen.is_some_and(|seen| seen != head) {
-                    cache.clear();
-                }
-                seen = Some(head);
+        // The TTL bounds staleness while the database is away.
+        if let Some(head) = head(&pool).await {
+            if seen.is_some_and(|seen| seen != head) {
+                cache.clear();
             }
-            // The TTL bounds staleness while the database is away.
-            Err(e) => tracing::debug!(error = %e, "cannot read the event position"),
+            seen = Some(head);
         }
     }
+}
+
+/// The newest position, or `None` when no connection came within a tick
+/// (the pool is busy, or the database away): a poll never holds a blocking
+/// thread for the pool's full timeout.
+async fn head(pool: &Pool) -> Option<i64> {
+    let pool = pool.clone();
+    let polled = actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = pool.get_timeout(TICK).ok()?;
+        queries::head(&mut conn)
+            .map_err(|e| tracing::debug!(error = %e, "cannot read the event position"))
+            .ok()
+    });
+    polled.await.ok().flatten()
 }
