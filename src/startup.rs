@@ -24,6 +24,8 @@ pub struct Application {
     server: Server,
     /// What the cache follower needs, when the cache is on.
     follower: Option<(Pool, web::Data<ReadCache>)>,
+    /// The database, for the scheduler of time-driven events.
+    pool: Pool,
 }
 
 impl Application {
@@ -77,6 +79,7 @@ impl Application {
             port,
             server: server.run(),
             follower,
+            pool,
         })
     }
 
@@ -85,15 +88,17 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests. The
-    /// micro-cache follows writes made on other servers meanwhile.
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    /// Meanwhile the micro-cache follows writes made on other servers, and
+    /// the scheduler announces scheduled publications, embargoes and expiries.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let follower = self
-            .follower
-            .map(|(pool, cache)| tokio::spawn(crate::events::follow::run(pool, cache)));
+        let mut background = vec![tokio::spawn(crate::articles::schedule::run(self.pool))];
+        if let Some((pool, cache)) = self.follower {
+            background.push(tokio::spawn(crate::events::follow::run(pool, cache)));
+        }
         let served = self.server.await;
-        if let Some(follower) = follower {
-            follower.abort();
+        for task in background {
+            task.abort();
         }
         served
     }

@@ -14,6 +14,7 @@ pub mod queries;
 pub mod reading;
 pub mod relations;
 pub mod revisions;
+pub mod schedule;
 pub mod search;
 pub mod service;
 pub mod status;

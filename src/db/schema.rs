@@ -65,7 +65,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     comment_moderation,
     comment_flags,
-    events
+    events,
+    scheduler
 );
 
 diesel::table! {
@@ -300,5 +301,12 @@ diesel::table! {
         public -> Bool,
         data -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scheduler (name) {
+        name -> Text,
+        until -> Timestamp,
     }
 }

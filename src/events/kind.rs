@@ -43,6 +43,9 @@ pub enum EventKind {
     /// A correction, clarification or update was appended to its log.
     #[serde(rename = "article.corrected")]
     ArticleCorrected,
+    /// Its expiry time came: hidden from the public from now on.
+    #[serde(rename = "article.expired")]
+    ArticleExpired,
     /// A new media asset.
     #[serde(rename = "media.created")]
     MediaCreated,
@@ -86,6 +89,7 @@ impl EventKind {
         EventKind::ArticleArchived,
         EventKind::ArticleWithdrawn,
         EventKind::ArticleCorrected,
+        EventKind::ArticleExpired,
         EventKind::MediaCreated,
         EventKind::MediaUpdated,
         EventKind::MediaDeleted,
@@ -109,6 +113,7 @@ impl EventKind {
             EventKind::ArticleArchived => "article.archived",
             EventKind::ArticleWithdrawn => "article.withdrawn",
             EventKind::ArticleCorrected => "article.corrected",
+            EventKind::ArticleExpired => "article.expired",
             EventKind::MediaCreated => "media.created",
             EventKind::MediaUpdated => "media.updated",
             EventKind::MediaDeleted => "media.deleted",

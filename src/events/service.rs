@@ -55,6 +55,26 @@ pub fn article(
     emit(conn, kind, &after.id, public, &data)
 }
 
+/// A moment of an article's public life that no write made: its scheduled
+/// time or embargo came (published), or its expiry (expired). Always public.
+pub fn article_moment(
+    conn: &mut DbConn,
+    kind: EventKind,
+    row: &ArticleRow,
+) -> Result<(), ApiError> {
+    let now = db::now();
+    let data = EventData {
+        article_id: Some(row.id.clone()),
+        slug: Some(row.slug.clone()),
+        locale: Some(row.locale.clone()),
+        section_id: Some(row.section_id.clone()),
+        version: Some(row.version),
+        status: Some(row.effective_status(now).to_string()),
+        surrogate_keys: format!("article:{} section:{} articles", row.id, row.section_id),
+    };
+    emit(conn, kind, &row.id, true, &data)
+}
+
 /// A media asset's change (asset metadata is public).
 pub fn media(conn: &mut DbConn, kind: EventKind, row: &MediaRow) -> Result<(), ApiError> {
     let data = EventData {

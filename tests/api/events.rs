@@ -489,6 +489,90 @@ async fn caches_follow_writes_made_on_another_server(app: &TestApp) {
     }
 }
 
+/// Moments no request makes are announced by the scheduler: a scheduled
+/// article's publication and an expiry arrive within a few seconds of their
+/// time, with no request in between, and once, though two servers run it.
+async fn scheduled_moments_are_announced_once(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let _other = app.another_server();
+    let section = created_id(
+        app.send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": "Night desk"}),
+        )
+        .await,
+    )
+    .await;
+    let soon = |seconds: i64| {
+        (chrono::Utc::now() + chrono::Duration::seconds(seconds))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let scheduled = created_id(
+        app.send_json(
+            Method::POST,
+            "/api/v1/articles",
+            Some(token),
+            &json!({"headline": "Polls close at midnight", "section_id": section}),
+        )
+        .await,
+    )
+    .await;
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/articles/{scheduled}/publish"),
+            Some(token),
+            &json!({"at": soon(2)}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let expiring = created_id(
+        app.send_json(
+            Method::POST,
+            "/api/v1/articles",
+            Some(token),
+            &json!({"headline": "Road closed until the morning", "section_id": section,
+                    "expires_at": soon(3)}),
+        )
+        .await,
+    )
+    .await;
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/articles/{expiring}/publish"),
+            Some(token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // No request until the moments have passed, and a few ticks more.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let staff = feed(app, Some(token), 0).await;
+    assert_eq!(
+        types_of(&staff, &scheduled),
+        ["article.created", "article.updated", "article.published"]
+    );
+    assert_eq!(
+        types_of(&staff, &expiring),
+        ["article.created", "article.published", "article.expired"]
+    );
+    let public = feed(app, None, 0).await;
+    assert_eq!(types_of(&public, &scheduled), ["article.published"]);
+    assert_eq!(
+        types_of(&public, &expiring),
+        ["article.published", "article.expired"]
+    );
+    let published = public
+        .iter()
+        .find(|e| e["resource_id"] == scheduled.as_str())
+        .expect("published");
+    assert_eq!(published["data"]["status"], "published");
+}
+
 mod long_cache {
     use super::*;
     use crate::helpers::{spawn_app_with, Backend};
@@ -515,6 +599,7 @@ mod long_cache {
 }
 
 both_backends!(
+    scheduled_moments_are_announced_once,
     article_events_follow_the_workflow,
     sections_media_and_comments_leave_events,
     the_feed_refuses_bad_positions,

@@ -1,0 +1,3 @@
+DROP INDEX articles_expires_at;
+DROP INDEX articles_embargo_until;
+DROP TABLE scheduler;

@@ -1,0 +1,134 @@
+//! The moments of an article's public life that no request makes: a
+//! scheduled article coming due, an embargo lifting, an expiry. Visibility is
+//! decided at read time, so readers see them at once; the scheduler makes
+//! them events, within a tick of the moment and exactly once: each run
+//! takes the window since the last one, announces what fell in it, and moves
+//! the window, in one transaction that also holds the scheduler's row, so
+//! two servers never announce a moment twice and a restart announces what
+//! happened while everything was down.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::articles::model::ArticleRow;
+use crate::articles::status::ArticleStatus;
+use crate::db::schema::{articles, scheduler};
+use crate::db::{self, DbConn, Pool};
+use crate::error::ApiError;
+use crate::events::kind::EventKind;
+use crate::events::service as events;
+
+/// How often each server looks for due moments.
+pub const TICK: Duration = Duration::from_secs(1);
+
+const NAME: &str = "articles";
+
+/// Announces the moments since the last run; how many.
+pub fn announce_due(conn: &mut DbConn) -> Result<usize, ApiError> {
+    db::write_tx(conn, |conn| {
+        let now = db::now();
+        // Takes the row's lock (PostgreSQL) before reading it, so a second
+        // server waits here and then finds the window moved.
+        let held = diesel::update(scheduler::table.find(NAME))
+            .set(scheduler::until.eq(scheduler::until))
+            .execute(conn)?;
+        if held == 0 {
+            // The first run ever starts now: the past was announced by the
+            // writes that made it.
+            diesel::insert_into(scheduler::table)
+                .values((scheduler::name.eq(NAME), scheduler::until.eq(now)))
+                .execute(conn)?;
+            return Ok(0);
+        }
+        let since: NaiveDateTime = scheduler::table
+            .find(NAME)
+            .select(scheduler::until)
+            .first(conn)?;
+        if since >= now {
+            return Ok(0);
+        }
+        let mut announced = 0;
+        for row in due(conn, since, now)? {
+            let kind = if row.is_visible(now) {
+                EventKind::ArticlePublished
+            } else {
+                EventKind::ArticleExpired
+            };
+            events::article_moment(conn, kind, &row)?;
+            announced += 1;
+        }
+        diesel::update(scheduler::table.find(NAME))
+            .set(scheduler::until.eq(now))
+            .execute(conn)?;
+        Ok(announced)
+    })
+}
+
+/// Articles whose publication, embargo or expiry fell in (since, now] after
+/// their last write (a moment a write already made is the write's event).
+fn due(
+    conn: &mut DbConn,
+    since: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<ArticleRow>> {
+    let live = [
+        ArticleStatus::Published,
+        ArticleStatus::Scheduled,
+        ArticleStatus::Archived,
+    ];
+    let mut rows: Vec<ArticleRow> = Vec::new();
+    let in_window = |column: articles::published_at| column.gt(since).and(column.le(now));
+    let published: Vec<ArticleRow> = articles::table
+        .filter(articles::status.eq_any(live))
+        .filter(in_window(articles::published_at))
+        .filter(articles::published_at.gt(articles::modified_at.nullable()))
+        .select(ArticleRow::as_select())
+        .load(conn)?;
+    let lifted: Vec<ArticleRow> = articles::table
+        .filter(articles::status.eq_any(live))
+        .filter(articles::embargo_until.gt(since))
+        .filter(articles::embargo_until.le(now))
+        .filter(articles::embargo_until.gt(articles::modified_at.nullable()))
+        .select(ArticleRow::as_select())
+        .load(conn)?;
+    let expired: Vec<ArticleRow> = articles::table
+        .filter(articles::status.eq_any(live))
+        .filter(articles::expires_at.gt(since))
+        .filter(articles::expires_at.le(now))
+        .filter(articles::expires_at.gt(articles::modified_at.nullable()))
+        .select(ArticleRow::as_select())
+        .load(conn)?;
+    for row in published.into_iter().chain(lifted).chain(expired) {
+        // One event per article and run: the state it is in now.
+        let was_public_before = row.is_visible(since);
+        let public_now = row.is_visible(now);
+        if was_public_before != public_now && !rows.iter().any(|r| r.id == row.id) {
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// Runs the scheduler for as long as the server runs.
+pub async fn run(pool: Pool) {
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let pool = pool.clone();
+        let ran = actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = pool.get_timeout(TICK).ok()?;
+            announce_due(&mut conn)
+                .map_err(|e| tracing::warn!(error = %e, "the scheduler's run failed"))
+                .ok()
+        })
+        .await;
+        if let Ok(Some(n)) = ran {
+            if n > 0 {
+                tracing::info!(announced = n, "scheduled moments announced");
+            }
+        }
+    }
+}
