@@ -119,6 +119,9 @@ pub struct ServeArgs {
     /// Comments a user may post per minute.
     #[arg(long, env = "NEWSDESK_COMMENT_RATE_LIMIT", default_value_t = 5)]
     pub comment_rate_limit: u32,
+    /// Days the change feed keeps events; older cursors must resync.
+    #[arg(long, env = "NEWSDESK_EVENT_RETENTION_DAYS", default_value_t = 30)]
+    pub event_retention_days: u32,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "NEWSDESK_WORKERS")]
     pub workers: Option<usize>,
@@ -157,6 +160,8 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Reader comments.
     pub comments: CommentSettings,
+    /// How long the change feed keeps events.
+    pub event_retention: chrono::Duration,
 }
 
 /// The shortest JWT secret accepted, in bytes.
@@ -214,6 +219,7 @@ impl Settings {
                 flag_threshold: serve.comment_flag_threshold.max(1),
                 per_minute: serve.comment_rate_limit.max(1),
             },
+            event_retention: chrono::Duration::days(i64::from(serve.event_retention_days.max(1))),
         })
     }
 }

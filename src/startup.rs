@@ -26,6 +26,8 @@ pub struct Application {
     follower: Option<(Pool, web::Data<ReadCache>)>,
     /// The database, for the scheduler of time-driven events.
     pool: Pool,
+    /// How long the change feed keeps events.
+    event_retention: chrono::Duration,
 }
 
 impl Application {
@@ -80,6 +82,7 @@ impl Application {
             server: server.run(),
             follower,
             pool,
+            event_retention: settings.event_retention,
         })
     }
 
@@ -92,7 +95,10 @@ impl Application {
     /// Meanwhile the micro-cache follows writes made on other servers, and
     /// the scheduler announces scheduled publications, embargoes and expiries.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let mut background = vec![tokio::spawn(crate::articles::schedule::run(self.pool))];
+        let mut background = vec![tokio::spawn(crate::articles::schedule::run(
+            self.pool,
+            self.event_retention,
+        ))];
         if let Some((pool, cache)) = self.follower {
             background.push(tokio::spawn(crate::events::follow::run(pool, cache)));
         }

@@ -38,7 +38,11 @@ pub fn announce_due(conn: &mut DbConn) -> Result<usize, ApiError> {
             // The first run ever starts now: the past was announced by the
             // writes that made it.
             diesel::insert_into(scheduler::table)
-                .values((scheduler::name.eq(NAME), scheduler::until.eq(now)))
+                .values((
+                    scheduler::name.eq(NAME),
+                    scheduler::until.eq(now),
+                    scheduler::mark.eq(0),
+                ))
                 .execute(conn)?;
             return Ok(0);
         }
@@ -111,8 +115,9 @@ fn due(
     Ok(rows)
 }
 
-/// Runs the scheduler for as long as the server runs.
-pub async fn run(pool: Pool) {
+/// Runs the scheduler for as long as the server runs: announces due
+/// moments, and prunes the change feed of events older than `retention`.
+pub async fn run(pool: Pool, retention: chrono::Duration) {
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -120,6 +125,9 @@ pub async fn run(pool: Pool) {
         let pool = pool.clone();
         let ran = actix_web::rt::task::spawn_blocking(move || {
             let mut conn = pool.get_timeout(TICK).ok()?;
+            if let Err(e) = crate::events::service::prune(&mut conn, db::now() - retention) {
+                tracing::warn!(error = %e, "pruning the change feed failed");
+            }
             announce_due(&mut conn)
                 .map_err(|e| tracing::warn!(error = %e, "the scheduler's run failed"))
                 .ok()

@@ -308,5 +308,6 @@ diesel::table! {
     scheduler (name) {
         name -> Text,
         until -> Timestamp,
+        mark -> BigInt,
     }
 }

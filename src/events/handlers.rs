@@ -4,7 +4,7 @@ use actix_web::{get, web, HttpResponse};
 
 use crate::auth::extract::MaybeAuthUser;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::events::dto::{EventList, EventListQuery, EventMeta, EventResponse};
 use crate::events::queries;
 use crate::http;
@@ -25,13 +25,15 @@ const PAGE: i64 = 100;
 /// with `after=` it. Anonymous callers (and readers) see the changes of
 /// public content only, with nothing of a draft in them; staff (contributor
 /// and up) see every change. Never cached: each request reads the feed as it
-/// is now.
+/// is now. Events are kept for `NEWSDESK_EVENT_RETENTION_DAYS` (30 by
+/// default); a position older than that is 410 Gone: resync.
 #[utoipa::path(
     tag = "events",
     params(EventListQuery),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Events after `after`, oldest first", body = EventList),
+        (status = 410, description = "Events after `after` were pruned: resync", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/events")]
@@ -44,8 +46,15 @@ pub async fn list_events(
     let after = query.after.unwrap_or(0);
     let limit = query.limit.unwrap_or(PAGE);
     let staff = user.0.as_ref().is_some_and(|u| u.is_staff());
-    let rows = db::query(&state.pool, move |conn| {
-        queries::after(conn, after, limit, staff)
+    let rows = db::run(&state.pool, move |conn| {
+        let pruned = queries::pruned_through(conn)?;
+        if after > 0 && after < pruned {
+            return Err(ApiError::Gone(format!(
+                "events through position {pruned} were pruned: read the content anew, then \
+                 follow the feed from after={pruned} (or from the newest position)"
+            )));
+        }
+        Ok(queries::after(conn, after, limit, staff)?)
     })
     .await?;
     let last_position = rows.last().map_or(after, |r| r.position);

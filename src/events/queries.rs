@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::events;
+use crate::db::schema::{events, scheduler};
 use crate::db::DbConn;
 use crate::events::model::{EventRow, NewEvent};
 
@@ -38,4 +38,53 @@ pub fn head(conn: &mut DbConn) -> QueryResult<i64> {
         .select(diesel::dsl::max(events::position))
         .first(conn)?;
     Ok(newest.unwrap_or(0))
+}
+
+/// The row of the scheduler that says how far events were pruned.
+const PRUNED: &str = "events";
+
+/// The last position among the (at most `limit`) oldest events created
+/// before `cutoff`.
+pub fn oldest_before(
+    conn: &mut DbConn,
+    cutoff: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Option<i64>> {
+    let positions: Vec<i64> = events::table
+        .filter(events::created_at.lt(cutoff))
+        .order(events::position.asc())
+        .limit(limit)
+        .select(events::position)
+        .load(conn)?;
+    Ok(positions.last().copied())
+}
+
+/// Deletes events through `position` and records it; how many went.
+pub fn prune_through(conn: &mut DbConn, position: i64) -> QueryResult<usize> {
+    let pruned =
+        diesel::delete(events::table.filter(events::position.le(position))).execute(conn)?;
+    let now = crate::db::now();
+    let updated = diesel::update(scheduler::table.find(PRUNED))
+        .set(scheduler::mark.eq(position))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(scheduler::table)
+            .values((
+                scheduler::name.eq(PRUNED),
+                scheduler::until.eq(now),
+                scheduler::mark.eq(position),
+            ))
+            .execute(conn)?;
+    }
+    Ok(pruned)
+}
+
+/// The last pruned position (0 when nothing was pruned).
+pub fn pruned_through(conn: &mut DbConn) -> QueryResult<i64> {
+    Ok(scheduler::table
+        .find(PRUNED)
+        .select(scheduler::mark)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
 }

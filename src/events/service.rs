@@ -113,3 +113,18 @@ pub fn comment(
     };
     emit(conn, kind, &row.id, was_public || row.is_public(), &data)
 }
+
+/// How many events one run prunes at most (a short transaction).
+const PRUNE_BATCH: i64 = 10_000;
+
+/// Deletes events older than `cutoff` (a batch per call) and records the
+/// last pruned position, so that a cursor from before it is told to resync.
+pub fn prune(conn: &mut DbConn, cutoff: chrono::NaiveDateTime) -> Result<usize, ApiError> {
+    db::write_tx(conn, |conn| {
+        let Some(through) = queries::oldest_before(conn, cutoff, PRUNE_BATCH)? else {
+            return Ok(0);
+        };
+        let pruned = queries::prune_through(conn, through)?;
+        Ok(pruned)
+    })
+}

@@ -573,6 +573,83 @@ async fn scheduled_moments_are_announced_once(app: &TestApp) {
     assert_eq!(published["data"]["status"], "published");
 }
 
+/// Events are kept for the retention period; a cursor from before the last
+/// pruned event is told to resync (410), a current one resumes.
+async fn old_events_are_pruned_and_old_cursors_resync(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    for name in ["Early", "Earlier"] {
+        created_id(
+            app.send_json(
+                Method::POST,
+                "/api/v1/sections",
+                Some(token),
+                &json!({"name": name}),
+            )
+            .await,
+        )
+        .await;
+    }
+    let old = feed(app, Some(token), 0).await;
+    assert_eq!(old.len(), 2);
+    let first = old[0]["position"].as_i64().expect("position");
+    let last = old[1]["position"].as_i64().expect("position");
+    // Retention is two seconds here; the scheduler prunes every second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !feed(app, Some(token), 0).await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "nothing was pruned");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let body = assert_problem(
+        app.get(&format!("/api/v1/events?after={first}"), Some(token))
+            .await,
+        410,
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap_or("").contains("resync")
+            || body["detail"].as_str().unwrap_or("").contains("anew"),
+        "{body}"
+    );
+    let later = created_id(
+        app.send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": "Later"}),
+        )
+        .await,
+    )
+    .await;
+    let resumed = feed(app, Some(token), last).await;
+    assert_eq!(types_of(&resumed, &later), ["section.created"]);
+}
+
+mod short_retention {
+    use super::*;
+    use crate::helpers::{spawn_app_with, Backend};
+
+    async fn run(backend: Backend) {
+        let app = spawn_app_with(backend, |s| {
+            s.event_retention = chrono::Duration::seconds(2);
+        })
+        .await;
+        if let Some(app) = app {
+            old_events_are_pruned_and_old_cursors_resync(&app).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        run(Backend::Postgres).await;
+    }
+}
+
 mod long_cache {
     use super::*;
     use crate::helpers::{spawn_app_with, Backend};
