@@ -122,6 +122,10 @@ pub struct ServeArgs {
     /// Days the change feed keeps events; older cursors must resync.
     #[arg(long, env = "NEWSDESK_EVENT_RETENTION_DAYS", default_value_t = 30)]
     pub event_retention_days: u32,
+    /// Run the scheduler of time-driven events in this server (`false` when
+    /// `newsdesk worker` processes do it).
+    #[arg(long, env = "NEWSDESK_SCHEDULER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub scheduler: bool,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "NEWSDESK_WORKERS")]
     pub workers: Option<usize>,
@@ -162,6 +166,8 @@ pub struct Settings {
     pub comments: CommentSettings,
     /// How long the change feed keeps events.
     pub event_retention: chrono::Duration,
+    /// Whether this server runs the scheduler of time-driven events.
+    pub scheduler: bool,
 }
 
 /// The shortest JWT secret accepted, in bytes.
@@ -220,6 +226,7 @@ impl Settings {
                 per_minute: serve.comment_rate_limit.max(1),
             },
             event_retention: chrono::Duration::days(i64::from(serve.event_retention_days.max(1))),
+            scheduler: serve.scheduler,
         })
     }
 }

@@ -1,4 +1,4 @@
-//! The `newsdesk` command: serve, migrate, user, openapi.
+//! The `newsdesk` command: serve, worker, migrate, user, seed, openapi.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -28,6 +28,14 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Run the background work without serving the API: announce scheduled
+    /// publications, embargo lifts and expiries, and prune the change feed.
+    /// API servers do it too; a worker lets a deployment keep it apart.
+    Worker {
+        /// Days the change feed keeps events.
+        #[arg(long, env = "NEWSDESK_EVENT_RETENTION_DAYS", default_value_t = 30)]
+        event_retention_days: u32,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -127,6 +135,23 @@ fn main() -> anyhow::Result<()> {
                 settings.bind.replace(":0", &format!(":{}", app.port()))
             );
             actix_web::rt::System::new().block_on(app.run_until_stopped())?;
+        }
+        Command::Worker {
+            event_retention_days,
+        } => {
+            let pool = open_database(&cli.db)?;
+            let retention = chrono::Duration::days(i64::from(event_retention_days.max(1)));
+            tracing::info!("newsdesk worker running (SIGINT or SIGTERM stops it)");
+            actix_web::rt::System::new().block_on(async move {
+                let mut terminate =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+                tokio::select! {
+                    _ = newsdesk::articles::schedule::run(pool, retention) => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+                anyhow::Ok(())
+            })?;
         }
         Command::Migrate => {
             let pool = db::pool(&cli.db.database_url, 1)?;

@@ -24,10 +24,9 @@ pub struct Application {
     server: Server,
     /// What the cache follower needs, when the cache is on.
     follower: Option<(Pool, web::Data<ReadCache>)>,
-    /// The database, for the scheduler of time-driven events.
-    pool: Pool,
-    /// How long the change feed keeps events.
-    event_retention: chrono::Duration,
+    /// The database and the retention of events, for the scheduler of
+    /// time-driven events, when this server runs it.
+    scheduler: Option<(Pool, chrono::Duration)>,
 }
 
 impl Application {
@@ -81,8 +80,9 @@ impl Application {
             port,
             server: server.run(),
             follower,
-            pool,
-            event_retention: settings.event_retention,
+            scheduler: settings
+                .scheduler
+                .then_some((pool, settings.event_retention)),
         })
     }
 
@@ -95,10 +95,12 @@ impl Application {
     /// Meanwhile the micro-cache follows writes made on other servers, and
     /// the scheduler announces scheduled publications, embargoes and expiries.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let mut background = vec![tokio::spawn(crate::articles::schedule::run(
-            self.pool,
-            self.event_retention,
-        ))];
+        let mut background = Vec::new();
+        if let Some((pool, retention)) = self.scheduler {
+            background.push(tokio::spawn(crate::articles::schedule::run(
+                pool, retention,
+            )));
+        }
         if let Some((pool, cache)) = self.follower {
             background.push(tokio::spawn(crate::events::follow::run(pool, cache)));
         }

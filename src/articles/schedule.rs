@@ -35,8 +35,8 @@ pub fn announce_due(conn: &mut DbConn) -> Result<usize, ApiError> {
             .set(scheduler::until.eq(scheduler::until))
             .execute(conn)?;
         if held == 0 {
-            // The first run ever starts now: the past was announced by the
-            // writes that made it.
+            // The migration made the row; should it be gone, start now: the
+            // past was announced by the writes that made it.
             diesel::insert_into(scheduler::table)
                 .values((
                     scheduler::name.eq(NAME),

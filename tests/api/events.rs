@@ -650,6 +650,83 @@ mod short_retention {
     }
 }
 
+/// A `newsdesk worker` process announces scheduled moments for API servers
+/// that leave it to workers (`NEWSDESK_SCHEDULER=false`).
+async fn a_worker_process_announces_for_the_servers(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let section = created_id(
+        app.send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": "Late edition"}),
+        )
+        .await,
+    )
+    .await;
+    let article = created_id(
+        app.send_json(
+            Method::POST,
+            "/api/v1/articles",
+            Some(token),
+            &json!({"headline": "Results expected overnight", "section_id": section}),
+        )
+        .await,
+    )
+    .await;
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/articles/{article}/publish"),
+            Some(token),
+            &json!({"at": at}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_newsdesk"))
+        .arg("worker")
+        .env("DATABASE_URL", &app.settings.database_url)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("start the worker");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let announced = loop {
+        let public = feed(app, None, 0).await;
+        if !types_of(&public, &article).is_empty() || std::time::Instant::now() > deadline {
+            break types_of(&public, &article);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let _ = worker.kill();
+    let _ = worker.wait();
+    assert_eq!(announced, ["article.published"]);
+}
+
+mod worker {
+    use super::*;
+    use crate::helpers::{spawn_app_with, Backend};
+
+    async fn run(backend: Backend) {
+        let app = spawn_app_with(backend, |s| s.scheduler = false).await;
+        if let Some(app) = app {
+            a_worker_process_announces_for_the_servers(&app).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        run(Backend::Postgres).await;
+    }
+}
+
 mod long_cache {
     use super::*;
     use crate::helpers::{spawn_app_with, Backend};

@@ -122,6 +122,7 @@ pub fn test_settings(url: &str, media_dir: &std::path::Path) -> Settings {
         workers: Some(2),
         comments: newsdesk::config::CommentSettings::default(),
         event_retention: chrono::Duration::days(30),
+        scheduler: true,
     }
 }
 

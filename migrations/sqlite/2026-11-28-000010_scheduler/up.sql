@@ -9,6 +9,8 @@ CREATE TABLE scheduler (
     until  TIMESTAMP NOT NULL,
     mark   BIGINT NOT NULL DEFAULT 0
 );
+-- Moments from now on are the scheduler's; earlier ones were their writes'.
+INSERT INTO scheduler (name, until, mark) VALUES ('articles', CURRENT_TIMESTAMP, 0);
 CREATE INDEX articles_embargo_until ON articles (embargo_until);
 CREATE INDEX articles_expires_at ON articles (expires_at);
 CREATE INDEX events_created_at ON events (created_at);
