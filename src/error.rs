@@ -367,33 +367,9 @@ mod tests {
 
     #[test]
     fn unique_violations_answer_by_constraint() {
-        struct Info;
-        impl diesel::result::DatabaseErrorInformation for Info {
-            fn message(&self) -> &str {
-                "UNIQUE constraint failed: users.email"
-            }
-            fn details(&self) -> Option<&str> {
-                None
-            }
-            fn hint(&self) -> Option<&str> {
-                None
-            }
-            fn table_name(&self) -> Option<&str> {
-                None
-            }
-            fn column_name(&self) -> Option<&str> {
-                None
-            }
-            fn constraint_name(&self) -> Option<&str> {
-                None
-            }
-            fn statement_position(&self) -> Option<i32> {
-                None
-            }
-        }
-        let err = ApiError::from(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            Box::new(Info),
+        let err = ApiError::from(crate::db::constraints::tests::violation(
+            "UNIQUE constraint failed: users.email",
+            None,
         ));
         let problem = err.problem();
         assert_eq!(problem.status, 409);

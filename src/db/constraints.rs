@@ -129,9 +129,10 @@ pub fn violates(err: &Error, name: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
+    /// A database error's information, as a backend would give it.
     struct Info(&'static str, Option<&'static str>);
 
     impl DatabaseErrorInformation for Info {
@@ -158,7 +159,8 @@ mod tests {
         }
     }
 
-    fn violation(message: &'static str, name: Option<&'static str>) -> Error {
+    /// A unique violation with this message and constraint name.
+    pub(crate) fn violation(message: &'static str, name: Option<&'static str>) -> Error {
         Error::DatabaseError(
             DatabaseErrorKind::UniqueViolation,
             Box::new(Info(message, name)),
