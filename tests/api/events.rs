@@ -61,6 +61,42 @@ async fn head(app: &TestApp, token: &str) -> i64 {
         .unwrap_or(0)
 }
 
+/// A new section's id.
+async fn section(app: &TestApp, token: &str, name: &str) -> String {
+    created_id(
+        app.send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({ "name": name }),
+        )
+        .await,
+    )
+    .await
+}
+
+/// A new draft's id.
+async fn draft(app: &TestApp, token: &str, document: Value) -> String {
+    created_id(
+        app.send_json(Method::POST, "/api/v1/articles", Some(token), &document)
+            .await,
+    )
+    .await
+}
+
+/// Publishes an article (`{"at": …}` schedules it).
+async fn publish(app: &TestApp, token: &str, article: &str, body: Value) {
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/articles/{article}/publish"),
+            Some(token),
+            &body,
+        )
+        .await;
+    assert_eq!(res.status(), 200, "publish");
+}
+
 async fn created_id(res: reqwest::Response) -> String {
     assert_eq!(res.status(), 201);
     res.json::<Value>().await.expect("json")["id"]
@@ -73,24 +109,11 @@ async fn article_events_follow_the_workflow(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
     let token = editor.access_token.as_str();
     let start = head(app, token).await;
-    let section = created_id(
-        app.send_json(
-            Method::POST,
-            "/api/v1/sections",
-            Some(token),
-            &json!({"name": "Events desk"}),
-        )
-        .await,
-    )
-    .await;
-    let article = created_id(
-        app.send_json(
-            Method::POST,
-            "/api/v1/articles",
-            Some(token),
-            &json!({"headline": "Secret draft about the harbour", "section_id": section}),
-        )
-        .await,
+    let section = section(app, token, "Events desk").await;
+    let article = draft(
+        app,
+        token,
+        json!({"headline": "Secret draft about the harbour", "section_id": section}),
     )
     .await;
     let patch = |version: i64, body: Value| {
@@ -267,26 +290,14 @@ async fn sections_media_and_comments_leave_events(app: &TestApp) {
         .expect("delete");
     assert_eq!(res.status(), 204);
 
-    let article = created_id(
-        app.send_json(
-            Method::POST,
-            "/api/v1/articles",
-            Some(token),
-            &json!({"headline": "Storm warning for the coast", "section_id": section,
+    let article = draft(
+        app,
+        token,
+        json!({"headline": "Storm warning for the coast", "section_id": section,
                     "comments_policy": "moderated"}),
-        )
-        .await,
     )
     .await;
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/articles/{article}/publish"),
-            Some(token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    publish(app, token, &article, json!({})).await;
     let reader = app.user(Role::Reader).await;
     let post = |text: &'static str| {
         app.request(
@@ -410,35 +421,14 @@ async fn caches_follow_writes_made_on_another_server(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
     let token = editor.access_token.as_str();
     let other = app.another_server();
-    let section = created_id(
-        app.send_json(
-            Method::POST,
-            "/api/v1/sections",
-            Some(token),
-            &json!({"name": "Harbour"}),
-        )
-        .await,
+    let section = section(app, token, "Harbour").await;
+    let article = draft(
+        app,
+        token,
+        json!({"headline": "Ferry timetable changes", "section_id": section}),
     )
     .await;
-    let article = created_id(
-        app.send_json(
-            Method::POST,
-            "/api/v1/articles",
-            Some(token),
-            &json!({"headline": "Ferry timetable changes", "section_id": section}),
-        )
-        .await,
-    )
-    .await;
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/articles/{article}/publish"),
-            Some(token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    publish(app, token, &article, json!({})).await;
     let read_on_other = || async {
         let res = app
             .client
@@ -496,59 +486,26 @@ async fn scheduled_moments_are_announced_once(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
     let token = editor.access_token.as_str();
     let _other = app.another_server();
-    let section = created_id(
-        app.send_json(
-            Method::POST,
-            "/api/v1/sections",
-            Some(token),
-            &json!({"name": "Night desk"}),
-        )
-        .await,
-    )
-    .await;
+    let section = section(app, token, "Night desk").await;
     let soon = |seconds: i64| {
         (chrono::Utc::now() + chrono::Duration::seconds(seconds))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     };
-    let scheduled = created_id(
-        app.send_json(
-            Method::POST,
-            "/api/v1/articles",
-            Some(token),
-            &json!({"headline": "Polls close at midnight", "section_id": section}),
-        )
-        .await,
+    let scheduled = draft(
+        app,
+        token,
+        json!({"headline": "Polls close at midnight", "section_id": section}),
     )
     .await;
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/articles/{scheduled}/publish"),
-            Some(token),
-            &json!({"at": soon(2)}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let expiring = created_id(
-        app.send_json(
-            Method::POST,
-            "/api/v1/articles",
-            Some(token),
-            &json!({"headline": "Road closed until the morning", "section_id": section,
+    publish(app, token, &scheduled, json!({"at": soon(2)})).await;
+    let expiring = draft(
+        app,
+        token,
+        json!({"headline": "Road closed until the morning", "section_id": section,
                     "expires_at": soon(3)}),
-        )
-        .await,
     )
     .await;
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/articles/{expiring}/publish"),
-            Some(token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    publish(app, token, &expiring, json!({})).await;
     // No request until the moments have passed, and a few ticks more.
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
     let staff = feed(app, Some(token), 0).await;
@@ -579,16 +536,7 @@ async fn old_events_are_pruned_and_old_cursors_resync(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
     let token = editor.access_token.as_str();
     for name in ["Early", "Earlier"] {
-        created_id(
-            app.send_json(
-                Method::POST,
-                "/api/v1/sections",
-                Some(token),
-                &json!({"name": name}),
-            )
-            .await,
-        )
-        .await;
+        section(app, token, name).await;
     }
     let old = feed(app, Some(token), 0).await;
     assert_eq!(old.len(), 2);
@@ -611,43 +559,9 @@ async fn old_events_are_pruned_and_old_cursors_resync(app: &TestApp) {
             || body["detail"].as_str().unwrap_or("").contains("anew"),
         "{body}"
     );
-    let later = created_id(
-        app.send_json(
-            Method::POST,
-            "/api/v1/sections",
-            Some(token),
-            &json!({"name": "Later"}),
-        )
-        .await,
-    )
-    .await;
+    let later = section(app, token, "Later").await;
     let resumed = feed(app, Some(token), last).await;
     assert_eq!(types_of(&resumed, &later), ["section.created"]);
-}
-
-mod short_retention {
-    use super::*;
-    use crate::helpers::{spawn_app_with, Backend};
-
-    async fn run(backend: Backend) {
-        let app = spawn_app_with(backend, |s| {
-            s.event_retention = chrono::Duration::seconds(2);
-        })
-        .await;
-        if let Some(app) = app {
-            old_events_are_pruned_and_old_cursors_resync(&app).await;
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        run(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        run(Backend::Postgres).await;
-    }
 }
 
 /// A `newsdesk worker` process announces scheduled moments for API servers
@@ -655,37 +569,16 @@ mod short_retention {
 async fn a_worker_process_announces_for_the_servers(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
     let token = editor.access_token.as_str();
-    let section = created_id(
-        app.send_json(
-            Method::POST,
-            "/api/v1/sections",
-            Some(token),
-            &json!({"name": "Late edition"}),
-        )
-        .await,
-    )
-    .await;
-    let article = created_id(
-        app.send_json(
-            Method::POST,
-            "/api/v1/articles",
-            Some(token),
-            &json!({"headline": "Results expected overnight", "section_id": section}),
-        )
-        .await,
+    let section = section(app, token, "Late edition").await;
+    let article = draft(
+        app,
+        token,
+        json!({"headline": "Results expected overnight", "section_id": section}),
     )
     .await;
     let at = (chrono::Utc::now() + chrono::Duration::seconds(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let res = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/articles/{article}/publish"),
-            Some(token),
-            &json!({"at": at}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    publish(app, token, &article, json!({"at": at})).await;
     let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_newsdesk"))
         .arg("worker")
         .env("DATABASE_URL", &app.settings.database_url)
@@ -705,52 +598,45 @@ async fn a_worker_process_announces_for_the_servers(app: &TestApp) {
     assert_eq!(announced, ["article.published"]);
 }
 
-mod worker {
-    use super::*;
-    use crate::helpers::{spawn_app_with, Backend};
+/// A test on both backends with adjusted settings.
+macro_rules! with_settings {
+    ($module:ident, $test:ident, $adjust:expr) => {
+        mod $module {
+            use super::*;
+            use crate::helpers::{spawn_app_with, Backend};
 
-    async fn run(backend: Backend) {
-        let app = spawn_app_with(backend, |s| s.scheduler = false).await;
-        if let Some(app) = app {
-            a_worker_process_announces_for_the_servers(&app).await;
+            async fn run(backend: Backend) {
+                if let Some(app) = spawn_app_with(backend, $adjust).await {
+                    $test(&app).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run(Backend::Postgres).await;
+            }
         }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        run(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        run(Backend::Postgres).await;
-    }
+    };
 }
 
-mod long_cache {
-    use super::*;
-    use crate::helpers::{spawn_app_with, Backend};
-
-    async fn run(backend: Backend) {
-        let app = spawn_app_with(backend, |s| {
-            s.read_cache_ttl = std::time::Duration::from_secs(60);
-        })
-        .await;
-        if let Some(app) = app {
-            caches_follow_writes_made_on_another_server(&app).await;
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        run(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        run(Backend::Postgres).await;
-    }
-}
+with_settings!(
+    short_retention,
+    old_events_are_pruned_and_old_cursors_resync,
+    |s| s.event_retention = chrono::Duration::seconds(2)
+);
+with_settings!(worker, a_worker_process_announces_for_the_servers, |s| s
+    .scheduler =
+    false);
+with_settings!(
+    long_cache,
+    caches_follow_writes_made_on_another_server,
+    |s| s.read_cache_ttl = std::time::Duration::from_secs(60)
+);
 
 both_backends!(
     scheduled_moments_are_announced_once,
