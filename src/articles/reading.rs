@@ -2,32 +2,17 @@
 //! where an old slug of a readable article answers with where it moved.
 
 use crate::articles::access::{self, not_found, Visibility};
+use chrono::NaiveDateTime;
+
 use crate::articles::dto::ArticleResponse;
+use crate::articles::model::ArticleRow;
 use crate::articles::present::{self, BodyFormat};
 use crate::articles::queries;
 use crate::auth::role::Actor;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 
-/// Which article.
-pub enum Target {
-    /// By id; `preview` is the article id a verified preview link names.
-    Id {
-        /// Article id.
-        id: String,
-        /// The article a preview link opens, if one was sent.
-        preview: Option<String>,
-    },
-    /// By slug in a locale.
-    Slug {
-        /// Locale.
-        locale: String,
-        /// Slug, current or old.
-        slug: String,
-    },
-}
-
-/// What a read found.
+/// What a read by slug found.
 pub enum Read {
     /// The article, and the CDN purge keys of the response.
     Article(Box<ArticleResponse>, String),
@@ -35,60 +20,77 @@ pub enum Read {
     Moved(String),
 }
 
-/// Reads an article as `user` may see it (staff see every status).
-pub fn read(
+/// Reads an article by id as `user` may see it (staff see every status);
+/// `preview` is the article id a verified preview link names, which opens
+/// it whatever its status. The article and its purge keys.
+pub fn by_id(
     conn: &mut DbConn,
-    target: Target,
+    id: &str,
+    preview: Option<&str>,
+    user: Option<&Actor>,
+    format: BodyFormat,
+    widths: &[u32],
+) -> Result<(ArticleResponse, String), ApiError> {
+    let now = db::now();
+    let row = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
+    match preview {
+        // A preview link reads one article whatever its status, without a login.
+        Some(previewed) if previewed == row.id => {}
+        Some(_) => {
+            return Err(ApiError::Unauthorized(
+                "the preview link is for another article".into(),
+            ))
+        }
+        None => access::may_read(user, &row, now)?,
+    }
+    answer(conn, row, user, format, widths, now)
+}
+
+/// Reads an article by slug in a locale; an old slug of an article the
+/// caller may read answers with where it moved.
+pub fn by_slug(
+    conn: &mut DbConn,
+    locale: &str,
+    slug: &str,
     user: Option<&Actor>,
     format: BodyFormat,
     widths: &[u32],
 ) -> Result<Read, ApiError> {
     let now = db::now();
-    let is_staff = user.is_some_and(Actor::is_staff);
-    let row = match target {
-        Target::Id { id, preview } => {
-            let row = queries::find_by_id(conn, &id)?.ok_or_else(not_found)?;
-            match preview {
-                // A preview link reads one article whatever its status, without a login.
-                Some(previewed) if previewed == row.id => {}
-                Some(_) => {
-                    return Err(ApiError::Unauthorized(
-                        "the preview link is for another article".into(),
-                    ))
-                }
-                None => access::may_read(user, &row, now)?,
-            }
-            row
+    let current = queries::find_by_slug(conn, locale, slug)?;
+    match current.map(|row| (access::visibility(user, &row, now), row)) {
+        Some((Visibility::Readable, row)) => {
+            let (article, keys) = answer(conn, row, user, format, widths, now)?;
+            Ok(Read::Article(Box::new(article), keys))
         }
-        Target::Slug { locale, slug } => {
-            let current = queries::find_by_slug(conn, &locale, &slug)?;
-            match current
-                .as_ref()
-                .map(|row| access::visibility(user, row, now))
-            {
-                Some(Visibility::Readable) => current.ok_or_else(not_found)?,
-                Some(Visibility::Gone) => {
-                    return Err(ApiError::Gone(
-                        "this article has been withdrawn by the editors".into(),
-                    ))
-                }
-                // Not a slug this caller can read now: an old slug of a
-                // readable article answers with where it moved.
-                Some(Visibility::Hidden) | None => {
-                    return queries::article_for_old_slug(conn, &locale, &slug)?
-                        .filter(|row| access::visibility(user, row, now) == Visibility::Readable)
-                        .map(|row| Read::Moved(row.slug))
-                        .ok_or_else(not_found);
-                }
-            }
-        }
-    };
+        Some((Visibility::Gone, _)) => Err(ApiError::Gone(
+            "this article has been withdrawn by the editors".into(),
+        )),
+        // Not a slug this caller can read now: an old slug of a readable
+        // article answers with where it moved.
+        Some((Visibility::Hidden, _)) | None => queries::article_for_old_slug(conn, locale, slug)?
+            .filter(|row| access::visibility(user, row, now) == Visibility::Readable)
+            .map(|row| Read::Moved(row.slug))
+            .ok_or_else(not_found),
+    }
+}
+
+/// The article as `user` sees it, and the purge keys of the response.
+fn answer(
+    conn: &mut DbConn,
+    row: ArticleRow,
+    user: Option<&Actor>,
+    format: BodyFormat,
+    widths: &[u32],
+    now: NaiveDateTime,
+) -> Result<(ArticleResponse, String), ApiError> {
     let mut keys = format!("article:{} section:{}", row.id, row.section_id);
     if let Some(m) = &row.main_media_id {
         keys.push_str(&format!(" media:{m}"));
     }
+    let is_staff = user.is_some_and(Actor::is_staff);
     let article = present::present(conn, row, format, widths, now, is_staff)?;
-    Ok(Read::Article(Box::new(article), keys))
+    Ok((article, keys))
 }
 
 /// The article as staff see it after a write.
