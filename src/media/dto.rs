@@ -43,11 +43,32 @@ pub struct Credit {
 #[serde(deny_unknown_fields)]
 pub struct FocalPoint {
     /// 0 (left) to 1 (right).
-    #[schema(minimum = 0.0, maximum = 1.0, example = 0.5)]
+    #[schema(schema_with = focal_x)]
     pub x: f64,
     /// 0 (top) to 1 (bottom).
-    #[schema(minimum = 0.0, maximum = 1.0, example = 0.35)]
+    #[schema(schema_with = focal_y)]
     pub y: f64,
+}
+
+/// A coordinate from 0 to 1: any JSON number in range is taken (as the
+/// server parses it), so the schema names no binary `format` (a fuzzer reads
+/// `double` as "refuse 1e-400", which rounds to 0 and is fine).
+fn fraction(description: &str, example: f64) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Number)
+        .description(Some(description))
+        .examples([serde_json::json!(example)])
+        .minimum(Some(0.0))
+        .maximum(Some(1.0))
+        .build()
+}
+
+fn focal_x() -> utoipa::openapi::Object {
+    fraction("0 (left) to 1 (right).", 0.5)
+}
+
+fn focal_y() -> utoipa::openapi::Object {
+    fraction("0 (top) to 1 (bottom).", 0.35)
 }
 
 /// The editable metadata of an asset: the `metadata` part of an upload, and
