@@ -122,13 +122,101 @@ pub struct ServeArgs {
     /// Days the change feed keeps events; older cursors must resync.
     #[arg(long, env = "NEWSDESK_EVENT_RETENTION_DAYS", default_value_t = 30)]
     pub event_retention_days: u32,
-    /// Run the scheduler of time-driven events in this server (`false` when
-    /// `newsdesk worker` processes do it).
+    /// Run the background work in this server: the scheduler of time-driven
+    /// events and webhook delivery (`false` when `newsdesk worker`
+    /// processes do it).
     #[arg(long, env = "NEWSDESK_SCHEDULER", default_value_t = true, action = clap::ArgAction::Set)]
     pub scheduler: bool,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "NEWSDESK_WORKERS")]
     pub workers: Option<usize>,
+    /// Webhook delivery.
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+}
+
+/// Webhook delivery settings, shared by `serve` and `worker`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WebhookArgs {
+    /// Let webhooks reach loopback, link-local and private addresses (an
+    /// internal receiver, tests). Off by default: no SSRF through the CMS.
+    #[arg(long, env = "NEWSDESK_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private: bool,
+    /// Waits before each retry of a failed delivery, comma-separated, each a
+    /// number with `ms`, `s`, `m`, `h` or `d`; after the last, the delivery
+    /// has failed.
+    #[arg(
+        long,
+        env = "NEWSDESK_WEBHOOK_RETRY_SCHEDULE",
+        default_value = "5s,5m,30m,2h,5h,10h,10h"
+    )]
+    pub webhook_retry_schedule: String,
+    /// Hours an endpoint may fail every attempt before it is disabled.
+    #[arg(long, env = "NEWSDESK_WEBHOOK_DISABLE_AFTER_HOURS", default_value_t = 120)]
+    pub webhook_disable_after_hours: u32,
+}
+
+impl WebhookArgs {
+    /// The settings these arguments give.
+    pub fn resolve(&self) -> anyhow::Result<WebhookSettings> {
+        Ok(WebhookSettings {
+            allow_private: self.webhook_allow_private,
+            retry_schedule: parse_schedule(&self.webhook_retry_schedule)?,
+            disable_after: chrono::Duration::hours(i64::from(
+                self.webhook_disable_after_hours.max(1),
+            )),
+            timeout: Duration::from_secs(10),
+        })
+    }
+}
+
+/// Parses `5s,5m,30m` into durations.
+pub fn parse_schedule(text: &str) -> anyhow::Result<Vec<chrono::Duration>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            let split = item
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(item.len());
+            let (number, unit) = item.split_at(split);
+            let n: i64 = number
+                .parse()
+                .map_err(|_| anyhow::anyhow!("`{item}` in the retry schedule is not a duration"))?;
+            Ok(match unit {
+                "ms" => chrono::Duration::milliseconds(n),
+                "s" | "" => chrono::Duration::seconds(n),
+                "m" => chrono::Duration::minutes(n),
+                "h" => chrono::Duration::hours(n),
+                "d" => chrono::Duration::days(n),
+                _ => anyhow::bail!("`{item}` in the retry schedule has an unknown unit"),
+            })
+        })
+        .collect()
+}
+
+/// How webhooks are delivered.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Whether private addresses may be reached.
+    pub allow_private: bool,
+    /// Waits before each retry.
+    pub retry_schedule: Vec<chrono::Duration>,
+    /// How long an endpoint may fail every attempt before it is disabled.
+    pub disable_after: chrono::Duration,
+    /// How long an attempt may take.
+    pub timeout: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            retry_schedule: parse_schedule("5s,5m,30m,2h,5h,10h,10h").unwrap_or_default(),
+            disable_after: chrono::Duration::hours(120),
+            timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Settings of a running server, resolved from [`ServeArgs`] and [`DatabaseArgs`].
@@ -166,8 +254,11 @@ pub struct Settings {
     pub comments: CommentSettings,
     /// How long the change feed keeps events.
     pub event_retention: chrono::Duration,
-    /// Whether this server runs the scheduler of time-driven events.
+    /// Whether this server runs the background work: the scheduler of
+    /// time-driven events and webhook delivery.
     pub scheduler: bool,
+    /// Webhook delivery.
+    pub webhooks: WebhookSettings,
 }
 
 /// The shortest JWT secret accepted, in bytes.
@@ -227,6 +318,7 @@ impl Settings {
             },
             event_retention: chrono::Duration::days(i64::from(serve.event_retention_days.max(1))),
             scheduler: serve.scheduler,
+            webhooks: serve.webhooks.resolve()?,
         })
     }
 }

@@ -25,3 +25,4 @@ pub mod state;
 pub mod storage;
 pub mod users;
 pub mod validation;
+pub mod webhooks;

@@ -4,8 +4,9 @@ use std::io::{BufRead, IsTerminal};
 
 use clap::{Parser, Subcommand};
 use newsdesk::auth::role::Role;
-use newsdesk::config::{DatabaseArgs, ServeArgs, Settings};
-use newsdesk::startup::Application;
+use newsdesk::config::{DatabaseArgs, ServeArgs, Settings, WebhookArgs};
+use newsdesk::startup::{Application, Background};
+use newsdesk::webhooks::deliver::Sender;
 use newsdesk::users::service::{create as create_user, CreateUser};
 use newsdesk::{db, demo, openapi};
 
@@ -30,12 +31,16 @@ enum Command {
         command: UserCommand,
     },
     /// Run the background work without serving the API: announce scheduled
-    /// publications, embargo lifts and expiries, and prune the change feed.
-    /// API servers do it too; a worker lets a deployment keep it apart.
+    /// publications, embargo lifts and expiries, deliver webhooks, and prune
+    /// the change feed. API servers do it too (unless `NEWSDESK_SCHEDULER`
+    /// is false); a worker lets a deployment keep it apart.
     Worker {
         /// Days the change feed keeps events.
         #[arg(long, env = "NEWSDESK_EVENT_RETENTION_DAYS", default_value_t = 30)]
         event_retention_days: u32,
+        /// Webhook delivery.
+        #[command(flatten)]
+        webhooks: WebhookArgs,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -138,15 +143,20 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Worker {
             event_retention_days,
+            webhooks,
         } => {
             let pool = open_database(&cli.db)?;
-            let retention = chrono::Duration::days(i64::from(event_retention_days.max(1)));
+            let work = Background {
+                pool,
+                retention: chrono::Duration::days(i64::from(event_retention_days.max(1))),
+                sender: Sender::new(webhooks.resolve()?)?,
+            };
             tracing::info!("newsdesk worker running (SIGINT or SIGTERM stops it)");
             actix_web::rt::System::new().block_on(async move {
                 let mut terminate =
                     tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
                 tokio::select! {
-                    _ = newsdesk::articles::schedule::run(pool, retention) => {}
+                    _ = work.run() => {}
                     _ = tokio::signal::ctrl_c() => {}
                     _ = terminate.recv() => {}
                 }

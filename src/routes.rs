@@ -10,7 +10,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 use crate::db;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{articles, auth, comments, events, media, sections, users};
+use crate::{articles, auth, comments, events, media, sections, users, webhooks};
 
 /// Every documented route: operations checks at the root, the API under `/api/v1`.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -22,7 +22,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(media::handlers::configure)
             .configure(articles::configure)
             .configure(comments::configure)
-            .configure(events::handlers::configure),
+            .configure(events::handlers::configure)
+            .configure(webhooks::handlers::configure),
     );
 }
 

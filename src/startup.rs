@@ -16,6 +16,7 @@ use crate::db::Pool;
 use crate::error::ApiError;
 use crate::routes::routes;
 use crate::state::AppState;
+use crate::webhooks::deliver::Sender;
 use crate::{http, middleware, openapi, storage};
 
 /// A running server and the port it listens on.
@@ -24,9 +25,9 @@ pub struct Application {
     server: Server,
     /// What the cache follower needs, when the cache is on.
     follower: Option<(Pool, web::Data<ReadCache>)>,
-    /// The database and the retention of events, for the scheduler of
-    /// time-driven events, when this server runs it.
-    scheduler: Option<(Pool, chrono::Duration)>,
+    /// What the background work needs (the scheduler of time-driven events,
+    /// webhook delivery), when this server runs it.
+    background: Option<Background>,
 }
 
 impl Application {
@@ -35,6 +36,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let sender = Sender::new(settings.webhooks.clone())?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             jwt: JwtKeys::new(settings.jwt_secret.expose().as_bytes(), settings.access_ttl),
@@ -45,6 +47,7 @@ impl Application {
             media: settings.media.clone(),
             default_locale: settings.default_locale.clone(),
             comments: settings.comments.clone(),
+            webhooks: sender.clone(),
         });
         let cache = web::Data::new(ReadCache::new(settings.read_cache_ttl));
         let follower = (!settings.read_cache_ttl.is_zero()).then(|| (pool.clone(), cache.clone()));
@@ -80,9 +83,11 @@ impl Application {
             port,
             server: server.run(),
             follower,
-            scheduler: settings
-                .scheduler
-                .then_some((pool, settings.event_retention)),
+            background: settings.scheduler.then_some(Background {
+                pool,
+                retention: settings.event_retention,
+                sender,
+            }),
         })
     }
 
@@ -96,10 +101,8 @@ impl Application {
     /// the scheduler announces scheduled publications, embargoes and expiries.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let mut background = Vec::new();
-        if let Some((pool, retention)) = self.scheduler {
-            background.push(tokio::spawn(crate::articles::schedule::run(
-                pool, retention,
-            )));
+        if let Some(work) = self.background {
+            background.push(tokio::spawn(work.run()));
         }
         if let Some((pool, cache)) = self.follower {
             background.push(tokio::spawn(crate::events::follow::run(pool, cache)));
@@ -109,6 +112,28 @@ impl Application {
             task.abort();
         }
         served
+    }
+}
+
+/// The work a server (or `newsdesk worker`) does beside requests: the
+/// scheduler of time-driven events, pruning the change feed, and webhook
+/// delivery.
+pub struct Background {
+    /// The database.
+    pub pool: Pool,
+    /// How long the change feed keeps events.
+    pub retention: chrono::Duration,
+    /// Sends webhook deliveries.
+    pub sender: Sender,
+}
+
+impl Background {
+    /// Runs until the task is dropped.
+    pub async fn run(self) {
+        tokio::join!(
+            crate::articles::schedule::run(self.pool.clone(), self.retention),
+            crate::webhooks::deliver::run(self.pool, self.sender),
+        );
     }
 }
 

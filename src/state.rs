@@ -8,6 +8,7 @@ use crate::auth::ratelimit::RateLimiter;
 use crate::config::{CommentSettings, MediaSettings};
 use crate::db::Pool;
 use crate::storage::MediaStore;
+use crate::webhooks::deliver::Sender;
 
 /// What every handler shares.
 pub struct AppState {
@@ -29,4 +30,6 @@ pub struct AppState {
     pub default_locale: String,
     /// Comment rules.
     pub comments: CommentSettings,
+    /// Sends webhook pings and replays (and knows the webhook settings).
+    pub webhooks: Sender,
 }

@@ -66,7 +66,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     comment_moderation,
     comment_flags,
     events,
-    scheduler
+    scheduler,
+    webhooks,
+    webhook_deliveries
 );
 
 diesel::table! {
@@ -311,3 +313,46 @@ diesel::table! {
         mark -> BigInt,
     }
 }
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        event_types -> Text,
+        description -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamp>,
+        event_cursor -> BigInt,
+        due_at -> Nullable<Timestamp>,
+        lease_token -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        event_position -> Nullable<BigInt>,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        error -> Nullable<Text>,
+        duration_ms -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));

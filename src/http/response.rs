@@ -20,6 +20,14 @@ pub fn rfc3339<S: Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error
     s.serialize_str(&format_time(*t))
 }
 
+/// Serializes an optional stored UTC timestamp as RFC 3339 with `Z`, or null.
+pub fn rfc3339_opt<S: Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&format_time(*t)),
+        None => s.serialize_none(),
+    }
+}
+
 /// Formats a stored UTC timestamp as RFC 3339 with `Z`, to the second.
 pub fn format_time(t: NaiveDateTime) -> String {
     DateTime::<Utc>::from_naive_utc_and_offset(t, Utc).to_rfc3339_opts(SecondsFormat::Secs, true)

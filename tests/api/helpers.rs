@@ -123,6 +123,10 @@ pub fn test_settings(url: &str, media_dir: &std::path::Path) -> Settings {
         comments: newsdesk::config::CommentSettings::default(),
         event_retention: chrono::Duration::days(30),
         scheduler: true,
+        webhooks: newsdesk::config::WebhookSettings {
+            allow_private: true,
+            ..Default::default()
+        },
     }
 }
 
