@@ -171,6 +171,7 @@ fn cacheable(req: &ServiceRequest) -> bool {
     req.method() == Method::GET
         && !req.headers().contains_key(header::AUTHORIZATION)
         && path.starts_with("/api/v1/")
+        && !path.starts_with("/api/v1/events")
         && !path.ends_with("/file")
         && !path.contains("/renditions/")
         && !req.query_string().contains("preview=")

@@ -14,6 +14,7 @@ use crate::cache::ReadCache;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::ApiError;
+use crate::events::follow::Hub;
 use crate::routes::routes;
 use crate::state::AppState;
 use crate::webhooks::deliver::Sender;
@@ -23,8 +24,9 @@ use crate::{http, middleware, openapi, storage};
 pub struct Application {
     port: u16,
     server: Server,
-    /// What the cache follower needs, when the cache is on.
-    follower: Option<(Pool, web::Data<ReadCache>)>,
+    /// What the follower of the outbox needs (the cache to empty, when it
+    /// is on, and the event streams to feed).
+    follower: Follower,
     /// What the background work needs (the scheduler of time-driven events,
     /// webhook delivery), when this server runs it.
     background: Option<Background>,
@@ -50,7 +52,12 @@ impl Application {
             webhooks: sender.clone(),
         });
         let cache = web::Data::new(ReadCache::new(settings.read_cache_ttl));
-        let follower = (!settings.read_cache_ttl.is_zero()).then(|| (pool.clone(), cache.clone()));
+        let hub = web::Data::new(Hub::default());
+        let follower = Follower {
+            pool: pool.clone(),
+            cache: (!settings.read_cache_ttl.is_zero()).then(|| cache.clone()),
+            hub: hub.clone(),
+        };
         let doc = openapi::api_doc();
         let route_table = web::Data::new(RouteTable::from_doc(&doc));
         let mut server = HttpServer::new(move || {
@@ -60,6 +67,7 @@ impl Application {
                 .split_for_parts();
             app.app_data(state.clone())
                 .app_data(cache.clone())
+                .app_data(hub.clone())
                 .app_data(route_table.clone())
                 .app_data(web::QueryConfig::default().error_handler(http::query_error))
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
@@ -104,15 +112,20 @@ impl Application {
         if let Some(work) = self.background {
             background.push(tokio::spawn(work.run()));
         }
-        if let Some((pool, cache)) = self.follower {
-            background.push(tokio::spawn(crate::events::follow::run(pool, cache)));
-        }
+        let Follower { pool, cache, hub } = self.follower;
+        background.push(tokio::spawn(crate::events::follow::run(pool, cache, hub)));
         let served = self.server.await;
         for task in background {
             task.abort();
         }
         served
     }
+}
+
+struct Follower {
+    pool: Pool,
+    cache: Option<web::Data<ReadCache>>,
+    hub: web::Data<Hub>,
 }
 
 /// The work a server (or `newsdesk worker`) does beside requests: the

@@ -105,7 +105,8 @@ pub struct EventListQuery {
     pub limit: Option<i64>,
 }
 
-fn de_position<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+/// A position in the query string: an integer of 0 or more.
+pub fn de_position<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     let raw = String::deserialize(d)?;
     match raw.parse::<i64>() {
         Ok(n) if n >= 0 => Ok(Some(n)),

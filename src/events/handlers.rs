@@ -12,7 +12,8 @@ use crate::state::AppState;
 
 /// Registers the event endpoints.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_events);
+    cfg.service(list_events)
+        .service(crate::events::stream::stream_events);
 }
 
 /// The largest and default page of the feed.

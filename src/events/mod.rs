@@ -10,3 +10,4 @@ pub mod kind;
 pub mod model;
 pub mod queries;
 pub mod service;
+pub mod stream;

@@ -6,12 +6,12 @@ use newsdesk::auth::role::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::both_backends;
+use crate::{both_backends, with_settings};
 use crate::helpers::{assert_problem, error_fields, TestApp};
 use crate::media::{jpeg_bytes, upload};
 
 /// Every event after `after` as `token` sees them, read page by page.
-async fn feed(app: &TestApp, token: Option<&str>, after: i64) -> Vec<Value> {
+pub async fn feed(app: &TestApp, token: Option<&str>, after: i64) -> Vec<Value> {
     let mut events = Vec::new();
     let mut position = after;
     loop {
@@ -62,7 +62,7 @@ async fn head(app: &TestApp, token: &str) -> i64 {
 }
 
 /// A new section's id.
-async fn section(app: &TestApp, token: &str, name: &str) -> String {
+pub async fn section(app: &TestApp, token: &str, name: &str) -> String {
     created_id(
         app.send_json(
             Method::POST,
@@ -76,7 +76,7 @@ async fn section(app: &TestApp, token: &str, name: &str) -> String {
 }
 
 /// A new draft's id.
-async fn draft(app: &TestApp, token: &str, document: Value) -> String {
+pub async fn draft(app: &TestApp, token: &str, document: Value) -> String {
     created_id(
         app.send_json(Method::POST, "/api/v1/articles", Some(token), &document)
             .await,
@@ -85,7 +85,7 @@ async fn draft(app: &TestApp, token: &str, document: Value) -> String {
 }
 
 /// Publishes an article (`{"at": …}` schedules it).
-async fn publish(app: &TestApp, token: &str, article: &str, body: Value) {
+pub async fn publish(app: &TestApp, token: &str, article: &str, body: Value) {
     let res = app
         .send_json(
             Method::POST,
@@ -97,7 +97,7 @@ async fn publish(app: &TestApp, token: &str, article: &str, body: Value) {
     assert_eq!(res.status(), 200, "publish");
 }
 
-async fn created_id(res: reqwest::Response) -> String {
+pub async fn created_id(res: reqwest::Response) -> String {
     assert_eq!(res.status(), 201);
     res.json::<Value>().await.expect("json")["id"]
         .as_str()
@@ -596,32 +596,6 @@ async fn a_worker_process_announces_for_the_servers(app: &TestApp) {
     let _ = worker.kill();
     let _ = worker.wait();
     assert_eq!(announced, ["article.published"]);
-}
-
-/// A test on both backends with adjusted settings.
-macro_rules! with_settings {
-    ($module:ident, $test:ident, $adjust:expr) => {
-        mod $module {
-            use super::*;
-            use crate::helpers::{spawn_app_with, Backend};
-
-            async fn run(backend: Backend) {
-                if let Some(app) = spawn_app_with(backend, $adjust).await {
-                    $test(&app).await;
-                }
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(Backend::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                run(Backend::Postgres).await;
-            }
-        }
-    };
 }
 
 with_settings!(

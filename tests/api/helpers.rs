@@ -366,3 +366,31 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// A test on both backends with adjusted settings.
+#[macro_export]
+macro_rules! with_settings {
+    ($module:ident, $test:ident, $adjust:expr) => {
+        mod $module {
+            use super::*;
+            use $crate::helpers::{spawn_app_with, Backend};
+
+            async fn run(backend: Backend) {
+                if let Some(app) = spawn_app_with(backend, $adjust).await {
+                    $test(&app).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run(Backend::Postgres).await;
+            }
+        }
+    };
+}
+

@@ -11,6 +11,8 @@ mod auth;
 mod comments;
 mod errors;
 mod events;
+mod receiver;
+mod webhooks;
 mod openapi;
 mod sections;
 mod users;
