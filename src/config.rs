@@ -152,7 +152,11 @@ pub struct WebhookArgs {
     )]
     pub webhook_retry_schedule: String,
     /// Hours an endpoint may fail every attempt before it is disabled.
-    #[arg(long, env = "NEWSDESK_WEBHOOK_DISABLE_AFTER_HOURS", default_value_t = 120)]
+    #[arg(
+        long,
+        env = "NEWSDESK_WEBHOOK_DISABLE_AFTER_HOURS",
+        default_value_t = 120
+    )]
     pub webhook_disable_after_hours: u32,
 }
 

@@ -6,8 +6,8 @@ use clap::{Parser, Subcommand};
 use newsdesk::auth::role::Role;
 use newsdesk::config::{DatabaseArgs, ServeArgs, Settings, WebhookArgs};
 use newsdesk::startup::{Application, Background};
-use newsdesk::webhooks::deliver::Sender;
 use newsdesk::users::service::{create as create_user, CreateUser};
+use newsdesk::webhooks::deliver::Sender;
 use newsdesk::{db, demo, openapi};
 
 #[derive(Parser)]
@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the API server (applies pending migrations first).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending migrations and exit.
     Migrate,
     /// Manage users.

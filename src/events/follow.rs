@@ -116,7 +116,8 @@ pub async fn run(pool: Pool, cache: Option<web::Data<ReadCache>>, hub: web::Data
 async fn publish(pool: &Pool, hub: &Hub, mut last: i64) -> i64 {
     loop {
         let from = last;
-        let rows = crate::db::query(pool, move |conn| queries::after(conn, from, BATCH, true)).await;
+        let rows =
+            crate::db::query(pool, move |conn| queries::after(conn, from, BATCH, true)).await;
         let Ok(rows) = rows else {
             return last;
         };

@@ -75,7 +75,9 @@ pub async fn stream_events(
                 .and_then(|v| v.trim().parse::<i64>().ok())
                 .filter(|p| *p >= 0)
                 .ok_or_else(|| {
-                    ApiError::bad_request("Last-Event-ID must be a position: an integer of 0 or more")
+                    ApiError::bad_request(
+                        "Last-Event-ID must be a position: an integer of 0 or more",
+                    )
                 })?,
         ),
         None => query.after,
@@ -118,7 +120,11 @@ async fn feed(
     mut last: i64,
     staff: bool,
 ) {
-    if tx.send(Bytes::from_static(b"retry: 2000\n\n")).await.is_err() {
+    if tx
+        .send(Bytes::from_static(b"retry: 2000\n\n"))
+        .await
+        .is_err()
+    {
         return;
     }
     if !catch_up(&pool, &tx, &mut last, staff).await {
@@ -160,7 +166,10 @@ async fn feed(
 async fn catch_up(pool: &Pool, tx: &mpsc::Sender<Bytes>, last: &mut i64, staff: bool) -> bool {
     loop {
         let from = *last;
-        let rows = db::query(pool, move |conn| queries::after(conn, from, CATCH_UP, staff)).await;
+        let rows = db::query(pool, move |conn| {
+            queries::after(conn, from, CATCH_UP, staff)
+        })
+        .await;
         let Ok(rows) = rows else {
             // The database is away: follow the hub, which rereads it.
             return true;

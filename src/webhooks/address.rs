@@ -150,7 +150,12 @@ mod tests {
         assert!(check_url("https://hooks.example.com/newsdesk", false).is_ok());
         assert!(check_url("http://93.184.216.34:8080/x", false).is_ok());
         assert!(check_url("http://[2606:4700::1111]/", false).is_ok());
-        for url in ["ftp://example.com/", "file:///etc/passwd", "gopher://x", "not a url"] {
+        for url in [
+            "ftp://example.com/",
+            "file:///etc/passwd",
+            "gopher://x",
+            "not a url",
+        ] {
             assert!(check_url(url, true).is_err(), "{url} was accepted");
         }
     }

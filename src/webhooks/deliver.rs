@@ -210,12 +210,8 @@ impl Sender {
         };
         let timestamp = chrono::Utc::now().timestamp();
         let body = delivery.payload.clone().into_bytes();
-        let signature = signing::signature_header(
-            &webhook.signing_secrets(at),
-            &delivery.id,
-            timestamp,
-            &body,
-        );
+        let signature =
+            signing::signature_header(&webhook.signing_secrets(at), &delivery.id, timestamp, &body);
         let sent = self
             .client
             .post(url)

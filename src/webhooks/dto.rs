@@ -153,7 +153,11 @@ pub struct WebhookList {
 pub struct CreateWebhookRequest {
     /// An http or https URL. Loopback, link-local and private addresses are
     /// refused unless the server allows them; redirects are not followed.
-    #[schema(format = "uri", max_length = 2000, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s]+$")]
+    #[schema(
+        format = "uri",
+        max_length = 2000,
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s]+$"
+    )]
     pub url: String,
     /// The event types to receive, 1 to 50.
     #[schema(min_items = 1, max_items = 50)]

@@ -137,7 +137,10 @@ pub async fn get_webhook(
         .ok_or_else(not_found)?;
     let mut builder = HttpResponse::Ok();
     builder.insert_header(("ETag", http::version_etag(row.version)));
-    Ok(http::private_json(&mut builder, &WebhookResponse::from(row)))
+    Ok(http::private_json(
+        &mut builder,
+        &WebhookResponse::from(row),
+    ))
 }
 
 /// Change a webhook endpoint (admin).
@@ -177,7 +180,10 @@ pub async fn update_webhook(
     .await?;
     let mut builder = HttpResponse::Ok();
     builder.insert_header(("ETag", http::version_etag(row.version)));
-    Ok(http::private_json(&mut builder, &WebhookResponse::from(row)))
+    Ok(http::private_json(
+        &mut builder,
+        &WebhookResponse::from(row),
+    ))
 }
 
 /// Delete a webhook endpoint and its delivery log (admin).
@@ -240,9 +246,7 @@ pub async fn rotate_secret(
         &mut builder,
         &RotatedSecret {
             secret: row.secret,
-            previous_secret_expires_at: row
-                .previous_secret_until
-                .unwrap_or_else(db::now),
+            previous_secret_expires_at: row.previous_secret_until.unwrap_or_else(db::now),
         },
     ))
 }
@@ -311,7 +315,13 @@ pub async fn list_deliveries(
     let status = query.filter.status;
     let rows = db::run(&state.pool, move |conn| {
         queries::find(conn, &id)?.ok_or_else(not_found)?;
-        Ok(queries::log(conn, &id, status, before.as_deref(), limit + 1)?)
+        Ok(queries::log(
+            conn,
+            &id,
+            status,
+            before.as_deref(),
+            limit + 1,
+        )?)
     })
     .await?;
     let (rows, next) = http::split_page(rows, limit, |r| r.id.clone());

@@ -83,8 +83,7 @@ pub fn matches(patterns: &[String], kind: &str) -> bool {
     patterns.iter().any(|p| {
         p == "*"
             || p == kind
-            || p
-                .strip_suffix(".*")
+            || p.strip_suffix(".*")
                 .is_some_and(|prefix| kind.split('.').next() == Some(prefix))
     })
 }

@@ -152,10 +152,14 @@ pub fn held(conn: &mut DbConn, id: &str, token: &str) -> QueryResult<Option<Webh
 
 /// Extends the lease.
 pub fn renew(conn: &mut DbConn, id: &str, token: &str, until: NaiveDateTime) -> QueryResult<bool> {
-    diesel::update(webhooks::table.find(id).filter(webhooks::lease_token.eq(token)))
-        .set(webhooks::lease_until.eq(until))
-        .execute(conn)
-        .map(|n| n > 0)
+    diesel::update(
+        webhooks::table
+            .find(id)
+            .filter(webhooks::lease_token.eq(token)),
+    )
+    .set(webhooks::lease_until.eq(until))
+    .execute(conn)
+    .map(|n| n > 0)
 }
 
 /// Gives the lease back, saying when the endpoint next has work due
@@ -166,14 +170,18 @@ pub fn release(
     token: &str,
     due_at: Option<NaiveDateTime>,
 ) -> QueryResult<()> {
-    diesel::update(webhooks::table.find(id).filter(webhooks::lease_token.eq(token)))
-        .set((
-            webhooks::lease_token.eq(None::<String>),
-            webhooks::lease_until.eq(None::<NaiveDateTime>),
-            webhooks::due_at.eq(due_at),
-        ))
-        .execute(conn)
-        .map(drop)
+    diesel::update(
+        webhooks::table
+            .find(id)
+            .filter(webhooks::lease_token.eq(token)),
+    )
+    .set((
+        webhooks::lease_token.eq(None::<String>),
+        webhooks::lease_until.eq(None::<NaiveDateTime>),
+        webhooks::due_at.eq(due_at),
+    ))
+    .execute(conn)
+    .map(drop)
 }
 
 /// Moves the endpoint's cursor past events turned into deliveries.
@@ -291,4 +299,3 @@ pub fn count_succeeded(conn: &mut DbConn) -> QueryResult<i64> {
         .count()
         .get_result(conn)
 }
-

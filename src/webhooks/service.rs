@@ -216,9 +216,16 @@ pub fn delete(
 }
 
 /// Saves a ping before it is sent, so that its attempt is in the log.
-pub fn start_ping(conn: &mut DbConn, actor: &Actor, delivery: &DeliveryRow) -> Result<(), ApiError> {
+pub fn start_ping(
+    conn: &mut DbConn,
+    actor: &Actor,
+    delivery: &DeliveryRow,
+) -> Result<(), ApiError> {
     actor.require(Role::Admin)?;
-    Ok(queries::insert_deliveries(conn, std::slice::from_ref(delivery))?)
+    Ok(queries::insert_deliveries(
+        conn,
+        std::slice::from_ref(delivery),
+    )?)
 }
 
 /// Records an attempt an admin asked for (a ping or a replay): it succeeds

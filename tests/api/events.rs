@@ -6,9 +6,9 @@ use newsdesk::auth::role::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::{both_backends, with_settings};
 use crate::helpers::{assert_problem, error_fields, TestApp};
 use crate::media::{jpeg_bytes, upload};
+use crate::{both_backends, with_settings};
 
 /// Every event after `after` as `token` sees them, read page by page.
 pub async fn feed(app: &TestApp, token: Option<&str>, after: i64) -> Vec<Value> {

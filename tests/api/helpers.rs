@@ -393,4 +393,3 @@ macro_rules! with_settings {
         }
     };
 }
-

@@ -72,7 +72,6 @@ struct Shared {
 pub struct Receiver {
     pub url: String,
     shared: Arc<Shared>,
-    handle: actix_web::dev::ServerHandle,
 }
 
 impl Receiver {
@@ -97,12 +96,10 @@ impl Receiver {
         .expect("listen")
         .disable_signals()
         .run();
-        let handle = server.handle();
         tokio::spawn(server);
         Self {
             url: format!("http://127.0.0.1:{port}/hooks"),
             shared,
-            handle,
         }
     }
 
@@ -146,11 +143,6 @@ impl Receiver {
             );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-    }
-
-    /// Stops listening.
-    pub async fn stop(&self) {
-        self.handle.stop(false).await;
     }
 }
 

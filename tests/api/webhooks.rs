@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::events::{created_id, draft, publish, section};
 use crate::helpers::{assert_problem, error_fields, TestApp};
-use crate::receiver::{Receiver, Received};
+use crate::receiver::{Received, Receiver};
 use crate::{both_backends, with_settings};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -40,7 +40,10 @@ fn positions(got: &[Received]) -> Vec<i64> {
 
 async fn deliveries(app: &TestApp, token: &str, webhook: &str) -> Vec<Value> {
     let res = app
-        .get(&format!("/api/v1/webhooks/{webhook}/deliveries?limit=100"), Some(token))
+        .get(
+            &format!("/api/v1/webhooks/{webhook}/deliveries?limit=100"),
+            Some(token),
+        )
         .await;
     assert_eq!(res.status(), 200);
     let page: Value = res.json().await.expect("json");
@@ -53,8 +56,13 @@ async fn events_arrive_signed_and_in_order(app: &TestApp) {
     let admin = app.user(Role::Admin).await;
     let token = admin.access_token.as_str();
     let receiver = Receiver::start();
-    let (webhook, secret) =
-        register(app, token, &receiver.url, json!(["article.*", "section.created"])).await;
+    let (webhook, secret) = register(
+        app,
+        token,
+        &receiver.url,
+        json!(["article.*", "section.created"]),
+    )
+    .await;
     let shown: Value = app
         .get(&format!("/api/v1/webhooks/{webhook}"), Some(token))
         .await
@@ -62,10 +70,18 @@ async fn events_arrive_signed_and_in_order(app: &TestApp) {
         .await
         .expect("json");
     assert!(shown.get("secret").is_none(), "the secret is shown once");
-    assert_eq!(shown["event_types"], json!(["article.*", "section.created"]));
+    assert_eq!(
+        shown["event_types"],
+        json!(["article.*", "section.created"])
+    );
 
     let section = section(app, token, "Docks").await;
-    let article = draft(app, token, json!({"headline": "Cranes idle", "section_id": section})).await;
+    let article = draft(
+        app,
+        token,
+        json!({"headline": "Cranes idle", "section_id": section}),
+    )
+    .await;
     publish(app, token, &article, json!({})).await;
     // Not subscribed: no delivery.
     let res = app
@@ -79,7 +95,12 @@ async fn events_arrive_signed_and_in_order(app: &TestApp) {
     assert_eq!(res.status(), 200);
     // A refused write leaves no event, so nothing to deliver.
     let res = app
-        .send_json(Method::POST, "/api/v1/sections", Some(token), &json!({"name": ""}))
+        .send_json(
+            Method::POST,
+            "/api/v1/sections",
+            Some(token),
+            &json!({"name": ""}),
+        )
         .await;
     assert_eq!(res.status(), 422);
 
@@ -99,7 +120,9 @@ async fn events_arrive_signed_and_in_order(app: &TestApp) {
         assert!(r.signed_by(&secret), "signature of {}", r.body);
         assert!(!r.signed_by("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
         assert_eq!(r.path, "/hooks");
-        assert!(r.json["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+        assert!(r.json["timestamp"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')));
     }
     let ids: std::collections::HashSet<&str> = got.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids.len(), got.len(), "one webhook-id per event");
@@ -111,18 +134,27 @@ async fn events_arrive_signed_and_in_order(app: &TestApp) {
 
     let log = deliveries(app, token, &webhook).await;
     assert_eq!(log.len(), 3);
-    assert!(log.iter().all(|d| d["status"] == "succeeded" && d["attempts"] == 1));
+    assert!(log
+        .iter()
+        .all(|d| d["status"] == "succeeded" && d["attempts"] == 1));
     assert!(log.iter().all(|d| d["response_status"] == 200));
     // Newest first, and each names its webhook-id.
     assert_eq!(log[0]["id"], got[2].id.as_str());
 
     // Admins only.
     let editor = app.user(Role::Editor).await;
-    let res = app.get("/api/v1/webhooks", Some(&editor.access_token)).await;
+    let res = app
+        .get("/api/v1/webhooks", Some(&editor.access_token))
+        .await;
     assert_problem(res, 403).await;
     let res = app.get("/api/v1/webhooks", None).await;
     assert_problem(res, 401).await;
-    let list: Value = app.get("/api/v1/webhooks", Some(token)).await.json().await.expect("json");
+    let list: Value = app
+        .get("/api/v1/webhooks", Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(list["data"].as_array().map(Vec::len), Some(1));
 }
 
@@ -147,14 +179,20 @@ async fn rotated_secrets_sign_beside_the_old_one(app: &TestApp) {
     let new = rotated["secret"].as_str().expect("secret").to_string();
     assert_ne!(new, old);
     let expires = chrono::DateTime::parse_from_rfc3339(
-        rotated["previous_secret_expires_at"].as_str().expect("expiry"),
+        rotated["previous_secret_expires_at"]
+            .as_str()
+            .expect("expiry"),
     )
     .expect("time");
     let hours = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes();
     assert!((23 * 60..=24 * 60).contains(&hours), "{hours} minutes");
 
     let res = app
-        .request(Method::POST, &format!("/api/v1/webhooks/{webhook}/ping"), Some(token))
+        .request(
+            Method::POST,
+            &format!("/api/v1/webhooks/{webhook}/ping"),
+            Some(token),
+        )
         .send()
         .await
         .expect("ping");
@@ -168,7 +206,12 @@ async fn rotated_secrets_sign_beside_the_old_one(app: &TestApp) {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].kind(), "webhook.ping");
     assert_eq!(got[0].id, attempt["id"].as_str().unwrap_or(""));
-    assert_eq!(got[0].signature.split(' ').count(), 2, "{}", got[0].signature);
+    assert_eq!(
+        got[0].signature.split(' ').count(),
+        2,
+        "{}",
+        got[0].signature
+    );
     assert!(got[0].signed_by(&new), "the new secret signs");
     assert!(got[0].signed_by(&old), "the old secret still signs");
 
@@ -209,7 +252,10 @@ async fn retries_follow_the_schedule_and_410_disables(app: &TestApp) {
     let got = receiver
         .wait_until("two attempts", WAIT, |got| got.len() >= 2)
         .await;
-    assert!(got.iter().take(2).all(|r| r.json["data"]["resource_id"] == first.as_str()));
+    assert!(got
+        .iter()
+        .take(2)
+        .all(|r| r.json["data"]["resource_id"] == first.as_str()));
     assert_eq!(got[0].id, got[1].id, "a retry keeps its webhook-id");
     let gap = got[1].at - got[0].at;
     assert!(gap >= Duration::from_millis(900), "retried after {gap:?}");
@@ -258,7 +304,10 @@ async fn retries_follow_the_schedule_and_410_disables(app: &TestApp) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let failed: Value = app
-        .get(&format!("/api/v1/webhooks/{webhook}/deliveries?status=failed"), Some(token))
+        .get(
+            &format!("/api/v1/webhooks/{webhook}/deliveries?status=failed"),
+            Some(token),
+        )
         .await
         .json()
         .await
@@ -287,7 +336,10 @@ async fn retries_follow_the_schedule_and_410_disables(app: &TestApp) {
         if shown["enabled"] == false {
             break shown;
         }
-        assert!(std::time::Instant::now() < deadline, "not disabled: {shown}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not disabled: {shown}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(shown["disabled_reason"]
@@ -296,12 +348,20 @@ async fn retries_follow_the_schedule_and_410_disables(app: &TestApp) {
     let attempts = receiver.received().len();
     section(app, token, "Seas").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(receiver.received().len(), attempts, "a disabled endpoint gets nothing");
+    assert_eq!(
+        receiver.received().len(),
+        attempts,
+        "a disabled endpoint gets nothing"
+    );
     // Enabled again, it resumes with what it missed.
     receiver.answer(204);
     let version = shown["version"].as_i64().expect("version");
     let res = app
-        .request(Method::PATCH, &format!("/api/v1/webhooks/{webhook}"), Some(token))
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/webhooks/{webhook}"),
+            Some(token),
+        )
         .header("if-match", format!("\"{version}\""))
         .json(&json!({"enabled": true}))
         .send()
@@ -372,7 +432,11 @@ async fn redirects_are_not_followed(app: &TestApp) {
     receiver.answer(307);
     let (webhook, _) = register(app, token, &receiver.url, json!(["*"])).await;
     let res = app
-        .request(Method::POST, &format!("/api/v1/webhooks/{webhook}/ping"), Some(token))
+        .request(
+            Method::POST,
+            &format!("/api/v1/webhooks/{webhook}/ping"),
+            Some(token),
+        )
         .send()
         .await
         .expect("ping");
@@ -395,7 +459,11 @@ async fn two_servers_deliver_each_event_once(app: &TestApp) {
     let section = section(app, token, "Markets").await;
     let mut articles = Vec::new();
     for i in 0..6 {
-        let base = if i % 2 == 0 { app.address.clone() } else { other.clone() };
+        let base = if i % 2 == 0 {
+            app.address.clone()
+        } else {
+            other.clone()
+        };
         let res = app
             .client
             .post(format!("{base}/api/v1/articles"))
@@ -418,7 +486,12 @@ async fn two_servers_deliver_each_event_once(app: &TestApp) {
         .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let got = receiver.received();
-    assert_eq!(got.len(), 9, "{:?}", got.iter().map(Received::kind).collect::<Vec<_>>());
+    assert_eq!(
+        got.len(),
+        9,
+        "{:?}",
+        got.iter().map(Received::kind).collect::<Vec<_>>()
+    );
     let ids: std::collections::HashSet<&str> = got.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids.len(), got.len(), "no event was delivered twice");
     let mut sorted = positions(&got);
@@ -431,7 +504,10 @@ async fn two_servers_deliver_each_event_once(app: &TestApp) {
         .collect();
     assert_eq!(published.len(), 1, "announced once");
     assert_eq!(published[0].json["data"]["status"], "published");
-    assert_eq!(published[0].json["data"]["article_id"], articles[0].as_str());
+    assert_eq!(
+        published[0].json["data"]["article_id"],
+        articles[0].as_str()
+    );
 }
 
 both_backends!(
@@ -445,8 +521,7 @@ with_settings!(
     retries_follow_the_schedule_and_410_disables,
     |s| s.webhooks.retry_schedule = vec![chrono::Duration::seconds(1); 2]
 );
-with_settings!(
-    no_private_addresses,
-    private_addresses_are_refused,
-    |s| s.webhooks.allow_private = false
-);
+with_settings!(no_private_addresses, private_addresses_are_refused, |s| s
+    .webhooks
+    .allow_private =
+    false);

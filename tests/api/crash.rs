@@ -1,0 +1,243 @@
+//! Delivery survives a crash: the real binary takes writes while the
+//! receiver is down, is killed with SIGKILL, and restarted; once the
+//! receiver is up every event arrives, once per `webhook-id`, including a
+//! scheduled publication whose moment passed while nothing ran.
+
+use std::collections::{HashMap, HashSet};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use newsdesk::auth::role::Role;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{TestApp, TEST_SECRET};
+use crate::receiver::Receiver;
+use crate::with_settings;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Starts `newsdesk serve` on this database and waits until it answers.
+/// The caller kills and reaps it.
+#[allow(clippy::zombie_processes)]
+async fn serve(app: &TestApp, port: u16) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_newsdesk"))
+        .arg("serve")
+        .env("DATABASE_URL", &app.settings.database_url)
+        .env("NEWSDESK_BIND", format!("127.0.0.1:{port}"))
+        .env("NEWSDESK_JWT_SECRET", TEST_SECRET)
+        .env("NEWSDESK_MEDIA_DIR", &app.media_dir)
+        .env("NEWSDESK_WEBHOOK_ALLOW_PRIVATE", "true")
+        .env("NEWSDESK_WEBHOOK_RETRY_SCHEDULE", vec!["1s"; 30].join(","))
+        .env("NEWSDESK_WORKERS", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the server");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let up = app
+            .client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200);
+        if up {
+            return child;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not start");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn call(
+    app: &TestApp,
+    base: &str,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> Value {
+    let res = app
+        .client
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.json().await.unwrap_or(Value::Null)
+}
+
+/// Every event after `after`, as staff see them.
+async fn events_after(app: &TestApp, base: &str, token: &str, after: i64) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut position = after;
+    loop {
+        let page: Value = app
+            .client
+            .get(format!("{base}/api/v1/events?after={position}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("feed")
+            .json()
+            .await
+            .expect("json");
+        let data = page["data"].as_array().cloned().unwrap_or_default();
+        if data.is_empty() {
+            return all;
+        }
+        position = page["meta"]["last_position"].as_i64().expect("position");
+        all.extend(data);
+    }
+}
+
+async fn every_event_arrives_after_a_sigkill(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let token = admin.access_token.as_str();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(app, port).await;
+
+    // The receiver's port is free: connections are refused until it is up.
+    let receiver_port = free_port();
+    let url = format!("http://127.0.0.1:{receiver_port}/hooks");
+    let start = events_after(app, &base, token, 0)
+        .await
+        .last()
+        .and_then(|e| e["position"].as_i64())
+        .unwrap_or(0);
+    let webhook = call(
+        app,
+        &base,
+        token,
+        Method::POST,
+        "/api/v1/webhooks",
+        json!({"url": url, "event_types": ["*"]}),
+    )
+    .await;
+    let secret = webhook["secret"].as_str().expect("secret").to_string();
+    let section = call(
+        app,
+        &base,
+        token,
+        Method::POST,
+        "/api/v1/sections",
+        json!({"name": "Overnight"}),
+    )
+    .await;
+    let mut articles = Vec::new();
+    for headline in [
+        "Storm warning lifted",
+        "Ferries resume",
+        "Power back in the valley",
+    ] {
+        let article = call(
+            app,
+            &base,
+            token,
+            Method::POST,
+            "/api/v1/articles",
+            json!({"headline": headline, "section_id": section["id"]}),
+        )
+        .await;
+        articles.push(article["id"].as_str().expect("id").to_string());
+    }
+    call(
+        app,
+        &base,
+        token,
+        Method::POST,
+        &format!("/api/v1/articles/{}/publish", articles[0]),
+        json!({}),
+    )
+    .await;
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(3))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    call(
+        app,
+        &base,
+        token,
+        Method::POST,
+        &format!("/api/v1/articles/{}/publish", articles[1]),
+        json!({"at": at}),
+    )
+    .await;
+    // A few failed attempts, then the crash.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill().expect("SIGKILL");
+    server.wait().expect("reaped");
+    // The scheduled moment passes while nothing runs.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let mut server = serve(app, port).await;
+    let receiver = Receiver::on(
+        std::net::TcpListener::bind(("127.0.0.1", receiver_port)).expect("the receiver's port"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let expected = loop {
+        let expected = events_after(app, &base, token, start).await;
+        let scheduled = expected
+            .iter()
+            .any(|e| e["type"] == "article.published" && e["resource_id"] == articles[1].as_str());
+        let accepted = receiver.accepted();
+        if scheduled && accepted.len() >= expected.len() {
+            break expected;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} events arrived",
+            accepted.len(),
+            expected.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let accepted = receiver.accepted();
+    let mut per_id: HashMap<&str, usize> = HashMap::new();
+    let mut ids_per_event: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for r in &accepted {
+        assert!(r.signed_by(&secret));
+        *per_id.entry(r.id.as_str()).or_default() += 1;
+        ids_per_event
+            .entry(r.json["data"]["event_id"].as_str().unwrap_or(""))
+            .or_default()
+            .insert(r.id.as_str());
+    }
+    assert!(
+        per_id.values().all(|n| *n == 1),
+        "once per webhook-id: {per_id:?}"
+    );
+    // section.created, 3 × article.created, article.published, the
+    // scheduled article.updated, and the scheduler's article.published.
+    assert_eq!(expected.len(), 7, "{expected:?}");
+    for event in &expected {
+        let id = event["id"].as_str().expect("id");
+        assert_eq!(
+            ids_per_event.get(id).map(HashSet::len),
+            Some(1),
+            "event {} ({}) arrived under one webhook-id",
+            id,
+            event["type"]
+        );
+    }
+    assert_eq!(accepted.len(), expected.len());
+}
+
+with_settings!(sigkill, every_event_arrives_after_a_sigkill, |s| s
+    .scheduler =
+    false);
