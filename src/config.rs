@@ -158,6 +158,10 @@ pub struct WebhookArgs {
         default_value_t = 120
     )]
     pub webhook_disable_after_hours: u32,
+    /// Seconds an attempt may take (connecting included) before it counts
+    /// as failed.
+    #[arg(long, env = "NEWSDESK_WEBHOOK_TIMEOUT_SECS", default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
 }
 
 impl WebhookArgs {
@@ -169,7 +173,7 @@ impl WebhookArgs {
             disable_after: chrono::Duration::hours(i64::from(
                 self.webhook_disable_after_hours.max(1),
             )),
-            timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(self.webhook_timeout_secs.clamp(1, 60)),
         })
     }
 }
@@ -402,5 +406,29 @@ impl Default for CommentSettings {
             flag_threshold: 3,
             per_minute: 5,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_schedules_parse_with_units() {
+        let parsed = parse_schedule("5s, 5m,30m,2h,1d,250ms").expect("parses");
+        assert_eq!(
+            parsed,
+            [
+                chrono::Duration::seconds(5),
+                chrono::Duration::minutes(5),
+                chrono::Duration::minutes(30),
+                chrono::Duration::hours(2),
+                chrono::Duration::days(1),
+                chrono::Duration::milliseconds(250),
+            ]
+        );
+        assert_eq!(WebhookSettings::default().retry_schedule.len(), 7);
+        assert!(parse_schedule("5 fortnights").is_err());
+        assert!(parse_schedule("soon").is_err());
     }
 }

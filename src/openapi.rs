@@ -101,7 +101,135 @@ pub fn api_doc() -> OpenApiDoc {
         .split_for_parts();
     document_errors(&mut doc);
     add_links(&mut doc);
+    add_webhooks(&mut doc);
     doc
+}
+
+/// The `webhooks` of the document: what newsdesk sends to a registered
+/// endpoint, one operation and one payload schema per event type, with the
+/// Standard Webhooks headers.
+fn add_webhooks(doc: &mut OpenApiDoc) {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::{PathsBuilder, Required};
+    use utoipa::{PartialSchema, ToSchema};
+
+    use crate::events::kind::EventKind;
+    use crate::webhooks::deliver::{MessageData, PING};
+
+    let components = doc.components.get_or_insert_with(Default::default);
+    components
+        .schemas
+        .insert(MessageData::name().into_owned(), MessageData::schema());
+    let header = |name: &str, pattern: &str, description: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(description))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(pattern)),
+            ))
+            .build()
+    };
+    let mut kinds: Vec<(&str, &str)> = EventKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), k.description()))
+        .collect();
+    kinds.push((PING, "A test delivery, sent by `POST /api/v1/webhooks/{id}/ping`."));
+    let mut paths = PathsBuilder::new();
+    for (kind, description) in kinds {
+        let name: String = kind
+            .split(['.', '_'])
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                    .unwrap_or_default()
+            })
+            .collect::<String>()
+            + "Webhook";
+        let schema = ObjectBuilder::new()
+            .description(Some(format!("The body of a `{kind}` delivery: {description}")))
+            .property(
+                "type",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([kind])),
+            )
+            .required("type")
+            .property(
+                "timestamp",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                    .description(Some("When the event happened (RFC 3339, UTC)")),
+            )
+            .required("timestamp")
+            .property("data", Ref::from_schema_name(MessageData::name()))
+            .required("data")
+            .build();
+        components.schemas.insert(name.clone(), schema.into());
+        let operation = OperationBuilder::new()
+            .tag("webhooks")
+            // No bearer token: the signature is the receiver's proof.
+            .securities(Some([SecurityRequirement::default()]))
+            .operation_id(Some(format!("webhook_{}", kind.replace('.', "_"))))
+            .summary(Some(format!("`{kind}`")))
+            .description(Some(format!(
+                "{description}\n\nSent as a POST to every enabled endpoint that subscribes to \
+                 `{kind}`, signed by the Standard Webhooks specification: verify \
+                 `webhook-signature` against `{{webhook-id}}.{{webhook-timestamp}}.{{body}}` with \
+                 the endpoint's secret, and drop a `webhook-id` already handled (a delivery \
+                 comes at least once)."
+            )))
+            .parameter(header(
+                "webhook-id",
+                "^[0-9a-f-]{36}$",
+                "The delivery's id: the same on every attempt, for the receiver's dedupe",
+            ))
+            .parameter(header(
+                "webhook-timestamp",
+                "^[0-9]+$",
+                "Seconds since the Unix epoch when the attempt was made; refuse old ones",
+            ))
+            .parameter(header(
+                "webhook-signature",
+                "^v1,[A-Za-z0-9+/]+={0,2}( v1,[A-Za-z0-9+/]+={0,2})*$",
+                "`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` with the secret's key; \
+                 two, space-separated, for a day after the secret is rotated",
+            ))
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name(name)))
+                            .build(),
+                    )
+                    .build(),
+            ))
+            .response(
+                "200",
+                ResponseBuilder::new().description(
+                    "Received: any 2xx counts. Anything else, a timeout (10 s by default) or a \
+                     refused connection is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and \
+                     10 h; redirects are not followed.",
+                ),
+            )
+            .response(
+                "410",
+                ResponseBuilder::new()
+                    .description("Gone: the endpoint is disabled and gets no more deliveries."),
+            )
+            .build();
+        paths = paths.path(kind, PathItem::new(HttpMethod::Post, operation));
+    }
+    doc.webhooks = Some(paths.build());
 }
 
 /// OpenAPI links: how a response's ids feed other operations. Clients and

@@ -102,6 +102,36 @@ impl EventKind {
         EventKind::CommentDeleted,
     ];
 
+    /// What it means, for the documentation of its webhook.
+    pub fn description(self) -> &'static str {
+        match self {
+            EventKind::ArticleCreated => "A new draft was written (not public).",
+            EventKind::ArticleUpdated => {
+                "An article was saved, or scheduled (public when the article is)."
+            }
+            EventKind::ArticleSubmitted => "A draft was submitted for review (not public).",
+            EventKind::ArticlePublished => {
+                "An article became visible to the public: published now, or its scheduled \
+                 time or embargo came."
+            }
+            EventKind::ArticleUnpublished => "A published article went back to draft.",
+            EventKind::ArticleArchived => "An article left lists and feeds; its URL still reads.",
+            EventKind::ArticleWithdrawn => "An article was killed: its URL answers 410.",
+            EventKind::ArticleCorrected => "A correction or update was appended to an article.",
+            EventKind::ArticleExpired => "An article's expiry came: hidden from the public.",
+            EventKind::MediaCreated => "A media asset was uploaded.",
+            EventKind::MediaUpdated => "A media asset's metadata or credit changed.",
+            EventKind::MediaDeleted => "A media asset was deleted.",
+            EventKind::SectionCreated => "A section was made.",
+            EventKind::SectionUpdated => "A section was renamed, moved or described anew.",
+            EventKind::SectionDeleted => "A section was deleted.",
+            EventKind::CommentCreated => "A reader posted a comment (public once approved).",
+            EventKind::CommentApproved => "A moderator approved a comment.",
+            EventKind::CommentRejected => "A moderator rejected a comment.",
+            EventKind::CommentDeleted => "A comment was deleted by its author or an editor.",
+        }
+    }
+
     /// The stored and wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {

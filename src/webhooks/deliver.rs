@@ -55,8 +55,10 @@ pub struct Message<'a> {
     pub data: MessageData,
 }
 
-/// The `data` of a message: the event's position and ids, and its data.
-#[derive(Debug, Serialize)]
+/// The `data` of a webhook delivery: the event's position and ids, and
+/// what a receiver needs to act (the purge keys among them).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = WebhookEventData)]
 pub struct MessageData {
     /// The event's position in the change feed (absent for a ping).
     #[serde(skip_serializing_if = "Option::is_none")]
