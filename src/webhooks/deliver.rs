@@ -273,57 +273,71 @@ enum Step {
 
 fn next_step(conn: &mut DbConn, id: &str, token: &str) -> Result<Step, ApiError> {
     db::write_tx(conn, |conn| {
-        let now = db::now();
         let Some(webhook) = queries::held(conn, id, token)? else {
             return Ok(Step::Done);
         };
-        if !webhook.enabled {
-            queries::release(conn, id, token, None)?;
-            return Ok(Step::Done);
-        }
-        if let Some(head) = queries::head_of_queue(conn, id)? {
+        step_from(conn, webhook, token)
+    })
+}
+
+/// What the holder of `webhook` does next, inside the caller's
+/// transaction: send the head of the queue when it is due, else wait for
+/// it, else turn the next events into deliveries.
+fn step_from(conn: &mut DbConn, webhook: WebhookRow, token: &str) -> Result<Step, ApiError> {
+    let id = webhook.id.clone();
+    let now = db::now();
+    if !webhook.enabled {
+        queries::release(conn, &id, token, None)?;
+        return Ok(Step::Done);
+    }
+    let patterns = webhook.patterns();
+    let mut cursor = webhook.event_cursor;
+    // A few batches at most per transaction; then the caller comes back.
+    for _ in 0..4 {
+        if let Some(head) = queries::head_of_queue(conn, &id)? {
             return match head.next_attempt_at {
                 Some(due) if due > now => {
-                    queries::release(conn, id, token, Some(due))?;
+                    queries::release(conn, &id, token, Some(due))?;
                     Ok(Step::Done)
                 }
                 _ => {
-                    queries::renew(conn, id, token, now + LEASE)?;
+                    queries::renew(conn, &id, token, now + LEASE)?;
                     Ok(Step::Send(Box::new(webhook), Box::new(head)))
                 }
             };
         }
-        let events = crate::events::queries::after(conn, webhook.event_cursor, BATCH, true)?;
+        let events = crate::events::queries::after(conn, cursor, BATCH, true)?;
         let Some(last) = events.last().map(|e| e.position) else {
-            queries::release(conn, id, token, None)?;
+            queries::release(conn, &id, token, None)?;
             return Ok(Step::Done);
         };
-        let patterns = webhook.patterns();
         let deliveries = events
             .iter()
             .filter(|e| matches(&patterns, e.kind.as_str()))
             .map(|e| delivery_of(&webhook, e))
             .collect::<Result<Vec<_>, _>>()?;
         queries::insert_deliveries(conn, &deliveries)?;
-        queries::advance(conn, id, last)?;
-        queries::renew(conn, id, token, now + LEASE)?;
-        Ok(Step::Again)
-    })
+        queries::advance(conn, &id, last)?;
+        cursor = last;
+    }
+    queries::renew(conn, &id, token, now + LEASE)?;
+    Ok(Step::Again)
 }
 
-/// Records an attempt's outcome; whether the holder goes on with the queue.
+/// Records an attempt's outcome and, in the same transaction, what the
+/// holder does next.
 fn settle(
     conn: &mut DbConn,
     settings: &WebhookSettings,
     token: &str,
     mut delivery: DeliveryRow,
     outcome: &Outcome,
-) -> Result<bool, ApiError> {
+) -> Result<Step, ApiError> {
     db::write_tx(conn, |conn| {
         let id = delivery.webhook_id.clone();
         // Whoever holds the endpoint now sends it again: nothing to record.
-        let Some(webhook) = queries::held(conn, &id, token)? else {
-            return Ok(false);
+        let Some(mut webhook) = queries::held(conn, &id, token)? else {
+            return Ok(Step::Done);
         };
         outcome.apply(&mut delivery);
         if outcome.succeeded() {
@@ -332,9 +346,9 @@ fn settle(
             queries::record(conn, &delivery)?;
             if webhook.failing_since.is_some() {
                 queries::set_health(conn, &id, None, None)?;
+                webhook.failing_since = None;
             }
-            queries::renew(conn, &id, token, db::now() + LEASE)?;
-            return Ok(true);
+            return step_from(conn, webhook, token);
         }
         let failing_since = webhook.failing_since.unwrap_or(outcome.at);
         if outcome.status == Some(410) {
@@ -347,7 +361,7 @@ fn settle(
             );
             queries::set_health(conn, &id, Some(failing_since), Some(&reason))?;
             queries::release(conn, &id, token, None)?;
-            return Ok(false);
+            return Ok(Step::Done);
         }
         let retry = usize::try_from(delivery.attempts - 1)
             .ok()
@@ -370,33 +384,34 @@ fn settle(
             );
             queries::set_health(conn, &id, Some(failing_since), Some(&reason))?;
             queries::release(conn, &id, token, None)?;
-            return Ok(false);
+            return Ok(Step::Done);
         }
         queries::set_health(conn, &id, Some(failing_since), None)?;
+        webhook.failing_since = Some(failing_since);
         match delivery.next_attempt_at {
             // The head of the queue waits for its retry; later events wait
             // behind it, so the endpoint sees them in order.
             Some(due) => {
                 queries::release(conn, &id, token, Some(due))?;
-                Ok(false)
+                Ok(Step::Done)
             }
-            None => {
-                queries::renew(conn, &id, token, db::now() + LEASE)?;
-                Ok(true)
-            }
+            None => step_from(conn, webhook, token),
         }
     })
 }
 
 /// Delivers to one claimed endpoint until its queue is empty or waits.
 async fn serve_endpoint(pool: Pool, sender: Arc<Sender>, id: String, token: String) {
+    let mut step = {
+        let (id, token) = (id.clone(), token.clone());
+        db::run(&pool, move |conn| next_step(conn, &id, &token)).await
+    };
     loop {
-        let step = {
-            let (id, token) = (id.clone(), token.clone());
-            db::run(&pool, move |conn| next_step(conn, &id, &token)).await
-        };
-        match step {
-            Ok(Step::Again) => continue,
+        step = match step {
+            Ok(Step::Again) => {
+                let (id, token) = (id.clone(), token.clone());
+                db::run(&pool, move |conn| next_step(conn, &id, &token)).await
+            }
             Ok(Step::Done) => return,
             Ok(Step::Send(webhook, delivery)) => {
                 let outcome = sender.send(&webhook, &delivery).await;
@@ -411,25 +426,17 @@ async fn serve_endpoint(pool: Pool, sender: Arc<Sender>, id: String, token: Stri
                 }
                 let settings = sender.settings.clone();
                 let token = token.clone();
-                let go_on = db::run(&pool, move |conn| {
+                db::run(&pool, move |conn| {
                     settle(conn, &settings, &token, *delivery, &outcome)
                 })
-                .await;
-                match go_on {
-                    Ok(true) => continue,
-                    Ok(false) => return,
-                    Err(e) => {
-                        // The lease expires and the delivery is sent again.
-                        tracing::warn!(error = %e, "recording a webhook delivery failed");
-                        return;
-                    }
-                }
+                .await
             }
             Err(e) => {
-                tracing::warn!(error = %e, "webhook delivery step failed");
+                // The lease expires and the delivery is sent again.
+                tracing::warn!(error = %e, "a webhook delivery step failed");
                 return;
             }
-        }
+        };
     }
 }
 
