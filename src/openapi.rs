@@ -109,7 +109,9 @@ pub fn api_doc() -> OpenApiDoc {
 /// endpoint, one operation and one payload schema per event type, with the
 /// Standard Webhooks headers.
 fn add_webhooks(doc: &mut OpenApiDoc) {
-    use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
+    use utoipa::openapi::path::{
+        HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+    };
     use utoipa::openapi::request_body::RequestBodyBuilder;
     use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
     use utoipa::openapi::{PathsBuilder, Required};
@@ -139,7 +141,10 @@ fn add_webhooks(doc: &mut OpenApiDoc) {
         .iter()
         .map(|k| (k.as_str(), k.description()))
         .collect();
-    kinds.push((PING, "A test delivery, sent by `POST /api/v1/webhooks/{id}/ping`."));
+    kinds.push((
+        PING,
+        "A test delivery, sent by `POST /api/v1/webhooks/{id}/ping`.",
+    ));
     let mut paths = PathsBuilder::new();
     for (kind, description) in kinds {
         let name: String = kind
@@ -153,7 +158,9 @@ fn add_webhooks(doc: &mut OpenApiDoc) {
             .collect::<String>()
             + "Webhook";
         let schema = ObjectBuilder::new()
-            .description(Some(format!("The body of a `{kind}` delivery: {description}")))
+            .description(Some(format!(
+                "The body of a `{kind}` delivery: {description}"
+            )))
             .property(
                 "type",
                 ObjectBuilder::new()

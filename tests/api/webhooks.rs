@@ -378,6 +378,74 @@ async fn retries_follow_the_schedule_and_410_disables(app: &TestApp) {
         .await;
 }
 
+/// An endpoint whose every attempt has failed for longer than the setting
+/// (two seconds here, five days by default) is disabled, with the reason,
+/// and a later success would have cleared `failing_since`.
+async fn endpoints_failing_for_long_are_disabled(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let token = admin.access_token.as_str();
+    let receiver = Receiver::start();
+    receiver.answer(500);
+    let (webhook, _) = register(app, token, &receiver.url, json!(["section.*"])).await;
+    section(app, token, "Fog").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    let shown = loop {
+        let shown: Value = app
+            .get(&format!("/api/v1/webhooks/{webhook}"), Some(token))
+            .await
+            .json()
+            .await
+            .expect("json");
+        if shown["enabled"] == false {
+            break shown;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not disabled: {shown}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        shown["disabled_reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("every delivery attempt failed since")),
+        "{shown}"
+    );
+    assert!(shown["failing_since"].is_string());
+    let attempts = receiver.received().len();
+    assert!(attempts >= 3, "{attempts} attempts before it was disabled");
+    // The delivery stays pending: enabling the endpoint resumes it.
+    let log = deliveries(app, token, &webhook).await;
+    assert_eq!(log[0]["status"], "pending");
+    receiver.answer(200);
+    let version = shown["version"].as_i64().expect("version");
+    let res = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/webhooks/{webhook}"),
+            Some(token),
+        )
+        .header("if-match", format!("\"{version}\""))
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .expect("enable");
+    assert_eq!(res.status(), 200);
+    receiver
+        .wait_until("the resumed delivery", WAIT, |got| {
+            got.iter().any(|r| r.answered == 200)
+        })
+        .await;
+    let shown: Value = app
+        .get(&format!("/api/v1/webhooks/{webhook}"), Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(shown["failing_since"], Value::Null);
+    assert_eq!(shown["enabled"], true);
+}
+
 /// URLs inside the network are refused (SSRF), as are other schemes, and
 /// redirects are not followed.
 async fn private_addresses_are_refused(app: &TestApp) {
@@ -525,3 +593,11 @@ with_settings!(no_private_addresses, private_addresses_are_refused, |s| s
     .webhooks
     .allow_private =
     false);
+with_settings!(
+    failing_for_long,
+    endpoints_failing_for_long_are_disabled,
+    |s| {
+        s.webhooks.retry_schedule = vec![chrono::Duration::milliseconds(500); 20];
+        s.webhooks.disable_after = chrono::Duration::seconds(2);
+    }
+);
