@@ -130,6 +130,11 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "NEWSDESK_WORKERS")]
     pub workers: Option<usize>,
+    /// Browser origins allowed to call the API (CORS), comma-separated:
+    /// `*` lets any origin read public content; listed origins
+    /// (`https://www.example.com`) may do anything, with a token.
+    #[arg(long, env = "NEWSDESK_CORS_ORIGINS", default_value = "")]
+    pub cors_origins: String,
     /// Webhook delivery.
     #[command(flatten)]
     pub webhooks: WebhookArgs,
@@ -267,6 +272,8 @@ pub struct Settings {
     pub scheduler: bool,
     /// Webhook delivery.
     pub webhooks: WebhookSettings,
+    /// Browser origins allowed to call the API.
+    pub cors: crate::http::cors::CorsPolicy,
 }
 
 /// The shortest JWT secret accepted, in bytes.
@@ -327,6 +334,7 @@ impl Settings {
             event_retention: chrono::Duration::days(i64::from(serve.event_retention_days.max(1))),
             scheduler: serve.scheduler,
             webhooks: serve.webhooks.resolve()?,
+            cors: crate::http::cors::CorsPolicy::parse(&serve.cors_origins)?,
         })
     }
 }

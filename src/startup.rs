@@ -60,6 +60,7 @@ impl Application {
         };
         let doc = openapi::api_doc();
         let route_table = web::Data::new(RouteTable::from_doc(&doc));
+        let cors = web::Data::new(settings.cors.clone());
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
@@ -69,6 +70,7 @@ impl Application {
                 .app_data(cache.clone())
                 .app_data(hub.clone())
                 .app_data(route_table.clone())
+                .app_data(cors.clone())
                 .app_data(web::QueryConfig::default().error_handler(http::query_error))
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
                     ApiError::bad_request(format!("invalid path: {err}")).into()
@@ -77,6 +79,7 @@ impl Application {
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
                 .default_service(web::to(fallback))
                 .wrap(from_fn(crate::cache::read_cache))
+                .wrap(from_fn(http::cors::cors))
                 .wrap(from_fn(middleware::request_context))
         })
         .listen(listener)?

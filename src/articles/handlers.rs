@@ -95,7 +95,8 @@ pub async fn update_article(
     body: ApiJson<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(crate::auth::role::Role::Contributor)?;
-    let expected = if_match.required()?;
+    // Checked in the service after who may edit: authorisation first.
+    let expected = if_match.required();
     write_article(&state, false, move |conn, locale| {
         service::update(conn, &user, &id, &body.0, expected, locale)?;
         Ok(id.into_inner())

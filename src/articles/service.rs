@@ -103,19 +103,23 @@ fn insert(
 
 /// Saves an edit: a JSON Merge Patch of the article's document, based on
 /// version `expected` (`None`: `If-Match: *`).
+///
+/// `expected` is the version from `If-Match`, or why it is missing or
+/// malformed: as RFC 9110 orders it, that is told only to a caller who may
+/// edit the article (the others learn 403 or 404, not "send a header").
 pub fn update(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,
     patch: &serde_json::Value,
-    expected: Option<i64>,
+    expected: Result<Option<i64>, ApiError>,
     default_locale: &str,
 ) -> Result<(), ApiError> {
     actor.require(Role::Contributor)?;
     db::write_tx(conn, |conn| {
         let current = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
         access::may_edit(actor, &current)?;
-        check_if_match(expected, current.version)?;
+        check_if_match(expected?, current.version)?;
         let mut doc = current_document(conn, &current)?;
         merge_patch(&mut doc, patch);
         let doc: ArticleDocument =

@@ -3,6 +3,7 @@
 //! caching headers of API.md. The most used items are re-exported here.
 
 pub mod conditional;
+pub mod cors;
 pub mod json;
 pub mod pagination;
 pub mod response;

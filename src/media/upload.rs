@@ -126,10 +126,7 @@ pub async fn upload_media(
                     .content_disposition()
                     .and_then(|cd| cd.get_filename())
                     .and_then(sanitize_filename);
-                let path = state
-                    .store
-                    .scratch_dir()
-                    .join(format!("{}.upload", uuid::Uuid::now_v7().simple()));
+                let path = crate::storage::scratch::new_path(state.store.scratch_dir());
                 let scratch = ScratchFile(path);
                 let file = tokio::fs::File::create(&scratch.0)
                     .await

@@ -22,6 +22,7 @@ impl LocalStore {
     pub fn open(root: &Path) -> io::Result<Self> {
         let scratch = root.join("tmp");
         std::fs::create_dir_all(&scratch)?;
+        super::scratch::clean(&scratch);
         Ok(Self {
             root: root.to_path_buf(),
             scratch,

@@ -4,6 +4,7 @@
 
 mod local;
 mod s3;
+pub mod scratch;
 
 use std::io;
 use std::ops::Range;

@@ -55,6 +55,7 @@ impl S3Store {
             .map_err(|e| anyhow::anyhow!("cannot configure S3 storage: {e}"))?;
         let scratch = scratch_root.join("tmp");
         std::fs::create_dir_all(&scratch)?;
+        super::scratch::clean(&scratch);
         Ok(Self {
             store,
             prefix,

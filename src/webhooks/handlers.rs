@@ -15,6 +15,7 @@ use crate::webhooks::dto::{
     CreateWebhookRequest, CreatedWebhook, DeliveryList, DeliveryListQuery, DeliveryResponse,
     RotatedSecret, UpdateWebhookRequest, WebhookList, WebhookResponse,
 };
+use crate::webhooks::model::WebhookRow;
 use crate::webhooks::queries;
 use crate::webhooks::service::{self, not_found};
 
@@ -44,6 +45,13 @@ fn private_list<T: serde::Serialize>(
         total: None,
     };
     list_json(req, data, meta, Audience::Staff)
+}
+
+/// An endpoint as admins read it, with its version as the ETag.
+fn endpoint_json(row: WebhookRow) -> HttpResponse {
+    let mut builder = HttpResponse::Ok();
+    builder.insert_header(("ETag", http::version_etag(row.version)));
+    http::private_json(&mut builder, &WebhookResponse::from(row))
 }
 
 /// List webhook endpoints (admin).
@@ -135,12 +143,7 @@ pub async fn get_webhook(
     let row = db::query(&state.pool, move |conn| queries::find(conn, &id))
         .await?
         .ok_or_else(not_found)?;
-    let mut builder = HttpResponse::Ok();
-    builder.insert_header(("ETag", http::version_etag(row.version)));
-    Ok(http::private_json(
-        &mut builder,
-        &WebhookResponse::from(row),
-    ))
+    Ok(endpoint_json(row))
 }
 
 /// Change a webhook endpoint (admin).
@@ -178,12 +181,7 @@ pub async fn update_webhook(
         service::update(conn, &user, &id, expected, body.0, allow_private)
     })
     .await?;
-    let mut builder = HttpResponse::Ok();
-    builder.insert_header(("ETag", http::version_etag(row.version)));
-    Ok(http::private_json(
-        &mut builder,
-        &WebhookResponse::from(row),
-    ))
+    Ok(endpoint_json(row))
 }
 
 /// Delete a webhook endpoint and its delivery log (admin).

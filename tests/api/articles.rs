@@ -1394,7 +1394,50 @@ async fn fields_trim_and_lists_sort_by_update(app: &TestApp) {
     assert_eq!(error_fields(&assert_problem(res, 400).await), ["sort"]);
 }
 
+/// Who may edit comes before which version (RFC 9110 §13.2.1): a
+/// contributor's PATCH of someone else's article is refused for what it is
+/// (403), with or without `If-Match`; the article's own writer is asked for
+/// the header (428).
+async fn authorisation_comes_before_preconditions(app: &TestApp) {
+    let author = app.user(Role::Author).await;
+    let contributor = app.user(Role::Contributor).await;
+    let editor = app.user(Role::Editor).await;
+    let section = section(app, &editor.access_token, "Courts").await;
+    let article = create(
+        app,
+        &author.access_token,
+        json!({"headline": "Verdict expected Friday", "section_id": section}),
+    )
+    .await;
+    let path = format!("/api/v1/articles/{}", article["id"].as_str().expect("id"));
+    let patch = json!({"headline": "Verdict expected Monday"});
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            Some(&contributor.access_token),
+            &patch,
+        )
+        .await;
+    assert_problem(res, 403).await;
+    let res = app
+        .request(Method::PATCH, &path, Some(&contributor.access_token))
+        .header("if-match", "\"7\"")
+        .json(&patch)
+        .send()
+        .await
+        .expect("patch");
+    assert_problem(res, 403).await;
+    let res = app
+        .send_json(Method::PATCH, &path, Some(&author.access_token), &patch)
+        .await;
+    assert_problem(res, 428).await;
+    let res = app.send_json(Method::PATCH, &path, None, &patch).await;
+    assert_problem(res, 401).await;
+}
+
 both_backends!(
+    authorisation_comes_before_preconditions,
     fields_trim_and_lists_sort_by_update,
     seed_fills_a_realistic_newsroom,
     full_text_search_ranks_highlights_and_hides_drafts,

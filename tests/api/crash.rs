@@ -241,3 +241,82 @@ async fn every_event_arrives_after_a_sigkill(app: &TestApp) {
 with_settings!(sigkill, every_event_arrives_after_a_sigkill, |s| s
     .scheduler =
     false);
+
+/// An upload cut off by SIGKILL leaves its scratch file; the next start
+/// removes it, and no media row was made.
+async fn a_killed_uploads_scratch_file_is_removed_on_start(app: &TestApp) {
+    use std::io::Write;
+    let editor = app.user(Role::Editor).await;
+    let port = free_port();
+    let mut server = serve(app, port).await;
+    let scratch = app.media_dir.join("tmp");
+    let uploads = || -> Vec<String> {
+        std::fs::read_dir(&scratch)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".upload"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // 10 MB announced, 1 MB sent, then nothing: the upload is in progress.
+    let boundary = "newsdesk-crash-test";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\n\
+         Content-Type: video/mp4\r\n\r\n"
+    );
+    let total = head.len() + 10_000_000 + format!("\r\n--{boundary}--\r\n").len();
+    let mut socket = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        socket,
+        "POST /api/v1/media HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {total}\r\n\r\n{head}",
+        editor.access_token
+    )
+    .expect("headers");
+    let mut mp4 = vec![0u8; 1_000_000];
+    mp4[4..12].copy_from_slice(b"ftypisom");
+    socket.write_all(&mp4).expect("first megabyte");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while uploads().is_empty() {
+        assert!(Instant::now() < deadline, "no scratch file appeared");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.kill().expect("SIGKILL");
+    server.wait().expect("reaped");
+    drop(socket);
+    assert_eq!(
+        uploads().len(),
+        1,
+        "the killed upload's scratch file is left"
+    );
+
+    let mut server = serve(app, port).await;
+    let left = uploads();
+    let media: Value = app
+        .client
+        .get(format!("http://127.0.0.1:{port}/api/v1/media"))
+        .bearer_auth(&editor.access_token)
+        .send()
+        .await
+        .expect("media")
+        .json()
+        .await
+        .expect("json");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(
+        left,
+        Vec::<String>::new(),
+        "scratch files of dead processes are removed on start"
+    );
+    assert_eq!(media["data"].as_array().map(Vec::len), Some(0), "{media}");
+}
+
+with_settings!(
+    killed_upload,
+    a_killed_uploads_scratch_file_is_removed_on_start,
+    |s| s.scheduler = false
+);

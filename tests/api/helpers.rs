@@ -127,6 +127,7 @@ pub fn test_settings(url: &str, media_dir: &std::path::Path) -> Settings {
             allow_private: true,
             ..Default::default()
         },
+        cors: Default::default(),
     }
 }
 

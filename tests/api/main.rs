@@ -9,6 +9,7 @@ mod media;
 mod articles;
 mod auth;
 mod comments;
+mod cors;
 mod crash;
 mod errors;
 mod events;

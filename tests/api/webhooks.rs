@@ -32,6 +32,31 @@ async fn register(app: &TestApp, token: &str, url: &str, types: Value) -> (Strin
     (body["id"].as_str().expect("id").to_string(), secret)
 }
 
+/// An endpoint as admins read it.
+async fn endpoint(app: &TestApp, token: &str, webhook: &str) -> Value {
+    let res = app
+        .get(&format!("/api/v1/webhooks/{webhook}"), Some(token))
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.expect("json")
+}
+
+/// Waits until the server has disabled the endpoint; the endpoint then.
+async fn until_disabled(app: &TestApp, token: &str, webhook: &str) -> Value {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let shown = endpoint(app, token, webhook).await;
+        if shown["enabled"] == false {
+            return shown;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not disabled: {shown}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn positions(got: &[Received]) -> Vec<i64> {
     got.iter()
         .filter_map(|r| r.json["data"]["position"].as_i64())
@@ -63,12 +88,7 @@ async fn events_arrive_signed_and_in_order(app: &TestApp) {
         json!(["article.*", "section.created"]),
     )
     .await;
-    let shown: Value = app
-        .get(&format!("/api/v1/webhooks/{webhook}"), Some(token))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let shown = endpoint(app, token, &webhook).await;
     assert!(shown.get("secret").is_none(), "the secret is shown once");
     assert_eq!(
         shown["event_types"],
@@ -313,35 +333,14 @@ async fn retries_follow_the_schedule_and_410_disables(app: &TestApp) {
         .await
         .expect("json");
     assert_eq!(failed["data"].as_array().map(Vec::len), Some(1));
-    let shown: Value = app
-        .get(&format!("/api/v1/webhooks/{webhook}"), Some(token))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let shown = endpoint(app, token, &webhook).await;
     assert!(shown["failing_since"].is_string());
     assert_eq!(shown["enabled"], true);
 
     // 410: the receiver wants no more; the endpoint is disabled with why.
     receiver.answer(410);
     section(app, token, "Lakes").await;
-    let deadline = std::time::Instant::now() + WAIT;
-    let shown = loop {
-        let shown: Value = app
-            .get(&format!("/api/v1/webhooks/{webhook}"), Some(token))
-            .await
-            .json()
-            .await
-            .expect("json");
-        if shown["enabled"] == false {
-            break shown;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not disabled: {shown}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let shown = until_disabled(app, token, &webhook).await;
     assert!(shown["disabled_reason"]
         .as_str()
         .is_some_and(|r| r.contains("410")));
@@ -388,23 +387,7 @@ async fn endpoints_failing_for_long_are_disabled(app: &TestApp) {
     receiver.answer(500);
     let (webhook, _) = register(app, token, &receiver.url, json!(["section.*"])).await;
     section(app, token, "Fog").await;
-    let deadline = std::time::Instant::now() + WAIT;
-    let shown = loop {
-        let shown: Value = app
-            .get(&format!("/api/v1/webhooks/{webhook}"), Some(token))
-            .await
-            .json()
-            .await
-            .expect("json");
-        if shown["enabled"] == false {
-            break shown;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not disabled: {shown}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let shown = until_disabled(app, token, &webhook).await;
     assert!(
         shown["disabled_reason"]
             .as_str()
@@ -436,12 +419,7 @@ async fn endpoints_failing_for_long_are_disabled(app: &TestApp) {
             got.iter().any(|r| r.answered == 200)
         })
         .await;
-    let shown: Value = app
-        .get(&format!("/api/v1/webhooks/{webhook}"), Some(token))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let shown = endpoint(app, token, &webhook).await;
     assert_eq!(shown["failing_since"], Value::Null);
     assert_eq!(shown["enabled"], true);
 }
