@@ -1,10 +1,13 @@
 //! Who may see and change an article.
 
 use chrono::NaiveDateTime;
+use diesel::QueryResult;
 
 use crate::articles::model::ArticleRow;
+use crate::articles::relations;
 use crate::articles::status::ArticleStatus;
 use crate::auth::role::{Actor, Role};
+use crate::db::DbConn;
 use crate::error::ApiError;
 
 /// What a caller may see of an article.
@@ -18,24 +21,50 @@ pub enum Visibility {
     Hidden,
 }
 
-/// Staff (contributor and up) see every article; anyone else sees visible ones.
-pub fn visibility(user: Option<&Actor>, row: &ArticleRow, now: NaiveDateTime) -> Visibility {
-    if user.is_some_and(Actor::is_staff) || row.is_visible(now) {
-        Visibility::Readable
-    } else if row.status == ArticleStatus::Withdrawn {
-        Visibility::Gone
-    } else {
-        Visibility::Hidden
+/// Whether `user` may see `row` beyond what the public sees: authors and up
+/// see every article; contributors their own and those they are bylined on
+/// (a freelancer does not read, list or preview another writer's draft).
+pub fn sees_unpublished(
+    conn: &mut DbConn,
+    user: Option<&Actor>,
+    row: &ArticleRow,
+) -> QueryResult<bool> {
+    match user.map(|u| (u, u.role)) {
+        Some((_, Role::Author | Role::Editor | Role::Admin)) => Ok(true),
+        Some((user, Role::Contributor)) => {
+            Ok(owns(user, row) || relations::is_bylined(conn, &row.id, &user.id)?)
+        }
+        Some((_, Role::Reader)) | None => Ok(false),
     }
+}
+
+/// What `user` may see of `row`: the public sees visible articles; see
+/// [`sees_unpublished`] for the rest.
+pub fn visibility(
+    conn: &mut DbConn,
+    user: Option<&Actor>,
+    row: &ArticleRow,
+    now: NaiveDateTime,
+) -> QueryResult<Visibility> {
+    Ok(
+        if row.is_visible(now) || sees_unpublished(conn, user, row)? {
+            Visibility::Readable
+        } else if row.status == ArticleStatus::Withdrawn {
+            Visibility::Gone
+        } else {
+            Visibility::Hidden
+        },
+    )
 }
 
 /// [`visibility`] as an answer: nothing, 410 or 404.
 pub fn may_read(
+    conn: &mut DbConn,
     user: Option<&Actor>,
     row: &ArticleRow,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    match visibility(user, row, now) {
+    match visibility(conn, user, row, now)? {
         Visibility::Readable => Ok(()),
         Visibility::Gone => Err(ApiError::Gone(
             "this article has been withdrawn by the editors".into(),

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use actix_web::{post, web, HttpResponse};
 
-use crate::articles::access::not_found;
+use crate::articles::access::{self, not_found};
 use crate::articles::dto::{Correction, CorrectionRequest, PreviewLink};
 use crate::articles::{queries, service};
 use crate::auth::extract::AuthUser;
@@ -58,8 +58,12 @@ pub async fn create_preview_link(
     user.require(Role::Contributor)?;
     let id = id.into_inner();
     let article_id = id.clone();
+    // Made only by those who may edit the article; those who may not even
+    // see it learn nothing of it.
     db::run(&state.pool, move |conn| {
-        queries::find_by_id(conn, &article_id)?.ok_or_else(not_found)
+        let article = queries::find_by_id(conn, &article_id)?.ok_or_else(not_found)?;
+        access::may_read(conn, Some(&user), &article, db::now())?;
+        access::may_edit(&user, &article)
     })
     .await?;
     let (token, exp) = state.jwt.issue_preview(&id, PREVIEW_TTL)?;

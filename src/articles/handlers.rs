@@ -286,7 +286,7 @@ pub async fn list_articles(
         &query.page,
         query.with_total,
         fields.as_deref(),
-        staff,
+        user.0.as_deref(),
     )?;
     let limit = request.limit();
     let widths = state.media.widths.clone();

@@ -10,6 +10,7 @@ use crate::articles::present::{self, BodyFormat};
 use crate::articles::queries::{self, ArticleFilter, ListOrder};
 use crate::articles::status::ArticleStatus;
 use crate::articles::{relations, search};
+use crate::auth::role::{Actor, Role};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::http::pagination::{decode_cursor, encode_cursor, split_page, Page};
@@ -48,15 +49,17 @@ pub struct ListPage {
 }
 
 impl ListRequest {
-    /// Checks a list query: 400 naming the parameter that is wrong. `staff`
-    /// callers may ask for statuses the public never sees.
+    /// Checks a list query: 400 naming the parameter that is wrong. Staff
+    /// may ask for statuses the public never sees (contributors get only
+    /// their own and their bylines' then).
     pub fn new(
         query: ArticleListQuery,
         page: &Page,
         with_total: bool,
         fields: Option<&[String]>,
-        staff: bool,
+        viewer: Option<&Actor>,
     ) -> Result<Self, ApiError> {
+        let staff = viewer.is_some_and(Actor::is_staff);
         let status = query
             .status
             .as_deref()
@@ -122,6 +125,9 @@ impl ListRequest {
                 published_before: time_param("published_before", query.published_before)?,
                 locale: query.locale,
                 status,
+                unpublished_of: viewer
+                    .filter(|v| v.role == Role::Contributor)
+                    .map(|v| v.id.clone()),
             },
             section: query.section,
             include_subsections: query.include_subsections.unwrap_or(false),

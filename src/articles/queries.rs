@@ -139,6 +139,9 @@ pub struct ArticleFilter {
     pub locale: Option<String>,
     /// Staff listing by stored status; `None` is the public listing.
     pub status: Option<ArticleStatus>,
+    /// A contributor's listing of what the public does not see: only what
+    /// this user wrote or is bylined on.
+    pub unpublished_of: Option<String>,
 }
 
 type Boxed<'a> = articles::BoxedQuery<'a, db::MultiBackend>;
@@ -199,10 +202,28 @@ fn filtered<'a>(filter: &ArticleFilter, now: NaiveDateTime) -> Boxed<'a> {
                     .is_null()
                     .or(articles::expires_at.gt(now)),
             ),
-        Some(ArticleStatus::Scheduled) => query
-            .filter(articles::status.eq(ArticleStatus::Scheduled))
-            .filter(articles::published_at.gt(now)),
-        Some(status) => query.filter(articles::status.eq(status)),
+        Some(status) => {
+            let query = if status == ArticleStatus::Scheduled {
+                query
+                    .filter(articles::status.eq(ArticleStatus::Scheduled))
+                    .filter(articles::published_at.gt(now))
+            } else {
+                query.filter(articles::status.eq(status))
+            };
+            match &filter.unpublished_of {
+                Some(user) => {
+                    let bylined = article_bylines::table
+                        .filter(article_bylines::user_id.eq(user.clone()))
+                        .select(article_bylines::article_id);
+                    query.filter(
+                        articles::created_by
+                            .eq(user.clone())
+                            .or(articles::id.eq_any(bylined).nullable()),
+                    )
+                }
+                None => query,
+            }
+        }
     }
 }
 

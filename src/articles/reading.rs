@@ -36,12 +36,9 @@ pub fn by_id(
     match preview {
         // A preview link reads one article whatever its status, without a login.
         Some(previewed) if previewed == row.id => {}
-        Some(_) => {
-            return Err(ApiError::Unauthorized(
-                "the preview link is for another article".into(),
-            ))
-        }
-        None => access::may_read(user, &row, now)?,
+        // Another article's link opens nothing, and confirms nothing.
+        Some(_) => access::may_read(conn, None, &row, now)?,
+        None => access::may_read(conn, user, &row, now)?,
     }
     answer(conn, row, user, format, widths, now)
 }
@@ -58,7 +55,11 @@ pub fn by_slug(
 ) -> Result<Read, ApiError> {
     let now = db::now();
     let current = queries::find_by_slug(conn, locale, slug)?;
-    match current.map(|row| (access::visibility(user, &row, now), row)) {
+    let current = match current {
+        Some(row) => Some((access::visibility(conn, user, &row, now)?, row)),
+        None => None,
+    };
+    match current {
         Some((Visibility::Readable, row)) => {
             let (article, keys) = answer(conn, row, user, format, widths, now)?;
             Ok(Read::Article(Box::new(article), keys))
@@ -68,10 +69,14 @@ pub fn by_slug(
         )),
         // Not a slug this caller can read now: an old slug of a readable
         // article answers with where it moved.
-        Some((Visibility::Hidden, _)) | None => queries::article_for_old_slug(conn, locale, slug)?
-            .filter(|row| access::visibility(user, row, now) == Visibility::Readable)
-            .map(|row| Read::Moved(row.slug))
-            .ok_or_else(not_found),
+        Some((Visibility::Hidden, _)) | None => {
+            match queries::article_for_old_slug(conn, locale, slug)? {
+                Some(row) if access::visibility(conn, user, &row, now)? == Visibility::Readable => {
+                    Ok(Read::Moved(row.slug))
+                }
+                _ => Err(not_found()),
+            }
+        }
     }
 }
 

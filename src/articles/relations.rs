@@ -273,3 +273,14 @@ pub fn tags_of(conn: &mut DbConn, article_ids: &[String]) -> QueryResult<Vec<(St
         .select((article_tags::article_id, TagRow::as_select()))
         .load(conn)
 }
+
+/// Whether the user is among the article's bylines.
+pub fn is_bylined(conn: &mut DbConn, article_id: &str, user_id: &str) -> QueryResult<bool> {
+    use crate::db::schema::article_bylines;
+    diesel::select(diesel::dsl::exists(
+        article_bylines::table
+            .filter(article_bylines::article_id.eq(article_id))
+            .filter(article_bylines::user_id.eq(user_id)),
+    ))
+    .get_result(conn)
+}

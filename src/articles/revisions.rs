@@ -3,7 +3,7 @@
 
 use actix_web::{get, post, web, HttpResponse};
 
-use crate::articles::access::not_found;
+use crate::articles::access::{self, not_found};
 use crate::articles::dto::{ArticleResponse, RevisionList, RevisionResponse};
 use crate::articles::handlers::write_article;
 use crate::articles::model::RevisionRow;
@@ -45,7 +45,10 @@ pub async fn list_revisions(
     user.require(Role::Contributor)?;
     let id = id.into_inner();
     let rows = db::run(&state.pool, move |conn| {
-        queries::find_by_id(conn, &id)?.ok_or_else(not_found)?;
+        let article = queries::find_by_id(conn, &id)?.ok_or_else(not_found)?;
+        if !access::sees_unpublished(conn, Some(&user), &article)? {
+            return Err(not_found());
+        }
         Ok(queries::revisions(conn, &id, 100)?)
     })
     .await?;
@@ -77,6 +80,10 @@ pub async fn get_revision(
     let (id, n) = path.into_inner();
     let n: i32 = n.parse().map_err(|_| service::no_such_revision())?;
     let row = db::run(&state.pool, move |conn| {
+        let article = queries::find_by_id(conn, &id)?.ok_or_else(not_found)?;
+        if !access::sees_unpublished(conn, Some(&user), &article)? {
+            return Err(not_found());
+        }
         Ok(queries::revision(conn, &id, n)?)
     })
     .await?

@@ -118,6 +118,7 @@ pub fn update(
     actor.require(Role::Contributor)?;
     db::write_tx(conn, |conn| {
         let current = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
+        access::may_read(conn, Some(actor), &current, db::now())?;
         access::may_edit(actor, &current)?;
         check_if_match(expected?, current.version)?;
         let mut doc = current_document(conn, &current)?;
@@ -147,6 +148,7 @@ pub fn restore(
     actor.require(Role::Contributor)?;
     db::write_tx(conn, |conn| {
         let current = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
+        access::may_read(conn, Some(actor), &current, db::now())?;
         access::may_edit(actor, &current)?;
         check_if_match(expected, current.version)?;
         let old = queries::revision(conn, id, n)?.ok_or_else(no_such_revision)?;
@@ -343,9 +345,16 @@ fn transition(
     actor.require(Role::Contributor)?;
     db::write_tx(conn, |conn| {
         let mut row = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
-        check_if_match(expected, row.version)?;
+        // Who may, then which version, then whether the state allows it:
+        // 404/403, then 412, then 409.
+        access::may_read(conn, Some(actor), &row, db::now())?;
         let before = row.clone();
-        let kind = apply(actor, &mut row)?;
+        let applied = apply(actor, &mut row);
+        if let Err(ApiError::Forbidden(why)) = applied {
+            return Err(ApiError::Forbidden(why));
+        }
+        check_if_match(expected, before.version)?;
+        let kind = applied?;
         row.version = before.version + 1;
         row.modified_at = db::now();
         save(conn, &row, before.version)?;

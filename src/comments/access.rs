@@ -27,7 +27,7 @@ pub fn readable_article(
     now: NaiveDateTime,
 ) -> Result<ArticleRow, ApiError> {
     let article = articles::find_by_id(conn, id)?.ok_or_else(not_found)?;
-    article_access::may_read(user, &article, now)?;
+    article_access::may_read(conn, user, &article, now)?;
     Ok(article)
 }
 

@@ -43,7 +43,7 @@ pub fn post(
         let now = db::now();
         let article = articles::find_by_id(conn, article_id)?.ok_or_else(not_found)?;
         // Comments go only under what the public can read, staff included.
-        article_access::may_read(None, &article, now)?;
+        article_access::may_read(conn, None, &article, now)?;
         check_open(&article, settings, now)?;
         let me = unbanned_commenter(conn, &actor.id, now)?;
         let recent = queries::recent_by_user(conn, &actor.id, now - chrono::Duration::minutes(1))?;

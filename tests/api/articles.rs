@@ -440,6 +440,7 @@ async fn roles_decide_who_writes_and_publishes(app: &TestApp) {
         .status(),
         200
     );
+    // Another contributor does not even see the draft.
     assert_problem(
         edit(
             &other_contributor.access_token,
@@ -448,7 +449,7 @@ async fn roles_decide_who_writes_and_publishes(app: &TestApp) {
         )
         .await
         .expect("request"),
-        403,
+        404,
     )
     .await;
     assert_problem(
@@ -764,7 +765,7 @@ async fn corrections_old_slugs_previews_and_the_feed(app: &TestApp) {
     );
     assert_eq!(res.json::<Value>().await.expect("json")["status"], "draft");
     assert_problem(app.get(&path, None).await, 404).await;
-    // Expired, forged, or for another article: refused.
+    // Expired or forged: refused.
     let now = Utc::now().timestamp();
     let expired = jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
@@ -788,6 +789,8 @@ async fn corrections_old_slugs_previews_and_the_feed(app: &TestApp) {
         json!({"headline": "Another draft", "section_id": s}),
     )
     .await;
+    // A link for another article opens nothing and confirms nothing: the
+    // draft is a 404, as to anyone without a link.
     let other_token = link["token"].as_str().unwrap_or("");
     assert_problem(
         app.get(
@@ -795,7 +798,7 @@ async fn corrections_old_slugs_previews_and_the_feed(app: &TestApp) {
             None,
         )
         .await,
-        401,
+        404,
     )
     .await;
     // An access token is no preview token.
@@ -1394,10 +1397,10 @@ async fn fields_trim_and_lists_sort_by_update(app: &TestApp) {
     assert_eq!(error_fields(&assert_problem(res, 400).await), ["sort"]);
 }
 
-/// Who may edit comes before which version (RFC 9110 §13.2.1): a
-/// contributor's PATCH of someone else's article is refused for what it is
-/// (403), with or without `If-Match`; the article's own writer is asked for
-/// the header (428).
+/// Who may edit comes before which version (RFC 9110 §13.2.1): a caller
+/// who may not see the article gets 404 and one who may not change it 403,
+/// whatever `If-Match` says; only the article's own writer is asked for the
+/// header (428) or told the version is stale (412).
 async fn authorisation_comes_before_preconditions(app: &TestApp) {
     let author = app.user(Role::Author).await;
     let contributor = app.user(Role::Contributor).await;
@@ -1411,6 +1414,39 @@ async fn authorisation_comes_before_preconditions(app: &TestApp) {
     .await;
     let path = format!("/api/v1/articles/{}", article["id"].as_str().expect("id"));
     let patch = json!({"headline": "Verdict expected Monday"});
+    // A contributor may not see another writer's draft: 404, with or
+    // without If-Match.
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            Some(&contributor.access_token),
+            &patch,
+        )
+        .await;
+    assert_problem(res, 404).await;
+    let res = app
+        .request(Method::PATCH, &path, Some(&contributor.access_token))
+        .header("if-match", "\"7\"")
+        .json(&patch)
+        .send()
+        .await
+        .expect("patch");
+    assert_problem(res, 404).await;
+    let res = app
+        .request(
+            Method::POST,
+            &format!("{path}/publish"),
+            Some(&author.access_token),
+        )
+        .header("if-match", "\"1\"")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("publish");
+    assert_eq!(res.status(), 200);
+    // Published: the contributor sees it but may not change it (403 before
+    // any precondition); a stale version is 412 only to one who may.
     let res = app
         .send_json(
             Method::PATCH,
@@ -1420,14 +1456,18 @@ async fn authorisation_comes_before_preconditions(app: &TestApp) {
         )
         .await;
     assert_problem(res, 403).await;
-    let res = app
-        .request(Method::PATCH, &path, Some(&contributor.access_token))
-        .header("if-match", "\"7\"")
-        .json(&patch)
-        .send()
-        .await
-        .expect("patch");
-    assert_problem(res, 403).await;
+    let other_author = app.user(Role::Author).await;
+    let unpublish = format!("{path}/unpublish");
+    for (who, status) in [(&other_author, 403), (&author, 412)] {
+        let res = app
+            .request(Method::POST, &unpublish, Some(&who.access_token))
+            .header("if-match", "\"9\"")
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("unpublish");
+        assert_problem(res, status).await;
+    }
     let res = app
         .send_json(Method::PATCH, &path, Some(&author.access_token), &patch)
         .await;
@@ -1436,7 +1476,141 @@ async fn authorisation_comes_before_preconditions(app: &TestApp) {
     assert_problem(res, 401).await;
 }
 
+/// Drafts belong to their writers: a contributor reads, lists, previews
+/// and sees the history of their own work and of what they are bylined on,
+/// and nothing else that is unpublished; authors and up see everything.
+async fn drafts_belong_to_their_writers(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let author = app.user(Role::Author).await;
+    let freelancer = app.user(Role::Contributor).await;
+    let bylined = app.user(Role::Contributor).await;
+    let section = section(app, &editor.access_token, "Investigations").await;
+    let embargoed = create(
+        app,
+        &author.access_token,
+        json!({"headline": "Contracts went to the mayor's cousin", "section_id": section,
+               "bylines": [{"user_id": bylined.id, "role": "additional reporting"}]}),
+    )
+    .await;
+    let own = create(
+        app,
+        &freelancer.access_token,
+        json!({"headline": "Market stalls reopen", "section_id": section}),
+    )
+    .await;
+    let (secret_id, own_id) = (id_of(&embargoed), id_of(&own));
+    let secret_slug = embargoed["slug"].as_str().expect("slug").to_string();
+
+    // The freelancer: the other writer's draft does not exist for them.
+    let t = freelancer.access_token.as_str();
+    assert_problem(
+        app.get(&format!("/api/v1/articles/{secret_id}"), Some(t))
+            .await,
+        404,
+    )
+    .await;
+    assert_problem(
+        app.get(&format!("/api/v1/articles/slug/{secret_slug}"), Some(t))
+            .await,
+        404,
+    )
+    .await;
+    for path in ["revisions", "revisions/1"] {
+        let res = app
+            .get(&format!("/api/v1/articles/{secret_id}/{path}"), Some(t))
+            .await;
+        assert_problem(res, 404).await;
+    }
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/articles/{secret_id}/preview-link"),
+            Some(t),
+        )
+        .send()
+        .await
+        .expect("preview link");
+    assert_problem(res, 404).await;
+    let drafts: Value = app
+        .get("/api/v1/articles?status=draft", Some(t))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let ids: Vec<&str> = drafts["data"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|d| d["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        ids,
+        [own_id.as_str()],
+        "a contributor lists their own drafts"
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/articles/{own_id}/revisions"), Some(t))
+            .await
+            .status(),
+        200
+    );
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/articles/{own_id}/preview-link"),
+            Some(t),
+        )
+        .send()
+        .await
+        .expect("preview link");
+    assert_eq!(res.status(), 201);
+
+    // Bylined on it: readable, listed, but a preview link is for those who
+    // may edit it.
+    let t = bylined.access_token.as_str();
+    assert_eq!(
+        app.get(&format!("/api/v1/articles/{secret_id}"), Some(t))
+            .await
+            .status(),
+        200
+    );
+    let drafts: Value = app
+        .get("/api/v1/articles?status=draft", Some(t))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(drafts["data"].as_array().map(Vec::len), Some(1));
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/articles/{secret_id}/preview-link"),
+            Some(t),
+        )
+        .send()
+        .await
+        .expect("preview link");
+    assert_problem(res, 403).await;
+
+    // Authors and up keep the whole view.
+    let drafts: Value = app
+        .get("/api/v1/articles?status=draft", Some(&editor.access_token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(drafts["data"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/articles/{own_id}"),
+            Some(&author.access_token)
+        )
+        .await
+        .status(),
+        200
+    );
+}
+
 both_backends!(
+    drafts_belong_to_their_writers,
     authorisation_comes_before_preconditions,
     fields_trim_and_lists_sort_by_update,
     seed_fills_a_realistic_newsroom,
