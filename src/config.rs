@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// generated and kept beside the database file. Required on PostgreSQL.
     #[arg(long, env = "NEWSDESK_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// The JWT secret before the last rotation: it no longer signs, but
+    /// tokens it signed stay valid until they expire.
+    #[arg(long, env = "NEWSDESK_JWT_PREVIOUS_SECRET", hide_env_values = true)]
+    pub jwt_previous_secret: Option<String>,
     /// Directory for media files (local storage).
     #[arg(long, env = "NEWSDESK_MEDIA_DIR", default_value = "./media")]
     pub media_dir: PathBuf,
@@ -243,6 +247,8 @@ pub struct Settings {
     pub bind: String,
     /// HMAC key for access tokens.
     pub jwt_secret: Secret,
+    /// The key before the last rotation, still verifying.
+    pub jwt_previous_secret: Option<Secret>,
     /// Media directory.
     pub media_dir: PathBuf,
     /// Locale of articles that name none.
@@ -294,7 +300,20 @@ impl Settings {
                 ),
             },
         };
+        let jwt_previous_secret = serve
+            .jwt_previous_secret
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                anyhow::ensure!(
+                    s.len() >= MIN_SECRET_LEN,
+                    "NEWSDESK_JWT_PREVIOUS_SECRET must be at least {MIN_SECRET_LEN} bytes"
+                );
+                Ok(Secret::new(s))
+            })
+            .transpose()?;
         Ok(Self {
+            jwt_previous_secret,
             database_url: db.database_url.clone(),
             db_pool_size: db.db_pool_size.max(1),
             bind: serve.bind.clone(),

@@ -41,7 +41,14 @@ impl Application {
         let sender = Sender::new(settings.webhooks.clone())?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
-            jwt: JwtKeys::new(settings.jwt_secret.expose().as_bytes(), settings.access_ttl),
+            jwt: JwtKeys::with_previous(
+                settings.jwt_secret.expose().as_bytes(),
+                settings
+                    .jwt_previous_secret
+                    .as_ref()
+                    .map(|s| s.expose().as_bytes()),
+                settings.access_ttl,
+            ),
             limiter: RateLimiter::new(settings.auth_rate_limit),
             trust_proxy: settings.trust_proxy,
             refresh_ttl: settings.refresh_ttl,

@@ -442,3 +442,40 @@ async fn login_and_register_are_rate_limited_sqlite() {
 async fn login_and_register_are_rate_limited_postgres() {
     login_and_register_are_rate_limited(Backend::Postgres).await;
 }
+
+/// The JWT secret the server had before a rotation.
+const PREVIOUS_SECRET: &str = "the-secret-before-the-rotation-0123456789";
+
+/// During a rotation, tokens signed with the previous secret still work
+/// until they expire; tokens signed with any other key do not.
+async fn tokens_of_the_previous_secret_still_work(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"sub": editor.id, "role": "editor", "iat": now, "exp": now + 600,
+                        "jti": "rotation-test", "iss": "newsdesk"});
+    let sign = |secret: &str| {
+        encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("sign")
+    };
+    let me = |token: String| async move {
+        app.request(Method::GET, "/api/v1/me", Some(&token))
+            .send()
+            .await
+            .expect("me")
+            .status()
+    };
+    assert_eq!(me(sign(PREVIOUS_SECRET)).await, 200);
+    assert_eq!(me(editor.access_token.clone()).await, 200);
+    assert_eq!(
+        me(sign("an-unknown-secret-an-unknown-secret-0123")).await,
+        401
+    );
+}
+
+crate::with_settings!(rotation, tokens_of_the_previous_secret_still_work, |s| s
+    .jwt_previous_secret =
+    Some(newsdesk::config::Secret::new(PREVIOUS_SECRET)));

@@ -106,6 +106,7 @@ pub fn test_settings(url: &str, media_dir: &std::path::Path) -> Settings {
         db_pool_size: 4,
         bind: "127.0.0.1:0".into(),
         jwt_secret: Secret::new(TEST_SECRET),
+        jwt_previous_secret: None,
         media_dir: media_dir.to_path_buf(),
         media_store: None,
         default_locale: "en".into(),
