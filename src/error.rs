@@ -136,6 +136,12 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
 }
 
+/// What a 503 tells the caller.
+pub const UNAVAILABLE_DETAIL: &str =
+    "the service cannot reach its database right now; try again shortly";
+/// The `Retry-After` of a 503, in seconds.
+pub const UNAVAILABLE_RETRY_SECS: u32 = 5;
+
 impl ApiError {
     /// A 400 with a detail and no field list.
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -205,8 +211,10 @@ impl ApiError {
             | Self::PreconditionRequired(d)
             | Self::Gone(d)
             | Self::PayloadTooLarge(d)
-            | Self::UnsupportedMediaType(d)
-            | Self::Unavailable(d) => (Some(d.clone()), Vec::new()),
+            | Self::UnsupportedMediaType(d) => (Some(d.clone()), Vec::new()),
+            // The cause (a host, a port, a driver message) goes to the log
+            // with the request id, never to the caller.
+            Self::Unavailable(_) => (Some(UNAVAILABLE_DETAIL.to_string()), Vec::new()),
             Self::Validation(errors) => {
                 let n = errors.len();
                 let detail = if n == 1 {
@@ -306,6 +314,9 @@ impl ResponseError for ApiError {
             }
             Self::TooManyRequests { retry_after } => {
                 builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            Self::Unavailable(_) => {
+                builder.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_SECS.to_string()));
             }
             Self::MethodNotAllowed { allow } => {
                 builder.insert_header((header::ALLOW, allow.clone()));

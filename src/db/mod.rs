@@ -29,6 +29,8 @@ pub enum DbConn {
 
 /// The connection pool.
 pub type Pool = r2d2::Pool<Manager>;
+/// A connection taken from the [`Pool`].
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
 /// The file path of a `sqlite://` URL, or `None` for another scheme.
 pub fn sqlite_path(url: &str) -> Option<&str> {
@@ -87,6 +89,25 @@ impl ManageConnection for Manager {
     }
 }
 
+/// How long a request waits for a connection while the pool has some.
+pub const POOL_WAIT: Duration = Duration::from_secs(3);
+/// How long it waits when the pool has none: every connection died or
+/// could not be made, so the database is most likely down, and a request
+/// should hear 503 at once rather than queue (it still tries, so the pool
+/// recovers as soon as the database answers).
+pub const POOL_WAIT_WHEN_DOWN: Duration = Duration::from_millis(250);
+
+/// A connection, waiting [`POOL_WAIT`] at most, or [`POOL_WAIT_WHEN_DOWN`]
+/// when the pool holds none.
+pub fn checkout(pool: &Pool) -> Result<PooledConnection, ApiError> {
+    let wait = if pool.state().connections == 0 {
+        POOL_WAIT_WHEN_DOWN
+    } else {
+        POOL_WAIT
+    };
+    Ok(pool.get_timeout(wait)?)
+}
+
 /// Builds the pool and checks that one connection can be made.
 pub fn pool(url: &str, size: u32) -> anyhow::Result<Pool> {
     if sqlite_path(url).is_none() && !is_postgres(url) {
@@ -100,7 +121,7 @@ pub fn pool(url: &str, size: u32) -> anyhow::Result<Pool> {
     connect(url).map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", redact_url(url)))?;
     let pool = r2d2::Pool::builder()
         .max_size(size)
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(POOL_WAIT)
         .build(Manager {
             url: url.to_string(),
         })?;
@@ -145,7 +166,7 @@ where
 {
     let pool = pool.clone();
     actix_web::rt::task::spawn_blocking(move || {
-        let mut conn = pool.get()?;
+        let mut conn = checkout(&pool)?;
         work(&mut conn)
     })
     .await

@@ -69,7 +69,7 @@ pub struct TestApp {
     _dir: TempDir,
 }
 
-fn postgres_admin_url() -> Option<String> {
+pub fn postgres_admin_url() -> Option<String> {
     static NOTICE: Once = Once::new();
     let url = std::env::var("NEWSDESK_TEST_POSTGRES_URL")
         .ok()

@@ -14,6 +14,7 @@ mod crash;
 mod errors;
 mod events;
 mod openapi;
+mod outage;
 mod receiver;
 mod sections;
 mod stream;
