@@ -116,6 +116,12 @@ pub enum ApiError {
     /// The body is larger than allowed.
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
+    /// The body stopped coming, or came too slowly.
+    #[error("request timeout: {0}")]
+    RequestTimeout(String),
+    /// The request's headers are too large.
+    #[error("request header fields too large: {0}")]
+    HeadersTooLarge(String),
     /// The body has a content type this endpoint does not take.
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
@@ -190,6 +196,8 @@ impl ApiError {
             Self::PreconditionRequired(_) => "/problems/precondition-required",
             Self::Gone(_) => "/problems/gone",
             Self::PayloadTooLarge(_) => "/problems/payload-too-large",
+            Self::RequestTimeout(_) => "/problems/request-timeout",
+            Self::HeadersTooLarge(_) => "/problems/headers-too-large",
             Self::UnsupportedMediaType(_) => "/problems/unsupported-media-type",
             Self::Validation(_) => "/problems/validation",
             Self::TooManyRequests { .. } => "/problems/rate-limited",
@@ -211,6 +219,8 @@ impl ApiError {
             | Self::PreconditionRequired(d)
             | Self::Gone(d)
             | Self::PayloadTooLarge(d)
+            | Self::RequestTimeout(d)
+            | Self::HeadersTooLarge(d)
             | Self::UnsupportedMediaType(d) => (Some(d.clone()), Vec::new()),
             // The cause (a host, a port, a driver message) goes to the log
             // with the request id, never to the caller.
@@ -288,6 +298,8 @@ impl ResponseError for ApiError {
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::Gone(_) => StatusCode::GONE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

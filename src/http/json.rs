@@ -62,8 +62,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    if crate::http::limits::timed_out(&e) {
+                        crate::http::limits::too_slow()
+                    } else {
+                        ApiError::bad_request(format!("cannot read body: {e}"))
+                    }
+                })?;
                 if body.len() + chunk.len() > JSON_LIMIT {
                     return Err(too_large());
                 }

@@ -5,6 +5,7 @@
 pub mod conditional;
 pub mod cors;
 pub mod json;
+pub mod limits;
 pub mod pagination;
 pub mod response;
 

@@ -50,6 +50,9 @@ fn multipart_error(err: MultipartError) -> ApiError {
         MultipartError::ContentTypeMissing | MultipartError::ContentTypeIncompatible => {
             ApiError::UnsupportedMediaType("the upload must be multipart/form-data".into())
         }
+        MultipartError::Payload(e) if crate::http::limits::timed_out(&e) => {
+            crate::http::limits::too_slow()
+        }
         other => ApiError::bad_request(format!("malformed multipart body: {other}")),
     }
 }

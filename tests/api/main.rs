@@ -17,6 +17,7 @@ mod openapi;
 mod outage;
 mod receiver;
 mod sections;
+mod slow;
 mod stream;
 mod users;
 mod webhooks;
