@@ -134,6 +134,14 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "NEWSDESK_WORKERS")]
     pub workers: Option<usize>,
+    /// Failed logins an account may have within 15 minutes before it is
+    /// locked for a minute (doubling with each further failure, at most 15).
+    #[arg(long, env = "NEWSDESK_LOGIN_ACCOUNT_FAILURES", default_value_t = 5)]
+    pub login_account_failures: u32,
+    /// Failed logins one client address may have within 15 minutes before
+    /// it is locked the same way (successes never count).
+    #[arg(long, env = "NEWSDESK_LOGIN_ADDRESS_FAILURES", default_value_t = 50)]
+    pub login_address_failures: u32,
     /// Browser origins allowed to call the API (CORS), comma-separated:
     /// `*` lets any origin read public content; listed origins
     /// (`https://www.example.com`) may do anything, with a token.
@@ -280,6 +288,26 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// Browser origins allowed to call the API.
     pub cors: crate::http::cors::CorsPolicy,
+    /// Failed logins allowed per account and per address.
+    pub login: LoginLimits,
+}
+
+/// Failed logins allowed within the throttle's window.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    /// Per account.
+    pub account: u32,
+    /// Per client address.
+    pub address: u32,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        Self {
+            account: 5,
+            address: 50,
+        }
+    }
 }
 
 /// The shortest JWT secret accepted, in bytes.
@@ -354,6 +382,10 @@ impl Settings {
             scheduler: serve.scheduler,
             webhooks: serve.webhooks.resolve()?,
             cors: crate::http::cors::CorsPolicy::parse(&serve.cors_origins)?,
+            login: LoginLimits {
+                account: serve.login_account_failures.max(1),
+                address: serve.login_address_failures.max(1),
+            },
         })
     }
 }

@@ -57,6 +57,7 @@ impl Application {
             default_locale: settings.default_locale.clone(),
             comments: settings.comments.clone(),
             webhooks: sender.clone(),
+            login: settings.login,
         });
         let cache = web::Data::new(ReadCache::new(settings.read_cache_ttl));
         let hub = web::Data::new(Hub::default());

@@ -30,6 +30,8 @@ pub struct AppState {
     pub default_locale: String,
     /// Comment rules.
     pub comments: CommentSettings,
+    /// Failed logins allowed per account and per address.
+    pub login: crate::config::LoginLimits,
     /// Sends webhook pings and replays (and knows the webhook settings).
     pub webhooks: Sender,
 }

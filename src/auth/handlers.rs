@@ -6,7 +6,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 use crate::auth::dto::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse};
 use crate::auth::queries::{self, Redeemed};
-use crate::auth::{extract::AuthUser, password, role::Role};
+use crate::auth::{extract::AuthUser, password, role::Role, throttle};
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::http::{self, ApiJson};
@@ -58,7 +58,7 @@ const BAD_LOGIN: &str = "wrong email or password";
         (status = 201, description = "The new account", body = UserResponse,
          headers(("Location" = String, description = "URL of the new user"))),
         (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts from this address", body = Problem, content_type = "application/problem+json",
+        (status = 429, description = "Too many failed logins for this account or from this address: locked for a while (a minute, doubling with each further failure, at most 15)", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = i64, description = "Seconds to wait"))),
     )
 )]
@@ -111,13 +111,26 @@ pub async fn login(
     req: HttpRequest,
     body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .limiter
-        .check("login", client_addr(&req, state.trust_proxy))?;
+    let addr = client_addr(&req, state.trust_proxy);
+    let limits = state.login;
     let body = body.0;
     let refresh_ttl = state.refresh_ttl;
     let user: UserRow = db::run(&state.pool, move |conn| {
         let email = password::normalize_email(&body.email).unwrap_or_default();
+        let account = format!("account:{email}");
+        let keys = [
+            throttle::Key {
+                key: account.clone(),
+                limit: limits.account,
+            },
+            throttle::Key {
+                key: format!("address:{addr}"),
+                limit: limits.address,
+            },
+        ];
+        let now = db::now();
+        // A locked account or address is not even checked.
+        throttle::check(conn, &keys, now)?;
         let row = user_queries::find_by_email(conn, &email)?;
         // Verify even when there is no such user, against a dummy hash.
         let ok = password::verify(
@@ -125,8 +138,14 @@ pub async fn login(
             row.as_ref().map(|r| r.password_hash.as_str()),
         );
         match row {
-            Some(row) if ok && !row.disabled => Ok(row),
-            _ => Err(ApiError::Unauthorized(BAD_LOGIN.into())),
+            Some(row) if ok && !row.disabled => {
+                throttle::succeeded(conn, &account)?;
+                Ok(row)
+            }
+            _ => {
+                throttle::failed(conn, &keys, now)?;
+                Err(ApiError::Unauthorized(BAD_LOGIN.into()))
+            }
         }
     })
     .await?;

@@ -9,4 +9,5 @@ pub mod password;
 pub mod queries;
 pub mod ratelimit;
 pub mod role;
+pub mod throttle;
 pub mod token;

@@ -68,7 +68,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     scheduler,
     webhooks,
-    webhook_deliveries
+    webhook_deliveries,
+    login_failures
 );
 
 diesel::table! {
@@ -356,3 +357,12 @@ diesel::table! {
 }
 
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+
+diesel::table! {
+    login_failures (key) {
+        key -> Text,
+        failures -> Integer,
+        last_failure_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}

@@ -395,17 +395,51 @@ both_backends!(
 );
 
 async fn login_and_register_are_rate_limited(backend: Backend) {
-    let Some(app) = spawn_app_with(backend, |s| s.auth_rate_limit = 3).await else {
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.auth_rate_limit = 3;
+        s.trust_proxy = true;
+        s.login = newsdesk::config::LoginLimits {
+            account: 3,
+            address: 5,
+        };
+    })
+    .await
+    else {
         return;
     };
-    for _ in 0..3 {
-        assert_problem(
-            app.login("someone@example.com", "wrong password!").await,
-            401,
-        )
-        .await;
+    let login_from = |address: &'static str, email: String, password: &'static str| {
+        let app = &app;
+        async move {
+            app.request(Method::POST, "/api/v1/auth/login", None)
+                .header("x-forwarded-for", address)
+                .json(&json!({"email": email, "password": password}))
+                .send()
+                .await
+                .expect("login")
+        }
+    };
+    let user = app.user(Role::Reader).await;
+    // A newsroom behind one address: successes never count.
+    for _ in 0..12 {
+        let res = login_from("192.0.2.10", user.email.clone(), PASSWORD).await;
+        assert_eq!(res.status(), 200);
     }
-    let res = app.login("someone@example.com", "wrong password!").await;
+    // Guessing one account's password from several addresses locks the
+    // account (on every server: the count is in the database), even for
+    // the right password, until Retry-After.
+    for address in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        let res = login_from(address, user.email.clone(), "wrong password!").await;
+        assert_problem(res, 401).await;
+    }
+    let other = app.another_server();
+    let res = app
+        .client
+        .post(format!("{other}/api/v1/auth/login"))
+        .header("x-forwarded-for", "198.51.100.9")
+        .json(&json!({"email": user.email, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
     let retry_after: u64 = res
         .headers()
         .get("retry-after")
@@ -414,6 +448,14 @@ async fn login_and_register_are_rate_limited(backend: Backend) {
         .unwrap_or(0);
     assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
     assert_problem(res, 429).await;
+    // One address failing on many accounts is locked too.
+    for i in 0..5 {
+        let res = login_from("203.0.113.7", format!("nobody{i}@example.com"), "guess").await;
+        assert_problem(res, 401).await;
+    }
+    let res = login_from("203.0.113.7", "nobody9@example.com".into(), "guess").await;
+    assert_problem(res, 429).await;
+    // Registration keeps its per-address limit.
     let body = json!({"email": "x@example.com", "password": PASSWORD, "display_name": "X"});
     let mut statuses = Vec::new();
     for _ in 0..3 {

@@ -129,6 +129,7 @@ pub fn test_settings(url: &str, media_dir: &std::path::Path) -> Settings {
             ..Default::default()
         },
         cors: Default::default(),
+        login: Default::default(),
     }
 }
 
