@@ -103,10 +103,11 @@ pub struct ServeArgs {
     /// Login and register attempts allowed per client address per minute.
     #[arg(long, env = "NEWSDESK_AUTH_RATE_LIMIT", default_value_t = 10)]
     pub auth_rate_limit: u32,
-    /// Take the client address from `X-Forwarded-For` / `Forwarded` (only behind
-    /// a proxy that sets them; otherwise clients could pick their own address).
-    #[arg(long, env = "NEWSDESK_TRUST_PROXY", default_value_t = false)]
-    pub trust_proxy: bool,
+    /// The proxies whose `X-Forwarded-For` names the client: addresses and
+    /// networks (`10.0.0.0/8,192.0.2.7`), `true` for any peer (only when
+    /// nothing but the proxy can reach the server), or `false`.
+    #[arg(long, env = "NEWSDESK_TRUST_PROXY", default_value = "false")]
+    pub trust_proxy: String,
     /// How deep replies nest (1 = replies to top-level comments only);
     /// deeper replies attach to the deepest allowed level.
     #[arg(long, env = "NEWSDESK_COMMENT_MAX_DEPTH", default_value_t = 3)]
@@ -273,8 +274,8 @@ pub struct Settings {
     pub refresh_ttl: Duration,
     /// Auth attempts per client per minute.
     pub auth_rate_limit: u32,
-    /// Whether to trust forwarding headers for the client address.
-    pub trust_proxy: bool,
+    /// Whose forwarding headers name the client.
+    pub trust_proxy: crate::auth::proxies::TrustedProxies,
     /// Worker threads.
     pub workers: Option<usize>,
     /// Reader comments.
@@ -368,7 +369,7 @@ impl Settings {
             access_ttl: Duration::from_secs(serve.access_ttl.max(1)),
             refresh_ttl: Duration::from_secs(serve.refresh_ttl.max(1)),
             auth_rate_limit: serve.auth_rate_limit.max(1),
-            trust_proxy: serve.trust_proxy,
+            trust_proxy: crate::auth::proxies::TrustedProxies::parse(&serve.trust_proxy)?,
             workers: serve.workers,
             comments: CommentSettings {
                 max_depth: serve.comment_max_depth.clamp(1, 20),

@@ -50,7 +50,7 @@ impl Application {
                 settings.access_ttl,
             ),
             limiter: RateLimiter::new(settings.auth_rate_limit),
-            trust_proxy: settings.trust_proxy,
+            trust_proxy: settings.trust_proxy.clone(),
             refresh_ttl: settings.refresh_ttl,
             store: storage::open(settings.media_store.as_deref(), &settings.media_dir)?,
             media: settings.media.clone(),

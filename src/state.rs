@@ -19,7 +19,7 @@ pub struct AppState {
     /// Login and register limiter.
     pub limiter: RateLimiter,
     /// Whether forwarded headers name the client.
-    pub trust_proxy: bool,
+    pub trust_proxy: crate::auth::proxies::TrustedProxies,
     /// Refresh-token lifetime.
     pub refresh_ttl: Duration,
     /// Media bytes.

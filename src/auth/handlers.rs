@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 use crate::auth::dto::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse};
+use crate::auth::proxies::TrustedProxies;
 use crate::auth::queries::{self, Redeemed};
 use crate::auth::{extract::AuthUser, password, role::Role, throttle};
 use crate::db;
@@ -25,24 +26,16 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(me);
 }
 
-/// The client's address: the peer, or the forwarded address when configured
-/// to trust the proxy in front.
-fn client_addr(req: &HttpRequest, trust_proxy: bool) -> IpAddr {
-    let forwarded = trust_proxy
-        .then(|| {
-            req.connection_info()
-                .realip_remote_addr()
-                .map(str::to_string)
-        })
-        .flatten()
-        .and_then(|a| {
-            a.parse::<IpAddr>()
-                .ok()
-                .or_else(|| a.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
-        });
-    forwarded
-        .or_else(|| req.peer_addr().map(|a| a.ip()))
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+/// The client's address: the peer, or what a trusted proxy forwarded.
+fn client_addr(req: &HttpRequest, proxies: &TrustedProxies) -> IpAddr {
+    let peer = req
+        .peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    proxies.client(peer, forwarded)
 }
 
 const BAD_LOGIN: &str = "wrong email or password";
@@ -70,7 +63,7 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     state
         .limiter
-        .check("register", client_addr(&req, state.trust_proxy))?;
+        .check("register", client_addr(&req, &state.trust_proxy))?;
     let body = body.0;
     let row = db::run(&state.pool, move |conn| {
         user_service::create(
@@ -111,7 +104,7 @@ pub async fn login(
     req: HttpRequest,
     body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let addr = client_addr(&req, state.trust_proxy);
+    let addr = client_addr(&req, &state.trust_proxy);
     let limits = state.login;
     let body = body.0;
     let refresh_ttl = state.refresh_ttl;

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod handlers;
 pub mod jwt;
 pub mod password;
+pub mod proxies;
 pub mod queries;
 pub mod ratelimit;
 pub mod role;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use actix_web::web::{self, Bytes};
 use actix_web::{get, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use utoipa::IntoParams;
@@ -102,7 +103,8 @@ pub async fn stream_events(
         rx.recv()
             .await
             .map(|bytes| (Ok::<_, actix_web::Error>(bytes), rx))
-    });
+    })
+    .fuse();
     Ok(HttpResponse::Ok()
         .insert_header(("Content-Type", "text/event-stream"))
         .insert_header(("Cache-Control", "no-store"))

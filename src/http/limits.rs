@@ -91,8 +91,9 @@ fn with_deadline(payload: Payload) -> Payload {
             }
         }
     });
+    // Fused: readers (multipart) may poll again after the end.
     Payload::Stream {
-        payload: Box::pin(stream),
+        payload: Box::pin(stream.fuse()),
     }
 }
 

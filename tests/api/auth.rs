@@ -397,7 +397,8 @@ both_backends!(
 async fn login_and_register_are_rate_limited(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |s| {
         s.auth_rate_limit = 3;
-        s.trust_proxy = true;
+        s.trust_proxy =
+            newsdesk::auth::proxies::TrustedProxies::parse("127.0.0.1").expect("proxies");
         s.login = newsdesk::config::LoginLimits {
             account: 3,
             address: 5,

@@ -119,7 +119,7 @@ pub fn test_settings(url: &str, media_dir: &std::path::Path) -> Settings {
         access_ttl: Duration::from_secs(900),
         refresh_ttl: Duration::from_secs(3600),
         auth_rate_limit: 10_000,
-        trust_proxy: false,
+        trust_proxy: Default::default(),
         workers: Some(2),
         comments: newsdesk::config::CommentSettings::default(),
         event_retention: chrono::Duration::days(30),
