@@ -98,7 +98,7 @@ fn with_deadline(payload: Payload) -> Payload {
 }
 
 fn head_bytes(req: &ServiceRequest) -> usize {
-    req.uri().to_string().len()
+    req.uri().path_and_query().map_or(0, |p| p.as_str().len())
         + req
             .headers()
             .iter()

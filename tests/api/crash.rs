@@ -35,6 +35,7 @@ async fn serve(app: &TestApp, port: u16) -> Child {
         .env("NEWSDESK_WEBHOOK_ALLOW_PRIVATE", "true")
         .env("NEWSDESK_WEBHOOK_RETRY_SCHEDULE", vec!["1s"; 30].join(","))
         .env("NEWSDESK_WORKERS", "1")
+        .env("NEWSDESK_COMMENT_RATE_LIMIT", "1000000")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -318,5 +319,179 @@ async fn a_killed_uploads_scratch_file_is_removed_on_start(app: &TestApp) {
 with_settings!(
     killed_upload,
     a_killed_uploads_scratch_file_is_removed_on_start,
+    |s| s.scheduler = false
+);
+
+/// Crash safety under load: eight writers save articles and comments
+/// through the real binary, which is killed with SIGKILL mid-stream and
+/// restarted. Every write that was acknowledged is there, the count is
+/// exact (the acknowledged ones, plus at most the few in flight at the
+/// kill), and a SQLite database passes `PRAGMA integrity_check`.
+async fn acknowledged_writes_survive_a_sigkill(app: &TestApp) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let editor = app.user(Role::Editor).await;
+    let reader = app.user(Role::Reader).await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(app, port).await;
+    let token = editor.access_token.as_str();
+    let section = call(
+        app,
+        &base,
+        token,
+        Method::POST,
+        "/api/v1/sections",
+        json!({"name": "Wire"}),
+    )
+    .await;
+    let open = call(
+        app,
+        &base,
+        token,
+        Method::POST,
+        "/api/v1/articles",
+        json!({"headline": "Open thread", "section_id": section["id"], "comments_policy": "open"}),
+    )
+    .await;
+    let open_id = open["id"].as_str().expect("id").to_string();
+    call(
+        app,
+        &base,
+        token,
+        Method::POST,
+        &format!("/api/v1/articles/{open_id}/publish"),
+        json!({}),
+    )
+    .await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let articles = Arc::new(Mutex::new(Vec::<String>::new()));
+    let comments = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (stop, articles, comments) = (stop.clone(), articles.clone(), comments.clone());
+        let client = app.client.clone();
+        let (base, open_id) = (base.clone(), open_id.clone());
+        let section = section["id"].as_str().unwrap_or("").to_string();
+        let token = if w < 6 {
+            editor.access_token.clone()
+        } else {
+            reader.access_token.clone()
+        };
+        writers.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::SeqCst) {
+                n += 1;
+                let (url, body, into) = if w < 6 {
+                    (
+                        format!("{base}/api/v1/articles"),
+                        json!({"headline": format!("Wire item {w}-{n}"), "section_id": section}),
+                        &articles,
+                    )
+                } else {
+                    (
+                        format!("{base}/api/v1/articles/{open_id}/comments"),
+                        json!({"body": format!("Reader note {w}-{n}")}),
+                        &comments,
+                    )
+                };
+                let sent = client
+                    .post(url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await;
+                let Ok(res) = sent else { continue };
+                if res.status() == 201 {
+                    if let Ok(created) = res.json::<Value>().await {
+                        if let Some(id) = created["id"].as_str() {
+                            into.lock().expect("lock").push(id.to_string());
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    server.kill().expect("SIGKILL");
+    server.wait().expect("reaped");
+    stop.store(true, Ordering::SeqCst);
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let articles = articles.lock().expect("lock").clone();
+    let comments = comments.lock().expect("lock").clone();
+    assert!(
+        articles.len() > 20,
+        "only {} articles were acknowledged",
+        articles.len()
+    );
+    assert!(!comments.is_empty(), "no comment was acknowledged");
+
+    if let Some(path) = newsdesk::db::sqlite_path(&app.settings.database_url) {
+        use diesel::{Connection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct Check {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            integrity_check: String,
+        }
+        let mut conn = diesel::SqliteConnection::establish(path).expect("open the database");
+        let check: Vec<Check> = diesel::sql_query("PRAGMA integrity_check")
+            .load(&mut conn)
+            .expect("integrity check");
+        assert_eq!(
+            check.first().map(|c| c.integrity_check.as_str()),
+            Some("ok")
+        );
+    }
+
+    let mut server = serve(app, port).await;
+    for id in &articles {
+        let res = app
+            .client
+            .get(format!("{base}/api/v1/articles/{id}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("read");
+        assert_eq!(res.status(), 200, "acknowledged article {id} is lost");
+    }
+    for id in &comments {
+        let res = app
+            .client
+            .get(format!("{base}/api/v1/comments/{id}"))
+            .bearer_auth(&reader.access_token)
+            .send()
+            .await
+            .expect("read");
+        assert_eq!(res.status(), 200, "acknowledged comment {id} is lost");
+    }
+    let drafts: Value = app
+        .client
+        .get(format!(
+            "{base}/api/v1/articles?status=draft&include_total=true&limit=1"
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("count")
+        .json()
+        .await
+        .expect("json");
+    let _ = server.kill();
+    let _ = server.wait();
+    let total = drafts["meta"]["total"].as_u64().expect("total") as usize;
+    assert!(
+        (articles.len()..=articles.len() + 6).contains(&total),
+        "{total} drafts stored, {} acknowledged",
+        articles.len()
+    );
+}
+
+with_settings!(
+    sigkill_under_load,
+    acknowledged_writes_survive_a_sigkill,
     |s| s.scheduler = false
 );
