@@ -15,7 +15,7 @@ use crate::webhooks::dto::{
     CreateWebhookRequest, CreatedWebhook, DeliveryList, DeliveryListQuery, DeliveryResponse,
     RotatedSecret, UpdateWebhookRequest, WebhookList, WebhookResponse,
 };
-use crate::webhooks::model::WebhookRow;
+use crate::webhooks::model::{DeliveryRow, WebhookRow};
 use crate::webhooks::queries;
 use crate::webhooks::service::{self, not_found};
 
@@ -52,6 +52,25 @@ fn endpoint_json(row: WebhookRow) -> HttpResponse {
     let mut builder = HttpResponse::Ok();
     builder.insert_header(("ETag", http::version_etag(row.version)));
     http::private_json(&mut builder, &WebhookResponse::from(row))
+}
+
+/// Sends `delivery` now (a ping or a replay), records the attempt and
+/// answers with it.
+async fn attempt_now(
+    state: &AppState,
+    user: AuthUser,
+    webhook: WebhookRow,
+    delivery: DeliveryRow,
+) -> Result<HttpResponse, ApiError> {
+    let outcome = state.webhooks.send(&webhook, &delivery).await;
+    let row = db::run(&state.pool, move |conn| {
+        service::record_manual(conn, &user, delivery, &outcome)
+    })
+    .await?;
+    Ok(http::private_json(
+        &mut HttpResponse::Ok(),
+        &DeliveryResponse::from(row),
+    ))
 }
 
 /// List webhook endpoints (admin).
@@ -276,15 +295,7 @@ pub async fn ping_webhook(
         Ok((webhook, delivery))
     })
     .await?;
-    let outcome = state.webhooks.send(&webhook, &delivery).await;
-    let row = db::run(&state.pool, move |conn| {
-        service::record_manual(conn, &user, delivery, &outcome)
-    })
-    .await?;
-    Ok(http::private_json(
-        &mut HttpResponse::Ok(),
-        &DeliveryResponse::from(row),
-    ))
+    attempt_now(&state, user, webhook, delivery).await
 }
 
 /// The delivery log of an endpoint (admin), newest first.
@@ -386,13 +397,5 @@ pub async fn retry_delivery(
         Ok((webhook, delivery))
     })
     .await?;
-    let outcome = state.webhooks.send(&webhook, &delivery).await;
-    let row = db::run(&state.pool, move |conn| {
-        service::record_manual(conn, &user, delivery, &outcome)
-    })
-    .await?;
-    Ok(http::private_json(
-        &mut HttpResponse::Ok(),
-        &DeliveryResponse::from(row),
-    ))
+    attempt_now(&state, user, webhook, delivery).await
 }

@@ -291,11 +291,3 @@ pub fn log(
     }
     query.load(conn)
 }
-
-/// How many deliveries succeeded in all (benchmarks, tests).
-pub fn count_succeeded(conn: &mut DbConn) -> QueryResult<i64> {
-    deliveries::table
-        .filter(deliveries::status.eq(DeliveryStatus::Succeeded))
-        .count()
-        .get_result(conn)
-}
