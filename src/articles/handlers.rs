@@ -75,7 +75,7 @@ pub async fn create_article(
     tag = "articles",
     params(
         ("id" = String, Path, description = "Article id"),
-        ("If-Match" = String, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` the change was based on"),
+        ("If-Match" = String, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#, description = "`\"<version>\"` the change was based on"),
     ),
     request_body(content = ArticleDocument, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),

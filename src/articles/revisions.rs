@@ -100,7 +100,7 @@ pub async fn get_revision(
     params(
         ("id" = String, Path, description = "Article id"),
         ("n" = i32, Path, description = "Revision number"),
-        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` of the article"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#, description = "`\"<version>\"` of the article"),
     ),
     security(("bearer" = [])),
     responses(

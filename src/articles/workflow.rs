@@ -16,7 +16,7 @@ use crate::state::AppState;
 /// Submit a draft for review (its writer, or an editor).
 #[utoipa::path(
     tag = "articles",
-    params(("id" = String, Path, description = "Article id"), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"`")),
+    params(("id" = String, Path, description = "Article id"), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#, description = "`\"<version>\"`")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Now in review", body = ArticleResponse),
@@ -46,7 +46,7 @@ pub async fn submit_article(
 /// to run.
 #[utoipa::path(
     tag = "articles",
-    params(("id" = String, Path, description = "Article id"), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"`")),
+    params(("id" = String, Path, description = "Article id"), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#, description = "`\"<version>\"`")),
     request_body(content = Option<PublishRequest>, description = "When to publish (default: now)"),
     security(("bearer" = [])),
     responses(
@@ -82,7 +82,7 @@ macro_rules! simple_action {
         #[doc = $doc]
         #[utoipa::path(
             tag = "articles",
-            params(("id" = String, Path, description = "Article id"), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"`")),
+            params(("id" = String, Path, description = "Article id"), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#, description = "`\"<version>\"`")),
             security(("bearer" = [])),
             responses(
                 (status = 200, description = $ok, body = ArticleResponse),

@@ -187,7 +187,7 @@ pub async fn get_comment(
     tag = "comments",
     params(
         ("id" = String, Path, description = "Comment id"),
-        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` the edit was based on"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#, description = "`\"<version>\"` the edit was based on"),
     ),
     request_body(content = CommentPatch, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),

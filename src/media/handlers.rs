@@ -152,7 +152,7 @@ pub async fn get_media(
     tag = "media",
     params(
         ("id" = String, Path, description = "Asset id"),
-        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` the change was based on"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#, description = "`\"<version>\"` the change was based on"),
     ),
     request_body(content = MediaMetadata, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
@@ -195,7 +195,7 @@ pub async fn update_media(
     tag = "media",
     params(
         ("id" = String, Path, description = "Asset id"),
-        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` the deletion was based on"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#, description = "`\"<version>\"` the deletion was based on"),
     ),
     security(("bearer" = [])),
     responses(

@@ -179,7 +179,7 @@ pub async fn create_section(
     tag = "sections",
     params(
         ("id_or_slug" = String, Path, description = "Section id (UUID) or slug"),
-        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` the change was based on"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#, description = "`\"<version>\"` the change was based on"),
     ),
     request_body(content = UpdateSectionRequest, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
@@ -221,7 +221,7 @@ pub async fn update_section(
     tag = "sections",
     params(
         ("id_or_slug" = String, Path, description = "Section id (UUID) or slug"),
-        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` the deletion was based on"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#, description = "`\"<version>\"` the deletion was based on"),
     ),
     security(("bearer" = [])),
     responses(

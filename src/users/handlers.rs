@@ -98,7 +98,7 @@ pub async fn get_user(
     tag = "users",
     params(
         ("id" = String, Path, description = "User id"),
-        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` the change was based on"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#, description = "`\"<version>\"` the change was based on"),
     ),
     request_body(content = UpdateUserRequest, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),

@@ -174,7 +174,7 @@ pub async fn get_webhook(
     tag = "webhooks",
     params(
         ("id" = String, Path, description = "Endpoint id"),
-        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` the change was based on"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#, description = "`\"<version>\"` the change was based on"),
     ),
     request_body(content = UpdateWebhookRequest, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
@@ -208,7 +208,7 @@ pub async fn update_webhook(
     tag = "webhooks",
     params(
         ("id" = String, Path, description = "Endpoint id"),
-        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "`\"<version>\"` the deletion was based on"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#, description = "`\"<version>\"` the deletion was based on"),
     ),
     security(("bearer" = [])),
     responses(
