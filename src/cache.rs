@@ -145,6 +145,12 @@ impl ReadCache {
         inner.bytes += size;
     }
 
+    /// Entries held and their bytes (bodies and keys), for the metrics.
+    pub fn size(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.entries.len(), inner.bytes)
+    }
+
     /// Forgets everything (after a write).
     pub fn clear(&self) {
         let mut inner = self.lock();
@@ -207,7 +213,8 @@ fn answer(req: ServiceRequest, entry: &Entry) -> ServiceResponse<BoxBody> {
     req.into_response(response)
 }
 
-const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+/// The header that says whether the micro-cache answered (`hit`) or not (`miss`).
+pub const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
 /// The middleware: answer from the cache, fill it, empty it on writes.
 pub async fn read_cache(

@@ -148,6 +148,15 @@ pub struct ServeArgs {
     /// (`https://www.example.com`) may do anything, with a token.
     #[arg(long, env = "NEWSDESK_CORS_ORIGINS", default_value = "")]
     pub cors_origins: String,
+    /// A bearer token that `GET /metrics` asks for (at least 16 bytes).
+    /// Without it, and without `NEWSDESK_METRICS_BIND`, no metrics are served.
+    #[arg(long, env = "NEWSDESK_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// A separate address that serves `GET /metrics` alone (an operations
+    /// network's interface, say `10.0.0.5:9464`), without a token unless
+    /// `NEWSDESK_METRICS_TOKEN` is set too.
+    #[arg(long, env = "NEWSDESK_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
     /// Webhook delivery.
     #[command(flatten)]
     pub webhooks: WebhookArgs,
@@ -291,6 +300,8 @@ pub struct Settings {
     pub cors: crate::http::cors::CorsPolicy,
     /// Failed logins allowed per account and per address.
     pub login: LoginLimits,
+    /// Who may read the metrics.
+    pub metrics: crate::metrics::MetricsSettings,
 }
 
 /// Failed logins allowed within the throttle's window.
@@ -386,6 +397,15 @@ impl Settings {
             login: LoginLimits {
                 account: serve.login_account_failures.max(1),
                 address: serve.login_address_failures.max(1),
+            },
+            metrics: crate::metrics::MetricsSettings {
+                token: match serve.metrics_token.as_deref().filter(|t| !t.is_empty()) {
+                    Some(t) if t.len() < 16 => {
+                        anyhow::bail!("NEWSDESK_METRICS_TOKEN must be at least 16 bytes")
+                    }
+                    t => t.map(Secret::new),
+                },
+                bind: serve.metrics_bind.clone().filter(|b| !b.is_empty()),
             },
         })
     }

@@ -88,8 +88,18 @@ pub async fn request_context(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(X_REQUEST_ID, value);
     }
+    let elapsed = started.elapsed();
+    crate::metrics::global().request(
+        res.request().method(),
+        res.request().match_pattern(),
+        status,
+        elapsed,
+        res.headers()
+            .get(crate::cache::X_CACHE)
+            .map(HeaderValue::as_bytes),
+    );
     if tracing::enabled!(target: "newsdesk::request", tracing::Level::INFO) {
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let latency_ms = elapsed.as_secs_f64() * 1000.0;
         tracing::info!(
             target: "newsdesk::request",
             request_id = %request_id,

@@ -33,7 +33,7 @@ then press Authorize and paste the `access_token`.",
         (name = "comments", description = "Reader comments: threads, flags and moderation"),
         (name = "events", description = "The change feed: every change, in order, to sync from"),
         (name = "webhooks", description = "Signed deliveries of every event to your endpoints (admin)"),
-        (name = "operations", description = "Health checks for load balancers and orchestrators"),
+        (name = "operations", description = "Health checks for load balancers and orchestrators, metrics for monitoring"),
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&SecurityAddon)
@@ -52,6 +52,15 @@ impl Modify for SecurityAddon {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some("An `access_token` from `POST /api/v1/auth/login`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The operator's `NEWSDESK_METRICS_TOKEN`"))
                     .build(),
             ),
         );
@@ -339,7 +348,10 @@ fn document_errors(doc: &mut OpenApiDoc) {
             if has_query || has_body || has_path_params {
                 wanted.push("BadRequest");
             }
-            if secured {
+            // The metrics have a token of their own and no roles; they
+            // answer without the database.
+            let metrics = path == "/metrics";
+            if secured && !metrics {
                 wanted.extend(["Unauthorized", "Forbidden"]);
             }
             if has_path_params {
@@ -352,7 +364,7 @@ fn document_errors(doc: &mut OpenApiDoc) {
                     "ValidationFailed",
                 ]);
             }
-            if path != "/healthz" {
+            if path != "/healthz" && !metrics {
                 wanted.push("ServiceUnavailable");
             }
             for name in wanted {

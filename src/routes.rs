@@ -2,29 +2,35 @@
 //! (`startup`) and by the OpenAPI document (`openapi`), so neither imports the
 //! other. Also the operations checks, which belong to no resource.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
+use crate::cache::ReadCache;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
+use crate::events::follow::Hub;
+use crate::metrics::{self as m, MetricsSettings};
 use crate::state::AppState;
 use crate::{articles, auth, comments, events, media, sections, users, webhooks};
 
 /// Every documented route: operations checks at the root, the API under `/api/v1`.
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(healthz).service(readyz).service(
-        scope::scope("/api/v1")
-            .configure(auth::handlers::configure)
-            .configure(users::handlers::configure)
-            .configure(sections::handlers::configure)
-            .configure(media::handlers::configure)
-            .configure(articles::configure)
-            .configure(comments::configure)
-            .configure(events::handlers::configure)
-            .configure(webhooks::handlers::configure),
-    );
+    cfg.service(healthz)
+        .service(readyz)
+        .service(metrics)
+        .service(
+            scope::scope("/api/v1")
+                .configure(auth::handlers::configure)
+                .configure(users::handlers::configure)
+                .configure(sections::handlers::configure)
+                .configure(media::handlers::configure)
+                .configure(articles::configure)
+                .configure(comments::configure)
+                .configure(events::handlers::configure)
+                .configure(webhooks::handlers::configure),
+        );
 }
 
 /// Liveness and readiness answers.
@@ -56,4 +62,50 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         .json(HealthResponse {
             status: "ready".into(),
         }))
+}
+
+/// Metrics for Prometheus, in the OpenMetrics text format: requests by route
+/// template and status with latency histograms, database pool use and
+/// waits, the micro-cache, uploads and renditions, event streams, the
+/// webhook queue and delivery outcomes, the process's memory.
+///
+/// Served on this port only when `NEWSDESK_METRICS_TOKEN` is set, to
+/// callers that send it as a bearer token; `NEWSDESK_METRICS_BIND` serves
+/// them on a separate address instead.
+#[utoipa::path(
+    tag = "operations",
+    security(("metrics_token" = [])),
+    responses(
+        (status = 200, description = "The metrics", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
+        (status = 401, description = "No metrics token, or a wrong one", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Metrics are not served on this port (no `NEWSDESK_METRICS_TOKEN`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/metrics")]
+pub async fn metrics(
+    req: HttpRequest,
+    settings: web::Data<MetricsSettings>,
+    state: web::Data<AppState>,
+    cache: web::Data<ReadCache>,
+    hub: web::Data<Hub>,
+) -> Result<HttpResponse, ApiError> {
+    if settings.token.is_none() {
+        return Err(ApiError::NotFound(
+            "metrics are not served on this port: set NEWSDESK_METRICS_TOKEN, \
+             or read them on NEWSDESK_METRICS_BIND"
+                .into(),
+        ));
+    }
+    m::respond(&req, &settings, &m::Sources { state, cache, hub }).await
+}
+
+/// `GET /metrics` on the separate metrics address (`NEWSDESK_METRICS_BIND`).
+pub async fn metrics_listener(
+    req: HttpRequest,
+    settings: web::Data<MetricsSettings>,
+    state: web::Data<AppState>,
+    cache: web::Data<ReadCache>,
+    hub: web::Data<Hub>,
+) -> Result<HttpResponse, ApiError> {
+    m::respond(&req, &settings, &m::Sources { state, cache, hub }).await
 }

@@ -24,6 +24,9 @@ use crate::{http, middleware, openapi, storage};
 pub struct Application {
     port: u16,
     server: Server,
+    /// The separate metrics listener, when `NEWSDESK_METRICS_BIND` is set.
+    metrics_server: Option<Server>,
+    metrics_port: Option<u16>,
     /// What the follower of the outbox needs (the cache to empty, when it
     /// is on, and the event streams to feed).
     follower: Follower,
@@ -69,6 +72,38 @@ impl Application {
         let doc = openapi::api_doc();
         let route_table = web::Data::new(RouteTable::from_doc(&doc));
         let cors = web::Data::new(settings.cors.clone());
+        let metrics = web::Data::new(settings.metrics.clone());
+        crate::metrics::mark_start();
+        let mut metrics_port = None;
+        let metrics_server = match &settings.metrics.bind {
+            Some(bind) => {
+                let (state, cache, hub, metrics) =
+                    (state.clone(), cache.clone(), hub.clone(), metrics.clone());
+                let listener = TcpListener::bind(bind)
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {bind} for metrics: {e}"))?;
+                metrics_port = Some(listener.local_addr()?.port());
+                Some(
+                    HttpServer::new(move || {
+                        App::new()
+                            .app_data(state.clone())
+                            .app_data(cache.clone())
+                            .app_data(hub.clone())
+                            .app_data(metrics.clone())
+                            .route("/metrics", web::get().to(crate::routes::metrics_listener))
+                            .default_service(web::to(|| async {
+                                Err::<HttpResponse, _>(ApiError::NotFound(
+                                    "this address serves GET /metrics only".into(),
+                                ))
+                            }))
+                            .wrap(from_fn(middleware::request_context))
+                    })
+                    .workers(1)
+                    .listen(listener)?
+                    .run(),
+                )
+            }
+            None => None,
+        };
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
@@ -79,6 +114,7 @@ impl Application {
                 .app_data(hub.clone())
                 .app_data(route_table.clone())
                 .app_data(cors.clone())
+                .app_data(metrics.clone())
                 .app_data(web::QueryConfig::default().error_handler(http::query_error))
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
                     ApiError::bad_request(format!("invalid path: {err}")).into()
@@ -102,6 +138,8 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            metrics_server,
+            metrics_port,
             follower,
             background: settings.scheduler.then_some(Background {
                 pool,
@@ -116,6 +154,11 @@ impl Application {
         self.port
     }
 
+    /// The port of the separate metrics listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
     /// Meanwhile the micro-cache follows writes made on other servers, and
     /// the scheduler announces scheduled publications, embargoes and expiries.
@@ -126,7 +169,19 @@ impl Application {
         }
         let Follower { pool, cache, hub } = self.follower;
         background.push(tokio::spawn(crate::events::follow::run(pool, cache, hub)));
+        let metrics = self.metrics_server.map(|server| {
+            let handle = server.handle();
+            background.push(tokio::spawn(async move {
+                if let Err(e) = server.await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            }));
+            handle
+        });
         let served = self.server.await;
+        if let Some(handle) = metrics {
+            handle.stop(false).await;
+        }
         for task in background {
             task.abort();
         }

@@ -105,7 +105,10 @@ pub fn checkout(pool: &Pool) -> Result<PooledConnection, ApiError> {
     } else {
         POOL_WAIT
     };
-    Ok(pool.get_timeout(wait)?)
+    let started = std::time::Instant::now();
+    let conn = pool.get_timeout(wait);
+    crate::metrics::global().pool_checkout(started.elapsed(), conn.is_ok());
+    Ok(conn?)
 }
 
 /// Builds the pool and checks that one connection can be made.

@@ -430,6 +430,7 @@ async fn find_or_make_rendition(
         state.store.read_all(&row.storage_key).await.map_err(|e| {
             ApiError::internal(format!("reading original {}: {e}", row.storage_key))
         })?;
+    let started = std::time::Instant::now();
     let mime = row.mime_type.clone();
     let focal = (row.focal_x.unwrap_or(0.5), row.focal_y.unwrap_or(0.5));
     let rendered =
@@ -464,5 +465,6 @@ async fn find_or_make_rendition(
         service::record_rendition(conn, &stored)
     })
     .await?;
+    crate::metrics::global().rendition(started.elapsed());
     Ok(rendition)
 }

@@ -87,6 +87,22 @@ pub async fn upload_media(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    use crate::metrics::Upload;
+    let answer = receive(&state, &user, &req, payload).await;
+    crate::metrics::global().upload(match &answer {
+        Ok(res) if res.status() == actix_web::http::StatusCode::CREATED => Upload::Created,
+        Ok(_) => Upload::Duplicate,
+        Err(_) => Upload::Refused,
+    });
+    answer
+}
+
+async fn receive(
+    state: &AppState,
+    user: &AuthUser,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     user.require(Role::Author)?;
     let max = state.media.max_upload;
     let declared_len = req
@@ -140,6 +156,7 @@ pub async fn upload_media(
                 let mut head = Vec::with_capacity(SNIFF_LEN);
                 while let Some(chunk) = field.next().await {
                     let chunk = chunk.map_err(multipart_error)?;
+                    crate::metrics::global().upload_received(chunk.len() as u64);
                     bytes += chunk.len() as u64;
                     if bytes > max {
                         return Err(too_large(max));
@@ -182,7 +199,7 @@ pub async fn upload_media(
     }
     let received = received.ok_or_else(|| ApiError::invalid("file", "is required"))?;
     let metadata = metadata.unwrap_or_default();
-    store_upload(&state, &user, received, metadata).await
+    store_upload(state, user, received, metadata).await
 }
 
 fn too_large(max: u64) -> ApiError {

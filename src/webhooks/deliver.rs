@@ -333,7 +333,10 @@ fn settle(
     mut delivery: DeliveryRow,
     outcome: &Outcome,
 ) -> Result<Step, ApiError> {
-    db::write_tx(conn, |conn| {
+    use crate::metrics::Attempt;
+    // What the attempt came to, counted once the transaction commits.
+    let mut counted: Option<Attempt> = None;
+    let step = db::write_tx(conn, |conn| {
         let id = delivery.webhook_id.clone();
         // Whoever holds the endpoint now sends it again: nothing to record.
         let Some(mut webhook) = queries::held(conn, &id, token)? else {
@@ -341,6 +344,7 @@ fn settle(
         };
         outcome.apply(&mut delivery);
         if outcome.succeeded() {
+            counted = Some(Attempt::Delivered);
             delivery.status = DeliveryStatus::Succeeded;
             delivery.next_attempt_at = None;
             queries::record(conn, &delivery)?;
@@ -352,6 +356,7 @@ fn settle(
         }
         let failing_since = webhook.failing_since.unwrap_or(outcome.at);
         if outcome.status == Some(410) {
+            counted = Some(Attempt::Failed);
             delivery.status = DeliveryStatus::Failed;
             delivery.next_attempt_at = None;
             queries::record(conn, &delivery)?;
@@ -368,10 +373,12 @@ fn settle(
             .and_then(|n| settings.retry_schedule.get(n));
         match retry {
             Some(wait) => {
+                counted = Some(Attempt::Retrying);
                 delivery.status = DeliveryStatus::Pending;
                 delivery.next_attempt_at = Some(outcome.at + *wait);
             }
             None => {
+                counted = Some(Attempt::Failed);
                 delivery.status = DeliveryStatus::Failed;
                 delivery.next_attempt_at = None;
             }
@@ -397,7 +404,13 @@ fn settle(
             }
             None => step_from(conn, webhook, token),
         }
-    })
+    })?;
+    if let Some(attempt) = counted {
+        let took =
+            std::time::Duration::from_millis(u64::try_from(outcome.duration_ms).unwrap_or(0));
+        crate::metrics::global().webhook_attempt(attempt, took);
+    }
+    Ok(step)
 }
 
 /// Delivers to one claimed endpoint until its queue is empty or waits.

@@ -291,3 +291,22 @@ pub fn log(
     }
     query.load(conn)
 }
+
+/// Deliveries waiting for their first or next attempt, over all endpoints
+/// (the queue's depth, for the metrics).
+pub fn pending_count(conn: &mut DbConn) -> QueryResult<i64> {
+    deliveries::table
+        .filter(deliveries::status.eq(DeliveryStatus::Pending))
+        .count()
+        .get_result(conn)
+}
+
+/// Endpoints enabled and disabled, for the metrics.
+pub fn endpoint_counts(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
+    let all: i64 = webhooks::table.count().get_result(conn)?;
+    let enabled: i64 = webhooks::table
+        .filter(webhooks::enabled.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok((enabled, all - enabled))
+}

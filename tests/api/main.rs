@@ -5,6 +5,7 @@
 mod helpers;
 
 mod media;
+mod metrics;
 
 mod articles;
 mod auth;

@@ -16,7 +16,7 @@ use crate::{both_backends, with_settings};
 const WAIT: Duration = Duration::from_secs(20);
 
 /// Registers an endpoint; its id and secret.
-async fn register(app: &TestApp, token: &str, url: &str, types: Value) -> (String, String) {
+pub async fn register(app: &TestApp, token: &str, url: &str, types: Value) -> (String, String) {
     let res = app
         .send_json(
             Method::POST,
