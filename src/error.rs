@@ -128,6 +128,16 @@ pub enum ApiError {
     /// Well-formed, but the values are not acceptable.
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// Well-formed and valid, but naming things that do not exist (a
+    /// section, a parent comment, a media asset): a 404 whose `errors`
+    /// name the fields, as the referenced resource is what was not found.
+    #[error("unknown reference")]
+    UnknownReference(Vec<FieldError>),
+    /// Valid, but not possible in the current state of other resources (an
+    /// article related to itself, a byline of a reader, an admin's own
+    /// demotion): a 409 whose `errors` name the fields.
+    #[error("conflict with the current state")]
+    StateConflict(Vec<FieldError>),
     /// Too many requests from this client; retry after the given seconds.
     #[error("rate limited")]
     TooManyRequests {
@@ -171,6 +181,37 @@ impl ApiError {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// A 404 for one field that names something that does not exist.
+    pub fn unknown(field: &str, message: impl Into<String>) -> Self {
+        Self::UnknownReference(vec![FieldError::new(field, message)])
+    }
+
+    /// A 409 for one field whose value the current state does not allow.
+    pub fn state_conflict(field: &str, message: impl Into<String>) -> Self {
+        Self::StateConflict(vec![FieldError::new(field, message)])
+    }
+
+    /// The error for what a check found: invalid values first (422), then
+    /// conflicts with the current state (409), then names of things that do
+    /// not exist (404); `None` when all is well.
+    pub fn from_findings(
+        mut invalid: Vec<FieldError>,
+        conflicts: Vec<FieldError>,
+        unknown: Vec<FieldError>,
+    ) -> Option<Self> {
+        if !invalid.is_empty() {
+            invalid.extend(conflicts);
+            invalid.extend(unknown);
+            Some(Self::Validation(invalid))
+        } else if !conflicts.is_empty() {
+            Some(Self::StateConflict(conflicts))
+        } else if !unknown.is_empty() {
+            Some(Self::UnknownReference(unknown))
+        } else {
+            None
+        }
+    }
+
     /// A 500 for an unexpected condition described by `cause`.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::Internal(anyhow::anyhow!("{cause}"))
@@ -200,6 +241,8 @@ impl ApiError {
             Self::HeadersTooLarge(_) => "/problems/headers-too-large",
             Self::UnsupportedMediaType(_) => "/problems/unsupported-media-type",
             Self::Validation(_) => "/problems/validation",
+            Self::UnknownReference(_) => "/problems/unknown-reference",
+            Self::StateConflict(_) => "/problems/state-conflict",
             Self::TooManyRequests { .. } => "/problems/rate-limited",
             Self::Unavailable(_) => "/problems/unavailable",
             Self::Internal(_) => "/problems/internal",
@@ -234,6 +277,14 @@ impl ApiError {
                 };
                 (Some(detail), errors.clone())
             }
+            Self::UnknownReference(errors) => (
+                Some("the request names something that does not exist".to_string()),
+                errors.clone(),
+            ),
+            Self::StateConflict(errors) => (
+                Some("the request conflicts with the current state of what it names".to_string()),
+                errors.clone(),
+            ),
             Self::MethodNotAllowed { allow } => {
                 (Some(format!("this path only serves {allow}")), Vec::new())
             }
@@ -302,6 +353,8 @@ impl ResponseError for ApiError {
             Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnknownReference(_) => StatusCode::NOT_FOUND,
+            Self::StateConflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

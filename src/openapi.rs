@@ -3,6 +3,8 @@
 //! the error responses every operation can give are added here by rule, so
 //! no handler can forget one.
 
+mod strict;
+
 use actix_web::App;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, ResponseBuilder};
@@ -112,6 +114,14 @@ pub fn api_doc() -> OpenApiDoc {
     add_links(&mut doc);
     add_webhooks(&mut doc);
     doc
+}
+
+/// The document as served and committed: [`api_doc`] with the rules that
+/// utoipa's attributes cannot state applied to it as JSON.
+pub fn api_doc_value() -> serde_json::Value {
+    let mut json = serde_json::to_value(api_doc()).unwrap_or_default();
+    strict::tighten(&mut json);
+    json
 }
 
 /// The `webhooks` of the document: what newsdesk sends to a registered
@@ -383,7 +393,7 @@ fn document_errors(doc: &mut OpenApiDoc) {
 
 /// The document as pretty JSON with a trailing newline, the committed form.
 pub fn api_doc_json() -> String {
-    let mut json = api_doc().to_pretty_json().unwrap_or_default();
+    let mut json = serde_json::to_string_pretty(&api_doc_value()).unwrap_or_default();
     json.push('\n');
     json
 }

@@ -69,8 +69,8 @@ impl Application {
             cache: (!settings.read_cache_ttl.is_zero()).then(|| cache.clone()),
             hub: hub.clone(),
         };
-        let doc = openapi::api_doc();
-        let route_table = web::Data::new(RouteTable::from_doc(&doc));
+        let route_table = web::Data::new(RouteTable::from_doc(&openapi::api_doc()));
+        let doc = openapi::api_doc_value();
         let cors = web::Data::new(settings.cors.clone());
         let metrics = web::Data::new(settings.metrics.clone());
         crate::metrics::mark_start();
@@ -120,7 +120,10 @@ impl Application {
                     ApiError::bad_request(format!("invalid path: {err}")).into()
                 }))
                 .service(web::redirect("/docs", "/docs/"))
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .external_url_unchecked("/openapi.json", doc.clone()),
+                )
                 .default_service(web::to(fallback))
                 .wrap(from_fn(crate::cache::read_cache))
                 .wrap(from_fn(http::cors::cors))

@@ -6,7 +6,7 @@ use crate::error::{ApiError, FieldError};
 
 /// A text field: at most `max` characters counted as sent (as the schema's
 /// maxLength counts them, surrounding white space included), no control
-/// characters but those in `allowed`; returned trimmed ("" when blank).
+/// characters but those in `allowed` (anywhere, as sent); returned trimmed ("" when blank).
 pub fn checked_text(
     field: &str,
     raw: &str,
@@ -19,10 +19,7 @@ pub fn checked_text(
             field,
             format!("must be at most {max} characters"),
         ))
-    } else if text
-        .chars()
-        .any(|c| c.is_control() && !allowed.contains(&c))
-    {
+    } else if has_control(raw, allowed) {
         Err(FieldError::new(
             field,
             "must not contain control characters",
@@ -30,6 +27,13 @@ pub fn checked_text(
     } else {
         Ok(text.to_string())
     }
+}
+
+/// Whether `text` holds a control character (C0, DEL, C1) other than those
+/// `allowed`; checked on the text as sent, as the OpenAPI patterns do.
+pub fn has_control(text: &str, allowed: &[char]) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !allowed.contains(&c))
 }
 
 /// Like [`checked_text`], and not blank: a name, a reason, a notice.

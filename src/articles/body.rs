@@ -125,10 +125,15 @@ pub fn validate(blocks: &mut [Block], errors: &mut Vec<FieldError>) -> Vec<Strin
             errors.push(FieldError::new(format!("body[{i}].{field}"), message))
         };
         let too_long = |t: &str| t.chars().count() > MAX_TEXT;
+        // Text takes line breaks; HTML tabs and carriage returns too.
+        let control = |t: &str| crate::validation::has_control(t, &['\n']);
         match block {
             Block::Paragraph { text, marks } => {
                 if too_long(text) {
                     err("text", "is too long");
+                }
+                if control(text) {
+                    err("text", "must not contain control characters");
                 }
                 let len = text.chars().count();
                 for m in marks.iter() {
@@ -160,20 +165,20 @@ pub fn validate(blocks: &mut [Block], errors: &mut Vec<FieldError>) -> Vec<Strin
                 if !(2..=4).contains(level) {
                     err("level", "must be 2, 3 or 4");
                 }
-                if text.trim().is_empty() || too_long(text) {
-                    err("text", "must be 1 to 20000 characters");
+                if text.trim().is_empty() || too_long(text) || control(text) {
+                    err("text", "must be 1 to 20000 characters of text");
                 }
             }
             Block::Quote { text, .. } => {
-                if text.trim().is_empty() || too_long(text) {
-                    err("text", "must be 1 to 20000 characters");
+                if text.trim().is_empty() || too_long(text) || control(text) {
+                    err("text", "must be 1 to 20000 characters of text");
                 }
             }
             Block::List { style, items } => {
                 if style != "ordered" && style != "unordered" {
                     err("style", "must be ordered or unordered");
                 }
-                if items.is_empty() || items.iter().any(|t| too_long(t)) {
+                if items.is_empty() || items.iter().any(|t| too_long(t) || control(t)) {
                     err(
                         "items",
                         "must be 1 or more items of at most 20000 characters",
@@ -189,6 +194,9 @@ pub fn validate(blocks: &mut [Block], errors: &mut Vec<FieldError>) -> Vec<Strin
             Block::Html { html } => {
                 if too_long(html) {
                     err("html", "is too long");
+                }
+                if crate::validation::has_control(html, &['\n', '\t', '\r']) {
+                    err("html", "must not contain control characters");
                 }
                 *html = ammonia::clean(html);
             }

@@ -70,6 +70,10 @@ pub fn prepare(
     author: Option<&str>,
 ) -> Result<Prepared, ApiError> {
     let mut e = Vec::new();
+    // Names of things that do not exist (404), and values the current state
+    // does not allow (409); both count only when the values are valid.
+    let mut unknown = Vec::new();
+    let mut conflicts = Vec::new();
     let headline = text(&mut e, "headline", Some(doc.headline.clone()), 300);
     if headline.is_none() && !e.iter().any(|f| f.field == "headline") {
         e.push(FieldError::new("headline", "must not be empty"));
@@ -118,7 +122,7 @@ pub fn prepare(
     }
     let mut media_ids = body::validate(&mut doc.body, &mut e);
     if sections::queries::find_by_id(conn, &doc.section_id)?.is_none() {
-        e.push(FieldError::new("section_id", "no section has this id"));
+        unknown.push(FieldError::new("section_id", "no section has this id"));
     }
     let main = doc.main_media.clone();
     if let Some(m) = &main {
@@ -128,7 +132,7 @@ pub fn prepare(
     media_ids.dedup();
     for id in &media_ids {
         if media::queries::find_by_id(conn, id)?.is_none() {
-            e.push(FieldError::new(
+            unknown.push(FieldError::new(
                 "media",
                 format!("no media asset has the id {id}"),
             ));
@@ -155,8 +159,12 @@ pub fn prepare(
         let staff = match &b.user_id {
             Some(id) => match users::queries::find_by_id(conn, id)? {
                 Some(u) if u.role >= Role::Contributor => Some(u),
-                _ => {
-                    e.push(FieldError::new(&field, "user_id must be a staff member"));
+                Some(_) => {
+                    conflicts.push(FieldError::new(&field, "user_id must be a staff member"));
+                    None
+                }
+                None => {
+                    unknown.push(FieldError::new(&field, "no user has this user_id"));
                     None
                 }
             },
@@ -165,7 +173,9 @@ pub fn prepare(
         let name = text(&mut e, &field, b.name.clone(), 200)
             .or_else(|| staff.as_ref().map(|u| u.display_name.clone()));
         let Some(name) = name else {
-            e.push(FieldError::new(&field, "needs a name or a staff user_id"));
+            if b.user_id.is_none() {
+                e.push(FieldError::new(&field, "needs a name or a staff user_id"));
+            }
             continue;
         };
         bylines.push(BylineRow {
@@ -186,7 +196,7 @@ pub fn prepare(
         if name.is_empty()
             || sent.chars().count() > 60
             || slug.is_empty()
-            || name.chars().any(char::is_control)
+            || sent.chars().any(char::is_control)
         {
             e.push(FieldError::new(
                 format!("tags[{i}]"),
@@ -199,7 +209,7 @@ pub fn prepare(
     let mut section_ids: Vec<String> = Vec::new();
     for (i, id) in doc.section_ids.iter().enumerate() {
         if sections::queries::find_by_id(conn, id)?.is_none() {
-            e.push(FieldError::new(
+            unknown.push(FieldError::new(
                 format!("section_ids[{i}]"),
                 "no section has this id",
             ));
@@ -213,12 +223,12 @@ pub fn prepare(
     let mut related: Vec<String> = Vec::new();
     for (i, id) in doc.related.iter().enumerate() {
         if existing.is_some_and(|r| r.id == *id) {
-            e.push(FieldError::new(
+            conflicts.push(FieldError::new(
                 format!("related[{i}]"),
                 "an article is not related to itself",
             ));
         } else if queries::find_by_id(conn, id)?.is_none() {
-            e.push(FieldError::new(
+            unknown.push(FieldError::new(
                 format!("related[{i}]"),
                 "no article has this id",
             ));
@@ -231,8 +241,8 @@ pub fn prepare(
             e.push(FieldError::new("expires_at", "must be after embargo_until"));
         }
     }
-    if !e.is_empty() {
-        return Err(ApiError::Validation(e));
+    if let Some(error) = ApiError::from_findings(e, conflicts, unknown) {
+        return Err(error);
     }
     let headline = headline.unwrap_or_default();
     let id = existing.map(|r| r.id.clone()).unwrap_or_else(db::new_id);

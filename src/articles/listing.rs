@@ -89,13 +89,9 @@ impl ListRequest {
             None => (search.is_some(), None),
             Some("-published_at") => (false, Some(ListOrder::Published)),
             Some("-updated_at") => (false, Some(ListOrder::Updated)),
-            Some("relevance") if search.is_some() => (true, None),
-            Some("relevance") => {
-                return Err(ApiError::bad_param(
-                    "sort",
-                    "relevance needs a search (`q`)",
-                ))
-            }
+            // Without a search every article is as relevant as the next:
+            // the default order, newest first.
+            Some("relevance") => (search.is_some(), None),
             Some(_) => {
                 return Err(ApiError::bad_param(
                     "sort",

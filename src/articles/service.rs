@@ -20,7 +20,7 @@ use crate::error::{ApiError, FieldError};
 use crate::events::kind::EventKind;
 use crate::events::service as events;
 use crate::http::conditional::check_if_match;
-use crate::http::json::{merge_patch, parse_json};
+use crate::http::json::{merge_patch, parse_merged};
 use crate::validation::checked_text;
 
 /// Writes a new article as a draft (contributor and up); its id.
@@ -123,8 +123,7 @@ pub fn update(
         check_if_match(expected?, current.version)?;
         let mut doc = current_document(conn, &current)?;
         merge_patch(&mut doc, patch);
-        let doc: ArticleDocument =
-            parse_json(&serde_json::to_vec(&doc).map_err(ApiError::internal)?)?;
+        let doc: ArticleDocument = parse_merged(&doc)?;
         let prepared = document::prepare(conn, doc, Some(&current), default_locale, None)?;
         store(conn, &prepared, &actor.id, "edited", Some(&current))?;
         events::article(

@@ -64,7 +64,8 @@ pub async fn publish_article(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match.version()?;
-    let request: PublishRequest = if body.iter().all(u8::is_ascii_whitespace) {
+    // No body: publish now.
+    let request: PublishRequest = if body.trim_ascii().is_empty() {
         PublishRequest::default()
     } else {
         parse_json(&body)?

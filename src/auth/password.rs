@@ -9,7 +9,7 @@ use crate::error::{ApiError, FieldError};
 /// Shortest password accepted, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Longest password accepted, in bytes (hashing cost grows with it).
-pub const MAX_PASSWORD_BYTES: usize = 512;
+pub const MAX_PASSWORD_CHARS: usize = 512;
 
 /// Hashes a password with argon2id and a fresh salt (PHC string).
 pub fn hash(password: &str) -> Result<String, ApiError> {
@@ -66,8 +66,8 @@ pub fn check_password(password: &str, email: &str) -> Option<FieldError> {
     let lower = password.to_lowercase();
     let message = if chars < MIN_PASSWORD_CHARS {
         format!("must be at least {MIN_PASSWORD_CHARS} characters")
-    } else if password.len() > MAX_PASSWORD_BYTES {
-        format!("must be at most {MAX_PASSWORD_BYTES} bytes")
+    } else if chars > MAX_PASSWORD_CHARS {
+        format!("must be at most {MAX_PASSWORD_CHARS} characters")
     } else if COMMON_PASSWORDS.contains(&lower.as_str()) {
         "is too common".to_string()
     } else if password.chars().all(|c| password.starts_with(c)) {

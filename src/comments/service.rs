@@ -324,7 +324,7 @@ fn place(
     };
     let parent = queries::find(conn, parent_id)?
         .filter(|p| p.article_id == article_id && p.visible_to(Some(user_id)))
-        .ok_or_else(|| ApiError::invalid("parent_id", "no such comment on this article"))?;
+        .ok_or_else(|| ApiError::unknown("parent_id", "no such comment on this article"))?;
     let max = i32::try_from(settings.max_depth).unwrap_or(i32::MAX);
     // An answer to a reply at the deepest level hangs beside it.
     let (hang_under, depth) = if parent.depth + 1 > max {

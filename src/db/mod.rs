@@ -97,10 +97,40 @@ pub const POOL_WAIT: Duration = Duration::from_secs(3);
 /// recovers as soon as the database answers).
 pub const POOL_WAIT_WHEN_DOWN: Duration = Duration::from_millis(250);
 
-/// A connection, waiting [`POOL_WAIT`] at most, or [`POOL_WAIT_WHEN_DOWN`]
-/// when the pool holds none.
+/// Milliseconds since the first checkout: when the next request may try the
+/// database while the pool holds no connection (0: no outage known).
+static NEXT_PROBE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn millis_now() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(std::time::Instant::now);
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A connection, waiting [`POOL_WAIT`] at most. When the pool holds none
+/// (the database went away), one request at a time, at most one every
+/// [`POOL_WAIT_WHEN_DOWN`], tries the database for that long; the others
+/// are refused at once instead of queueing behind it, so an outage costs
+/// callers no time and the pool still notices the database's return.
 pub fn checkout(pool: &Pool) -> Result<PooledConnection, ApiError> {
-    let wait = if pool.state().connections == 0 {
+    use std::sync::atomic::Ordering;
+    let empty = pool.state().connections == 0;
+    if empty {
+        let now = millis_now();
+        let next = NEXT_PROBE.load(Ordering::Acquire);
+        let wait_ms = POOL_WAIT_WHEN_DOWN.as_millis() as u64;
+        let mine = now >= next
+            && NEXT_PROBE
+                .compare_exchange(next, now + wait_ms, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok();
+        if !mine {
+            crate::metrics::global().pool_checkout(std::time::Duration::ZERO, false);
+            return Err(ApiError::Unavailable(
+                "database pool: no connection, and another request is trying the database".into(),
+            ));
+        }
+    }
+    let wait = if empty {
         POOL_WAIT_WHEN_DOWN
     } else {
         POOL_WAIT
@@ -108,6 +138,9 @@ pub fn checkout(pool: &Pool) -> Result<PooledConnection, ApiError> {
     let started = std::time::Instant::now();
     let conn = pool.get_timeout(wait);
     crate::metrics::global().pool_checkout(started.elapsed(), conn.is_ok());
+    if conn.is_ok() && empty {
+        NEXT_PROBE.store(0, std::sync::atomic::Ordering::Release);
+    }
     Ok(conn?)
 }
 

@@ -97,10 +97,31 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             "must not contain the NUL character",
         ));
     }
+    let mut value = value;
+    integral_floats(&mut value);
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         json_error(err.into_inner(), &path)
     })
+}
+
+/// `3.0` is the integer 3 to JSON Schema (and to JavaScript, which cannot
+/// tell them apart): numbers without a fraction become integers, so an
+/// integer field takes them as the document promises.
+fn integral_floats(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64() {
+                // Exactly representable integers only (|f| < 2^53).
+                if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+                    *value = serde_json::Value::from(f as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_floats),
+        _ => {}
+    }
 }
 
 /// The path of the first string (or key) in `value` that contains NUL.
@@ -191,6 +212,25 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
             }
         }
     }
+}
+
+/// Reads the document a merge patch produced. The patch was valid on its
+/// own (a patch may leave out any field, and a nested object is merged into
+/// the stored one), so a field the result lacks was lacking in the stored
+/// document: the request conflicts with the current state (409), it is not
+/// invalid (say, a focal point's `x` alone where none is stored yet).
+pub fn parse_merged<T: DeserializeOwned>(document: &serde_json::Value) -> Result<T, ApiError> {
+    let bytes = serde_json::to_vec(document).map_err(ApiError::internal)?;
+    parse_json(&bytes).map_err(|e| match e {
+        ApiError::Validation(errors)
+            if errors
+                .iter()
+                .all(|f| f.message.starts_with("missing field")) =>
+        {
+            ApiError::StateConflict(errors)
+        }
+        other => other,
+    })
 }
 
 /// Refuses a merge patch naming fields the document does not have. A `null`

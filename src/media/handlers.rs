@@ -386,7 +386,23 @@ pub async fn get_rendition(
     };
     let row = load(&state, id).await?;
     let original_width = row.width.unwrap_or(0).max(0) as u32;
+    let original_height = row.height.unwrap_or(0).max(0) as u32;
     if !render::can_render(&row.mime_type) || width > original_width {
+        return Err(no_such());
+    }
+    // No rendition is wider than what it is cut from (no upscaling), nor
+    // taller than its format can hold.
+    let (source_width, source_height) = match ratio {
+        Some(r) => {
+            let focal = (row.focal_x.unwrap_or(0.5), row.focal_y.unwrap_or(0.5));
+            let (_, _, w, h) = render::crop_box(original_width, original_height, r, focal);
+            (w, h)
+        }
+        None => (original_width, original_height),
+    };
+    if width > source_width
+        || render::scaled_height(source_width, source_height, width) > format.max_dimension()
+    {
         return Err(no_such());
     }
     let ratio_key = ratio.map(|(a, b)| format!("{a}:{b}")).unwrap_or_default();

@@ -38,6 +38,14 @@ impl Format {
             Self::Jpeg => "image/jpeg",
         }
     }
+    /// The largest width or height it can encode (libwebp refuses, and the
+    /// crate panics, beyond 16383).
+    pub fn max_dimension(self) -> u32 {
+        match self {
+            Self::Webp => 16_383,
+            Self::Jpeg => 65_535,
+        }
+    }
 }
 
 /// Whether renditions can be made of this type (AVIF cannot be decoded here).
@@ -56,6 +64,12 @@ pub fn scaled_height(w: u32, h: u32, width: u32) -> u32 {
 /// Parses `16:9`-style ratios (each side 1 to 100).
 pub fn parse_ratio(text: &str) -> Option<(u32, u32)> {
     let (a, b) = text.split_once(':')?;
+    // Digits only, no leading zero (as the OpenAPI pattern says).
+    let plain =
+        |s: &str| !s.is_empty() && !s.starts_with('0') && s.bytes().all(|c| c.is_ascii_digit());
+    if !plain(a) || !plain(b) {
+        return None;
+    }
     let (a, b) = (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?);
     ((1..=100).contains(&a) && (1..=100).contains(&b)).then_some((a, b))
 }
@@ -134,6 +148,9 @@ pub fn render(
             out
         }
         Format::Webp => {
+            if width > format.max_dimension() || height > format.max_dimension() {
+                return Err(format!("{width}×{height} is too large for WebP"));
+            }
             let rgba = resized.to_rgba8();
             webp::Encoder::from_rgba(&rgba, width, height)
                 .encode(78.0)

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::events::kind::EventKind;
 use crate::events::service as events;
 use crate::http::conditional::check_if_match;
-use crate::http::json::{check_patch_fields, merge_patch, parse_json};
+use crate::http::json::{check_patch_fields, merge_patch, parse_merged};
 use crate::media::dto::MediaMetadata;
 use crate::media::model::{MediaRow, RenditionRow};
 use crate::media::queries;
@@ -77,8 +77,7 @@ pub fn update(
         let mut document = serde_json::to_value(&stored).map_err(ApiError::internal)?;
         check_patch_fields(&document, patch)?;
         merge_patch(&mut document, patch);
-        let metadata: MediaMetadata =
-            parse_json(&serde_json::to_vec(&document).map_err(ApiError::internal)?)?;
+        let metadata: MediaMetadata = parse_merged(&document)?;
         let metadata = metadata.validated()?;
         let row = queries::update_metadata(conn, id, current.version, &metadata.columns())?
             .ok_or_else(|| ApiError::PreconditionFailed("the asset changed meanwhile".into()))?;

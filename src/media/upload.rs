@@ -131,8 +131,8 @@ async fn receive(
                     }
                     body.extend_from_slice(&chunk);
                 }
-                // Empty or `null` (an absent optional part, as some clients send it): none.
-                if !body.iter().all(u8::is_ascii_whitespace) && body.trim_ascii() != b"null" {
+                // An empty part is an absent one.
+                if !body.iter().all(u8::is_ascii_whitespace) {
                     metadata = Some(parse_json(&body)?);
                 }
             }

@@ -115,7 +115,7 @@ pub fn update(
         if let Some(Some(parent)) = &changes.parent_id {
             check_parent_exists(conn, parent)?;
             if queries::would_cycle(conn, &current.id, parent)? {
-                return Err(ApiError::invalid(
+                return Err(ApiError::state_conflict(
                     "parent_id",
                     "would make the section its own ancestor",
                 ));
@@ -227,7 +227,7 @@ fn generated_slug(conn: &mut DbConn, name: &str, except: Option<&str>) -> Result
 
 fn check_parent_exists(conn: &mut DbConn, parent: &str) -> Result<(), ApiError> {
     if queries::find_by_id(conn, parent)?.is_none() {
-        return Err(ApiError::invalid("parent_id", "no section has this id"));
+        return Err(ApiError::unknown("parent_id", "no section has this id"));
     }
     Ok(())
 }

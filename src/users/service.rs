@@ -81,22 +81,25 @@ pub fn update(
         .map_err(|e| errors.push(e))
         .ok()
         .flatten();
+    // An admin's own demotion or disabling is valid input that the current
+    // state (who is asking) does not allow.
+    let mut conflicts = Vec::new();
     if id == actor.id {
         if patch.role.is_some_and(|r| r != Role::Admin) {
-            errors.push(FieldError::new(
+            conflicts.push(FieldError::new(
                 "role",
                 "you cannot take away your own admin role",
             ));
         }
         if patch.disabled == Some(true) {
-            errors.push(FieldError::new(
+            conflicts.push(FieldError::new(
                 "disabled",
                 "you cannot disable your own account",
             ));
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+    if let Some(error) = ApiError::from_findings(errors, conflicts, Vec::new()) {
+        return Err(error);
     }
     db::write_tx(conn, |conn| {
         let current = queries::find_by_id(conn, id)?

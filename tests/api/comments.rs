@@ -195,7 +195,9 @@ async fn threads_nest_page_and_hide_what_readers_may_not_see(app: &TestApp) {
         Some(&id_of(&c1)),
     )
     .await;
-    assert_eq!(error_fields(&assert_problem(res, 422).await), ["parent_id"]);
+    // A parent this reader cannot see is no parent they can name (404,
+    // naming the field): it does not tell them the comment exists.
+    assert_eq!(error_fields(&assert_problem(res, 404).await), ["parent_id"]);
 
     moderate(app, ed, &id_of(&c1), "approved", "fine").await;
     assert_eq!(comment_count(app, &moderated).await, 1);
@@ -324,9 +326,9 @@ async fn threads_nest_page_and_hide_what_readers_may_not_see(app: &TestApp) {
         .await;
     assert_eq!(error_fields(&assert_problem(res, 400).await), ["sort"]);
 
-    // A parent from another article is refused.
+    // A parent from another article is no parent here.
     let res = post(app, &alice.access_token, &open, "Lost", Some(&id_of(&c1))).await;
-    assert_eq!(error_fields(&assert_problem(res, 422).await), ["parent_id"]);
+    assert_eq!(error_fields(&assert_problem(res, 404).await), ["parent_id"]);
 
     // A rejected comment with replies stays as a bodiless placeholder.
     moderate(app, ed, &id_of(&r1), "rejected", "off topic").await;

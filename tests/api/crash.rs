@@ -15,7 +15,7 @@ use crate::helpers::{TestApp, TEST_SECRET};
 use crate::receiver::Receiver;
 use crate::with_settings;
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -24,26 +24,58 @@ fn free_port() -> u16 {
 
 /// Starts `newsdesk serve` on this database and waits until it answers.
 /// The caller kills and reaps it.
-#[allow(clippy::zombie_processes)]
 async fn serve(app: &TestApp, port: u16) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_newsdesk"))
+    start_binary(
+        &app.client,
+        &app.settings.database_url,
+        &app.media_dir,
+        port,
+        &[],
+    )
+    .await
+}
+
+/// A server process that is killed and reaped when dropped, even when the
+/// test panics (and so never keeps a test run's output open).
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the real binary, `newsdesk serve`, on `database_url`, with `env`
+/// added, and waits until it answers `/healthz`. The caller kills and reaps it.
+#[allow(clippy::zombie_processes)]
+pub async fn start_binary(
+    client: &reqwest::Client,
+    database_url: &str,
+    media_dir: &std::path::Path,
+    port: u16,
+    env: &[(&str, &str)],
+) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_newsdesk"));
+    command
         .arg("serve")
-        .env("DATABASE_URL", &app.settings.database_url)
+        .env("DATABASE_URL", database_url)
         .env("NEWSDESK_BIND", format!("127.0.0.1:{port}"))
         .env("NEWSDESK_JWT_SECRET", TEST_SECRET)
-        .env("NEWSDESK_MEDIA_DIR", &app.media_dir)
+        .env("NEWSDESK_MEDIA_DIR", media_dir)
         .env("NEWSDESK_WEBHOOK_ALLOW_PRIVATE", "true")
         .env("NEWSDESK_WEBHOOK_RETRY_SCHEDULE", vec!["1s"; 30].join(","))
         .env("NEWSDESK_WORKERS", "1")
         .env("NEWSDESK_COMMENT_RATE_LIMIT", "1000000")
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start the server");
+        .stdout(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("start the server");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let up = app
-            .client
+        let up = client
             .get(format!("http://127.0.0.1:{port}/healthz"))
             .send()
             .await

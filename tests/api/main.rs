@@ -10,6 +10,7 @@ mod metrics;
 mod articles;
 mod auth;
 mod comments;
+mod contract;
 mod cors;
 mod crash;
 mod errors;

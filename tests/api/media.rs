@@ -256,12 +256,25 @@ async fn jpeg_with_iptc_credit_renders(app: &TestApp) {
     ] {
         assert_problem(app.get(&format!("{location}{path}"), None).await, 404).await;
     }
+    // A crop narrower than the width asked for would be upscaled (and a
+    // 1:39 strip 640 wide would be taller than WebP can hold): no such rendition.
     assert_problem(
-        app.get(&format!("{location}/renditions/320.webp?ratio=wide"), None)
+        app.get(&format!("{location}/renditions/640.webp?ratio=1:39"), None)
             .await,
-        400,
+        404,
     )
     .await;
+    for ratio in ["wide", "01:9", "16:0", "+16:9", "101:9"] {
+        assert_problem(
+            app.get(
+                &format!("{location}/renditions/320.webp?ratio={ratio}"),
+                None,
+            )
+            .await,
+            400,
+        )
+        .await;
+    }
 
     // Explicit metadata wins over the embedded credit.
     let other = with_iptc(

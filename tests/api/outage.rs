@@ -1,33 +1,173 @@
-//! A database outage under a running server: requests fail fast with a
-//! plain 503 and `Retry-After`, nothing of the cause leaks, and the server
-//! recovers by itself when the database is back. The outage is made on the
-//! test's own database (it stops taking connections and its sessions are
-//! ended), never on the machine's PostgreSQL as a whole.
+//! A database outage under the running binary: a PostgreSQL cluster of the
+//! test's own (initdb, pg_ctl; never the machine's main one) is stopped
+//! with `pg_ctl stop -m immediate` while `newsdesk serve` runs on it.
+//! Requests fail fast with a plain 503 and `Retry-After`, nothing of the
+//! cause leaks, and the server recovers by itself when the cluster is back.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use crate::crash::{free_port, start_binary, Running};
+use crate::helpers::postgres_admin_url;
 
-use crate::helpers::{postgres_admin_url, spawn_app, Backend, TestApp};
-
-fn admin(app: &TestApp, sql: &str) {
-    let name = app
-        .settings
-        .database_url
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let url = postgres_admin_url().expect("admin url");
-    let mut conn = PgConnection::establish(&url).expect("admin connection");
-    diesel::sql_query(sql.replace("{db}", &name))
-        .execute(&mut conn)
-        .expect("admin statement");
+/// A PostgreSQL cluster in a temporary directory, on a port of its own.
+struct Cluster {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    /// Run the tools as `postgres` (PostgreSQL refuses to run as root).
+    as_postgres: bool,
 }
 
-async fn timed_get(app: &TestApp, path: &str) -> (u16, Duration, Option<String>, String) {
+impl Cluster {
+    /// The newest installed PostgreSQL's tools.
+    fn tools() -> Option<PathBuf> {
+        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .filter(|bin| bin.join("initdb").exists())
+            .collect();
+        versions.sort();
+        versions.pop()
+    }
+
+    fn is_root() -> bool {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Uid:"))
+                    .map(|l| l.split_whitespace().next() == Some("0"))
+            })
+            .unwrap_or(false)
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let program = self.bin.join(tool);
+        let mut command = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            Command::new(&program)
+        };
+        let status = command
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap_or_else(|e| panic!("{tool}: {e}"));
+        assert!(status.success(), "{tool} {args:?} failed");
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    fn start(&self) {
+        let options = format!("-p {} -h 127.0.0.1 -k {}", self.port, self.dir.display());
+        let log = self.dir.join("log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data(),
+                "-o",
+                &options,
+                "-l",
+                &log,
+                "-w",
+                "start",
+            ],
+        );
+    }
+
+    /// As a crash or a pulled cable would: no shutdown, connections cut.
+    fn stop_immediately(&self) {
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data(), "-m", "immediate", "-w", "stop"],
+        );
+    }
+
+    /// A fresh cluster, started; `None` when PostgreSQL tests are off.
+    fn create() -> Option<Self> {
+        postgres_admin_url()?;
+        let bin = Self::tools().expect("PostgreSQL's initdb (the postgresql package)");
+        let dir = std::env::temp_dir().join(format!(
+            "newsdesk-cluster-{}",
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&dir).expect("cluster dir");
+        let as_postgres = Self::is_root();
+        if as_postgres {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        }
+        let cluster = Self {
+            bin,
+            dir,
+            port: free_port(),
+            as_postgres,
+        };
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                &cluster.data(),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ],
+        );
+        cluster.start();
+        Some(cluster)
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let program = self.bin.join("pg_ctl");
+        let data = self.data();
+        let args = ["-D", data.as_str(), "-m", "immediate", "stop"];
+        let _ = if self.as_postgres {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(&program)
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+        } else {
+            Command::new(&program)
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+        };
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn timed_get(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+) -> (u16, Duration, Option<String>, String) {
     let started = Instant::now();
-    let res = app.get(path, None).await;
+    let res = client
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .expect("request");
     let status = res.status().as_u16();
     let retry = res
         .headers()
@@ -40,52 +180,57 @@ async fn timed_get(app: &TestApp, path: &str) -> (u16, Duration, Option<String>,
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_outage_fails_fast_and_recovers() {
-    let Some(app) = spawn_app(Backend::Postgres).await else {
+    let Some(cluster) = Cluster::create() else {
         return;
     };
-    assert_eq!(timed_get(&app, "/readyz").await.0, 200);
-    admin(&app, "ALTER DATABASE \"{db}\" WITH ALLOW_CONNECTIONS false");
-    admin(
-        &app,
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = '{db}' AND pid <> pg_backend_pid()",
-    );
+    let media = cluster.dir.join("media");
+    let client = reqwest::Client::new();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server =
+        Running(start_binary(&client, &cluster.url(), Path::new(&media), port, &[]).await);
+    assert_eq!(timed_get(&client, &base, "/readyz").await.0, 200);
+    assert_eq!(timed_get(&client, &base, "/api/v1/sections").await.0, 200);
+
+    cluster.stop_immediately();
     // The first request finds the pool's connections dead: a bounded wait.
-    let (status, took, _, _) = timed_get(&app, "/readyz").await;
+    let (status, took, _, _) = timed_get(&client, &base, "/readyz").await;
     assert_eq!(status, 503);
     assert!(took < Duration::from_secs(5), "readyz took {took:?}");
-    // Now the pool is known empty: every request is answered at once.
-    let reads = (0..20).map(|i| {
-        let app = &app;
+    // Now the pool is known empty: 50 concurrent requests, each answered at once.
+    let reads = (0..50).map(|i| {
+        let (client, base) = (&client, &base);
         async move {
             let path = if i % 2 == 0 {
                 "/readyz"
             } else {
                 "/api/v1/sections?limit=5"
             };
-            timed_get(app, path).await
+            timed_get(client, base, path).await
         }
     });
     for (status, took, retry, body) in futures_util::future::join_all(reads).await {
         assert_eq!(status, 503, "{body}");
         assert!(took < Duration::from_secs(1), "answered after {took:?}");
         assert_eq!(retry.as_deref(), Some("5"));
+        assert!(body.contains("request_id"), "{body}");
         for secret in [
             "127.0.0.1",
-            "5432",
+            &cluster.port.to_string(),
             "connection to server",
-            "newsdesk_test",
+            "postgres",
             "refused",
         ] {
             assert!(!body.contains(secret), "the 503 tells `{secret}`: {body}");
         }
     }
+
     // Back: the server recovers without a restart.
-    admin(&app, "ALTER DATABASE \"{db}\" WITH ALLOW_CONNECTIONS true");
+    cluster.start();
     let deadline = Instant::now() + Duration::from_secs(15);
-    while timed_get(&app, "/readyz").await.0 != 200 {
+    while timed_get(&client, &base, "/readyz").await.0 != 200 {
         assert!(Instant::now() < deadline, "no recovery");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(timed_get(&app, "/api/v1/sections").await.0, 200);
+    assert_eq!(timed_get(&client, &base, "/api/v1/sections").await.0, 200);
 }

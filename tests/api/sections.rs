@@ -256,10 +256,10 @@ async fn hierarchy_rules(app: &TestApp) {
             &json!({"name": "X", "parent_id": "00000000-0000-7000-8000-000000000000"}),
         )
         .await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422).await),
-        vec!["parent_id"]
-    );
+    // The section named does not exist: 404, naming the field.
+    let problem = assert_problem(res, 404).await;
+    assert_eq!(problem["type"], "/problems/unknown-reference");
+    assert_eq!(error_fields(&problem), vec!["parent_id"]);
     // No cycles: World under Balkans, or a section under itself.
     let res = app
         .send_json(
@@ -269,10 +269,10 @@ async fn hierarchy_rules(app: &TestApp) {
             &json!({"parent_id": balkans["id"]}),
         )
         .await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422).await),
-        vec!["parent_id"]
-    );
+    // Valid input the current tree does not allow: 409, naming the field.
+    let problem = assert_problem(res, 409).await;
+    assert_eq!(problem["type"], "/problems/state-conflict");
+    assert_eq!(error_fields(&problem), vec!["parent_id"]);
     let res = app
         .send_json(
             Method::PATCH,
@@ -281,7 +281,7 @@ async fn hierarchy_rules(app: &TestApp) {
             &json!({"parent_id": europe_id}),
         )
         .await;
-    assert_problem(res, 422).await;
+    assert_problem(res, 409).await;
 
     // Children of World, by slug or id.
     let kids: Value = app

@@ -1,21 +1,15 @@
-//! Clients too big or too slow: oversized headers are refused with 431; a
-//! body that stops, or trickles in a byte a second, is cut off with 408
-//! and its connection closed, while normal requests keep their latency.
+//! Clients too big or too slow, against the real binary (`newsdesk serve`
+//! as a process): oversized headers are refused with 431; a body that
+//! stops, or trickles in a byte a second, is cut off with 408 and its
+//! connection closed, while normal requests keep their latency.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::both_backends;
+use crate::crash::{free_port, start_binary, Running};
 use crate::helpers::TestApp;
-
-fn port(app: &TestApp) -> u16 {
-    app.address
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port")
-}
 
 /// Sends a login whose body promises 100,000 bytes, then `trickle` bytes
 /// one a second; what the server answered (its status line), if anything.
@@ -43,7 +37,18 @@ fn slow_login(port: u16, trickle: usize) -> String {
 }
 
 async fn slow_and_oversized_clients_are_cut_off(app: &TestApp) {
-    let port = port(app);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = Running(
+        start_binary(
+            &app.client,
+            &app.settings.database_url,
+            &app.media_dir,
+            port,
+            &[("NEWSDESK_WORKERS", "2")],
+        )
+        .await,
+    );
     // 40 clients trickling a byte a second, 10 sending nothing more.
     let started = Instant::now();
     let mut clients = Vec::new();
@@ -58,7 +63,13 @@ async fn slow_and_oversized_clients_are_cut_off(app: &TestApp) {
     let mut slowest = Duration::ZERO;
     for _ in 0..20 {
         let t = Instant::now();
-        assert_eq!(app.get("/api/v1/sections", None).await.status(), 200);
+        let res = app
+            .client
+            .get(format!("{base}/api/v1/sections"))
+            .send()
+            .await
+            .expect("read");
+        assert_eq!(res.status(), 200);
         slowest = slowest.max(t.elapsed());
     }
     assert!(
@@ -78,7 +89,8 @@ async fn slow_and_oversized_clients_are_cut_off(app: &TestApp) {
 
     // A request head of 20 KiB.
     let res = app
-        .request(reqwest::Method::GET, "/api/v1/sections", None)
+        .client
+        .get(format!("{base}/api/v1/sections"))
         .header("x-padding", "a".repeat(20 * 1024))
         .send()
         .await
