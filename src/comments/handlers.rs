@@ -205,7 +205,7 @@ pub async fn update_comment(
     if_match: IfMatch,
     body: ApiJson<CommentPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let expected = if_match.version()?;
+    let expected = if_match.version();
     let new_body = body.0.body;
     let id = id.into_inner();
     let settings = state.comments.clone();

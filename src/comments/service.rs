@@ -122,16 +122,18 @@ pub fn edit(
     actor: &Actor,
     settings: &CommentSettings,
     id: &str,
-    expected: Option<i64>,
+    expected: Result<Option<i64>, ApiError>,
     new_body: Option<&str>,
 ) -> Result<(CommentRow, HashMap<String, String>), ApiError> {
-    let new_body = new_body
-        .map(|b| validation::comment_body("body", b))
-        .transpose()?;
     db::write_tx(conn, |conn| {
         let now = db::now();
+        // Whose comment it is comes first; then If-Match (RFC 9110
+        // §13.2.1), then the new text.
         let mut row = own_comment(conn, id, actor)?;
-        check_if_match(expected, row.version)?;
+        check_if_match(expected?, row.version)?;
+        let new_body = new_body
+            .map(|b| validation::comment_body("body", b))
+            .transpose()?;
         let me = unbanned_commenter(conn, &actor.id, now)?;
         if row.created_at + settings.edit_window < now {
             return Err(ApiError::Forbidden(format!(

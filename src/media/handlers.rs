@@ -172,7 +172,7 @@ pub async fn update_media(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Author)?;
     let id = id.into_inner();
-    let expected = if_match.version()?;
+    let expected = if_match.version();
     let (row, stale_keys) = db::run(&state.pool, move |conn| {
         service::update(conn, &user, &id, expected, &body.0)
     })
@@ -212,7 +212,7 @@ pub async fn delete_media(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Author)?;
-    let expected = if_match.version()?;
+    let expected = if_match.version();
     let id = id.into_inner();
     let keys = db::run(&state.pool, move |conn| {
         service::delete(conn, &user, &id, expected)

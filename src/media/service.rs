@@ -65,14 +65,16 @@ pub fn update(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,
-    expected: Option<i64>,
+    expected: Result<Option<i64>, ApiError>,
     patch: &serde_json::Value,
 ) -> Result<(MediaRow, Vec<String>), ApiError> {
     actor.require(Role::Author)?;
     db::write_tx(conn, |conn| {
         let current = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
         may_edit(actor, &current)?;
-        check_if_match(expected, current.version)?;
+        // The If-Match header is judged only after the caller may write
+        // (RFC 9110 §13.2.1): a malformed one is a 400 for them alone.
+        check_if_match(expected?, current.version)?;
         let stored = MediaMetadata::from_row(&current);
         let mut document = serde_json::to_value(&stored).map_err(ApiError::internal)?;
         check_patch_fields(&document, patch)?;
@@ -97,13 +99,15 @@ pub fn delete(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,
-    expected: Option<i64>,
+    expected: Result<Option<i64>, ApiError>,
 ) -> Result<Vec<String>, ApiError> {
     actor.require(Role::Author)?;
     db::write_tx(conn, |conn| {
         let current = queries::find_by_id(conn, id)?.ok_or_else(not_found)?;
         may_edit(actor, &current)?;
-        check_if_match(expected, current.version)?;
+        // The If-Match header is judged only after the caller may write
+        // (RFC 9110 §13.2.1): a malformed one is a 400 for them alone.
+        check_if_match(expected?, current.version)?;
         let users = crate::articles::queries::using_media(conn, &current.id)?;
         if !users.is_empty() {
             let shown = users

@@ -199,4 +199,158 @@ async fn incomplete_merges_are_conflicts(app: &TestApp) {
     );
 }
 
-both_backends!(refusals_name_their_cause, incomplete_merges_are_conflicts);
+/// Authentication, then authorisation, then preconditions (RFC 9110
+/// §13.2.1), on every resource that takes `If-Match`: a caller who may not
+/// write hears 401/403/404 whatever `If-Match` says (missing, stale or
+/// malformed), and only one who may write hears 412 or 400 about it.
+async fn authorisation_before_preconditions_everywhere(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let author = app.user(Role::Author).await;
+    let other_author = app.user(Role::Author).await;
+    let reader = app.user(Role::Reader).await;
+    let desk = section(app, &editor.access_token, "Precedence desk").await;
+    let res = crate::media::upload(
+        app,
+        &author.access_token,
+        "precedence.jpg",
+        "image/jpeg",
+        crate::media::jpeg_bytes(64, 40),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let media = res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    // A reader's comment (pending under the default moderated policy).
+    let other_reader = app.user(Role::Reader).await;
+    let story = draft(
+        app,
+        &editor.access_token,
+        json!({"headline": "Precedence in the comments", "section_id": desk}),
+    )
+    .await;
+    crate::events::publish(app, &editor.access_token, &story, json!({})).await;
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/articles/{story}/comments"),
+            Some(&reader.access_token),
+            &json!({"body": "First!"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let comment = res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    let cases: Vec<(Method, String, Value, &str, u16)> = vec![
+        // Someone else's comment that is not public yet: not theirs to know of.
+        (
+            Method::PATCH,
+            format!("/api/v1/comments/{comment}"),
+            json!({"body": "Edited by someone else"}),
+            other_reader.access_token.as_str(),
+            404,
+        ),
+        // Sections are written by editors: an author is refused (403).
+        (
+            Method::PATCH,
+            format!("/api/v1/sections/{desk}"),
+            json!({"name": "Taken over"}),
+            author.access_token.as_str(),
+            403,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/sections/{desk}"),
+            Value::Null,
+            author.access_token.as_str(),
+            403,
+        ),
+        // Another author's asset.
+        (
+            Method::PATCH,
+            format!("/api/v1/media/{media}"),
+            json!({"title": "Not mine"}),
+            other_author.access_token.as_str(),
+            403,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/media/{media}"),
+            Value::Null,
+            other_author.access_token.as_str(),
+            403,
+        ),
+        // Users are changed by admins.
+        (
+            Method::PATCH,
+            format!("/api/v1/users/{}", reader.id),
+            json!({"display_name": "Renamed"}),
+            editor.access_token.as_str(),
+            403,
+        ),
+    ];
+    for (method, path, body, token, refused) in &cases {
+        for if_match in [None, Some("\"999\""), Some("not-an-etag")] {
+            let mut request = app.request(method.clone(), path, Some(token));
+            if let Some(value) = if_match {
+                request = request.header("if-match", value);
+            }
+            if !body.is_null() {
+                request = request.json(body);
+            }
+            let res = request.send().await.expect("request");
+            assert_eq!(
+                res.status(),
+                *refused,
+                "{method} {path} with If-Match {if_match:?}"
+            );
+            // Without a token: 401, whatever If-Match says.
+            let mut request = app.request(method.clone(), path, None);
+            if let Some(value) = if_match {
+                request = request.header("if-match", value);
+            }
+            assert_eq!(
+                request.send().await.expect("request").status(),
+                401,
+                "{method} {path} anonymous with If-Match {if_match:?}"
+            );
+        }
+    }
+    // Those who may write hear about If-Match: stale 412, malformed 400.
+    let res = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/sections/{desk}"),
+            Some(&editor.access_token),
+        )
+        .header("if-match", "\"999\"")
+        .json(&json!({"name": "Still mine"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_problem(res, 412).await;
+    let res = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/media/{media}"),
+            Some(&author.access_token),
+        )
+        .header("if-match", "not-an-etag")
+        .json(&json!({"title": "Mine"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_problem(res, 400).await;
+}
+
+both_backends!(
+    refusals_name_their_cause,
+    incomplete_merges_are_conflicts,
+    authorisation_before_preconditions_everywhere,
+);
