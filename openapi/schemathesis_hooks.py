@@ -2,7 +2,7 @@
 
 The OpenAPI document states every rule of a single value that the server
 enforces (types, enums, lengths, patterns). A few rules relate two values,
-which no JSON Schema can state; a real client obeys
+or a value and bytes, which no JSON Schema can state; a real client obeys
 them, so generated requests are made to obey them too, here, rather than
 accepting the refusals (422) they would earn. Nothing else is changed:
 every other part of every request is the fuzzer's.
@@ -14,6 +14,8 @@ every other part of every request is the fuzzer's.
 - A tag, a section name without a slug: letters or digits to make a slug of.
 - A new password is not the email address and not one repeated character
   (auth/password.rs; the document states the second with `not`).
+- An upload's file is of an accepted type by its bytes (the document says
+  binary; no schema states what bytes are): a valid upload carries a PDF.
 """
 
 import json
@@ -102,8 +104,34 @@ def _validator(schema):
     )
 
 
+# A one-page PDF, all ASCII: an accepted upload type (media/sniff.rs reads
+# the type from the bytes) that survives the fuzzer's text handling.
+PDF = "%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n" \
+    "2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+
+_METADATA = _validator("MediaMetadata")
+
+
+class _UploadForm:
+    """Valid when the file is there, not empty, and the metadata part valid."""
+
+    @staticmethod
+    def is_valid(body):
+        if not isinstance(body, dict) or not isinstance(body.get("file"), (bytes, str)):
+            return False
+        if not body["file"] or set(body) - {"file", "metadata"}:
+            return False
+        return "metadata" not in body or _METADATA.is_valid(body["metadata"])
+
+
+def _fix_upload(body):
+    body["file"] = PDF
+    return body
+
+
 # What each operation's body must obey, by (method, path).
 FIXES = {
+    ("POST", "/api/v1/media"): (_UploadForm, _fix_upload),
     ("POST", "/api/v1/articles"): (_validator("ArticleDocument"), _fix_article),
     ("PATCH", "/api/v1/articles/{id}"): (_validator("ArticleDocumentPatch"), _fix_article),
     ("POST", "/api/v1/sections"): (_validator("CreateSectionRequest"), _fix_section),
