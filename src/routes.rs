@@ -96,7 +96,7 @@ pub async fn metrics(
                 .into(),
         ));
     }
-    m::respond(&req, &settings, &m::Sources { state, cache, hub }).await
+    metrics_listener(req, settings, state, cache, hub).await
 }
 
 /// `GET /metrics` on the separate metrics address (`NEWSDESK_METRICS_BIND`).
