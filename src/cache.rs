@@ -7,6 +7,12 @@
 //! by default), as do scheduled articles coming due. Responses that depend on
 //! the caller (a token, a preview link) and binary files are never stored.
 //!
+//! Only what is asked for twice is kept: the first request for a key in a
+//! while is answered and forgotten (its hash is remembered, in a fixed
+//! table), the second one stores the answer. Long-tail traffic, where
+//! almost every request asks for something else, costs neither memory nor
+//! a copy of each body.
+//!
 //! One computation per key at a time ("single flight"): while a request
 //! computes an answer that is not in the cache, the others asking for it wait
 //! for that answer instead of all querying the database at once; while an
@@ -14,6 +20,7 @@
 //! (stale-while-revalidate) for up to ten TTLs.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,11 +35,11 @@ use tokio::sync::watch;
 
 use crate::http::conditional::none_match;
 
-const MAX_ENTRIES: usize = 20_000;
+const MAX_ENTRIES: usize = 5_000;
 const MAX_BODY: usize = 2 * 1024 * 1024;
 /// The most response bytes kept at once: many distinct queries (`limit=100`,
 /// `fields=body`, …) must not be able to grow the server without bound.
-const MAX_BYTES: usize = 32 * 1024 * 1024;
+const MAX_BYTES: usize = 8 * 1024 * 1024;
 /// How many TTLs a stale entry may be served while it is being refilled.
 const STALE_FACTOR: u32 = 10;
 /// How long a request waits for another's computation before doing its own.
@@ -57,9 +64,15 @@ struct Inner {
     bytes: usize,
 }
 
+/// Slots of the admission filter: the hashes of recently missed keys.
+const SEEN_SLOTS: usize = 1 << 16;
+
 /// What a lookup tells the caller to do.
 enum Lookup {
     Hit(Arc<Entry>),
+    /// Asked for the first time lately: answer without storing (most keys
+    /// of long-tail traffic are never asked for again).
+    Pass,
     /// Another request is computing it: wait, then look again.
     Wait(watch::Receiver<()>),
     /// Compute it, store it under this generation, then call `done`.
@@ -70,6 +83,10 @@ enum Lookup {
 pub struct ReadCache {
     ttl: Duration,
     inner: Mutex<Inner>,
+    /// Admission on a second request: the hash of each key missed lately,
+    /// one slot per hash (a collision only forgets a key). Fixed memory,
+    /// no lock.
+    seen: Box<[AtomicU64]>,
 }
 
 impl ReadCache {
@@ -78,7 +95,17 @@ impl ReadCache {
         Self {
             ttl,
             inner: Mutex::new(Inner::default()),
+            seen: (0..SEEN_SLOTS).map(|_| AtomicU64::new(0)).collect(),
         }
+    }
+
+    /// Whether `key` was missed lately; remembers it either way.
+    fn seen_before(&self, key: &str) -> bool {
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(key, &mut hasher);
+        let hash = std::hash::Hasher::finish(&hasher) | 1;
+        let slot = &self.seen[(hash as usize) & (SEEN_SLOTS - 1)];
+        slot.swap(hash, Ordering::Relaxed) == hash
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -97,6 +124,7 @@ impl ReadCache {
                 Lookup::Hit(Arc::clone(entry))
             }
             (_, Some(sender)) => Lookup::Wait(sender.subscribe()),
+            (None, None) if !self.seen_before(key) => Lookup::Pass,
             (_, None) => {
                 inner.inflight.insert(key.to_string(), watch::channel(()).0);
                 Lookup::Fill(inner.generation)
@@ -239,6 +267,12 @@ pub async fn read_cache(
     let key = format!("{}?{}", req.path(), req.query_string());
     let generation = match cache.lookup(&key) {
         Lookup::Hit(entry) => return Ok(answer(req, &entry)),
+        Lookup::Pass => {
+            let mut res = next.call(req).await?.map_into_boxed_body();
+            res.headers_mut()
+                .insert(X_CACHE, HeaderValue::from_static("miss"));
+            return Ok(res);
+        }
         Lookup::Wait(mut computed) => {
             // Woken when the other computation ends (its sender is dropped).
             let _ = tokio::time::timeout(MAX_WAIT, computed.changed()).await;
@@ -313,7 +347,12 @@ mod tests {
     }
 
     fn generation(cache: &ReadCache, key: &str) -> u64 {
-        match cache.lookup(key) {
+        // The first request only passes; the second is admitted.
+        let mut lookup = cache.lookup(key);
+        if matches!(lookup, Lookup::Pass) {
+            lookup = cache.lookup(key);
+        }
+        match lookup {
             Lookup::Fill(g) => g,
             _ => panic!("expected to fill {key}"),
         }
@@ -326,6 +365,7 @@ mod tests {
         let Lookup::Wait(waiting) = cache.lookup("/a") else {
             panic!("a second request must wait for the first");
         };
+        assert!(matches!(cache.lookup("/b"), Lookup::Pass));
         assert!(matches!(cache.lookup("/b"), Lookup::Fill(_)));
         cache.put("/a".into(), g, entry(10));
         cache.done("/a");
@@ -333,6 +373,21 @@ mod tests {
         assert!(waiting.has_changed().is_err());
         assert!(cache.fresh("/a").is_some());
         assert!(matches!(cache.lookup("/a"), Lookup::Hit(_)));
+    }
+
+    #[test]
+    fn a_key_is_stored_from_its_second_request_on() {
+        let cache = ReadCache::new(Duration::from_secs(60));
+        for i in 0..1000 {
+            assert!(matches!(cache.lookup(&format!("/once/{i}")), Lookup::Pass));
+        }
+        assert_eq!(cache.size(), (0, 0), "nothing asked for once is held");
+        let Lookup::Fill(g) = cache.lookup("/once/7") else {
+            panic!("a second request must fill");
+        };
+        cache.put("/once/7".into(), g, entry(10));
+        cache.done("/once/7");
+        assert!(matches!(cache.lookup("/once/7"), Lookup::Hit(_)));
     }
 
     #[test]

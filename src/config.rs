@@ -364,17 +364,7 @@ impl Settings {
             read_cache_ttl: Duration::from_millis(serve.read_cache_ms),
             media: MediaSettings {
                 max_upload: serve.max_upload.max(1),
-                widths: {
-                    let mut widths: Vec<u32> = serve
-                        .rendition_widths
-                        .iter()
-                        .copied()
-                        .filter(|w| (1..=8192).contains(w))
-                        .collect();
-                    widths.sort_unstable();
-                    widths.dedup();
-                    widths
-                },
+                widths: rendition_widths(&serve.rendition_widths),
                 max_pixels: serve.max_image_pixels.max(1),
             },
             access_ttl: Duration::from_secs(serve.access_ttl.max(1)),
@@ -511,4 +501,17 @@ mod tests {
         assert!(parse_schedule("5 fortnights").is_err());
         assert!(parse_schedule("soon").is_err());
     }
+}
+
+/// The rendition widths offered, from the setting: 1 to 8192, ascending,
+/// each once.
+pub fn rendition_widths(setting: &[u32]) -> Vec<u32> {
+    let mut widths: Vec<u32> = setting
+        .iter()
+        .copied()
+        .filter(|w| (1..=8192).contains(w))
+        .collect();
+    widths.sort_unstable();
+    widths.dedup();
+    widths
 }

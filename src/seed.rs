@@ -196,7 +196,11 @@ pub fn seed(
                 published_at: at,
             });
         }
-        service::import_published(conn, &actor, imports, default_locale)?;
+        // Delivery documents are rendered in batches below, not one by one.
+        crate::articles::delivery::deferred(|| {
+            service::import_published(conn, &actor, imports, default_locale)
+        })?;
+        while crate::articles::delivery::drain(conn, 500)? > 0 {}
         done += batch;
         progress(done);
     }

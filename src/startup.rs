@@ -42,6 +42,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let sender = Sender::new(settings.webhooks.clone())?;
+        crate::articles::delivery::configure(&settings.media.widths);
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             jwt: JwtKeys::with_previous(
@@ -61,6 +62,7 @@ impl Application {
             comments: settings.comments.clone(),
             webhooks: sender.clone(),
             login: settings.login,
+            delivery_key: crate::articles::delivery::render_key(&settings.media.widths),
         });
         let cache = web::Data::new(ReadCache::new(settings.read_cache_ttl));
         let hub = web::Data::new(Hub::default());

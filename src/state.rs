@@ -34,4 +34,6 @@ pub struct AppState {
     pub login: crate::config::LoginLimits,
     /// Sends webhook pings and replays (and knows the webhook settings).
     pub webhooks: Sender,
+    /// The render key of the delivery documents this server serves.
+    pub delivery_key: String,
 }

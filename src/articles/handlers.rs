@@ -3,6 +3,7 @@
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 
+use crate::articles::delivery::{self, Document};
 use crate::articles::dto::{
     ArticleDocument, ArticleList, ArticleListQuery, ArticleQuery, ArticleResponse, SlugQuery,
 };
@@ -14,7 +15,7 @@ use crate::auth::extract::{AuthUser, MaybeAuthUser};
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::http::pagination::{list_json, Page, Paged, Total};
-use crate::http::response::{read_json, Audience};
+use crate::http::response::{public_json, read_json, Audience, CacheInfo};
 use crate::http::{self, ApiJson, IfMatch, ListMeta};
 use crate::state::AppState;
 
@@ -113,6 +114,19 @@ fn body_format(format: Option<&str>) -> Result<BodyFormat, ApiError> {
     }
 }
 
+/// A stored delivery document, answered as the full path would answer it.
+fn delivered(req: &HttpRequest, doc: Document) -> HttpResponse {
+    public_json(
+        req,
+        doc.body.into_bytes(),
+        CacheInfo {
+            etag: doc.etag,
+            last_modified: Some(doc.modified_at),
+            surrogate_keys: doc.surrogate_keys,
+        },
+    )
+}
+
 /// The response of a read article.
 fn article_response(
     req: &HttpRequest,
@@ -170,13 +184,26 @@ pub async fn get_article(
         .map(|token| state.jwt.verify_preview(&token))
         .transpose()?;
     let private = preview.is_some() || user.0.as_ref().is_some_and(|u| u.is_staff());
+    // An anonymous read of the whole article is its delivery document.
+    let plain =
+        user.0.is_none() && preview.is_none() && fields.is_none() && format == BodyFormat::Blocks;
     let format = present::format_for(fields.as_deref(), format);
     let widths = state.media.widths.clone();
-    let (article, keys) = db::run(&state.pool, move |conn| {
+    if plain {
+        let (key, id) = (state.delivery_key.clone(), id.clone());
+        let doc = db::read_quick(&state.pool, move |conn| {
+            Ok(delivery::by_id(conn, &id, &key)?)
+        });
+        if let Some(doc) = doc.await? {
+            return Ok(delivered(&req, doc));
+        }
+    }
+    let read = db::run(&state.pool, move |conn| {
         let user = user.0.as_deref();
         reading::by_id(conn, &id, preview.as_deref(), user, format, &widths)
     })
     .await?;
+    let (article, keys) = read;
     Ok(article_response(
         &req,
         &article,
@@ -220,8 +247,19 @@ pub async fn get_article_by_slug(
     let format = body_format(query.format.as_deref())?;
     let fields = present::parse_fields(query.fields.as_deref())?;
     let private = user.0.as_ref().is_some_and(|u| u.is_staff());
+    // An anonymous read of the whole article is its delivery document.
+    let plain = user.0.is_none() && fields.is_none() && format == BodyFormat::Blocks;
     let read_format = present::format_for(fields.as_deref(), format);
     let widths = state.media.widths.clone();
+    if plain {
+        let (key, locale, slug) = (state.delivery_key.clone(), locale.clone(), slug.clone());
+        let doc = db::read_quick(&state.pool, move |conn| {
+            Ok(delivery::by_slug(conn, &locale, &slug, &key)?)
+        });
+        if let Some(doc) = doc.await? {
+            return Ok(delivered(&req, doc));
+        }
+    }
     let read = db::run(&state.pool, move |conn| {
         let user = user.0.as_deref();
         reading::by_slug(conn, &locale, &slug, user, read_format, &widths)

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod body;
 pub mod corrections;
+pub mod delivery;
 pub mod document;
 pub mod dto;
 pub mod feed;

@@ -36,29 +36,55 @@ pub fn present(
     now: NaiveDateTime,
     staff: bool,
 ) -> Result<ArticleResponse, ApiError> {
-    let related =
-        relations::embedded(conn, std::slice::from_ref(&row), format == BodyFormat::Html)?;
-    let related_rows = relations::related_of(conn, &row.id)?;
-    // Related teasers show only what this caller may read: no draft leaks through them.
-    let related_articles: Vec<RelatedArticle> = related_rows
-        .iter()
-        .filter(|r| staff || r.is_visible(now))
-        .map(|r| RelatedArticle {
-            id: r.id.clone(),
-            slug: r.slug.clone(),
-            kicker: r.kicker.clone(),
-            headline: r.headline.clone(),
-            published_at: r.published_at.map(format_time),
-        })
-        .collect();
-    let corrections = relations::corrections(conn, &row.id)?
+    present_full(conn, vec![row], format, widths, now, staff)?
+        .pop()
+        .ok_or_else(|| ApiError::internal("an article presented to nothing"))
+}
+
+/// Presents whole articles (with related teasers and corrections), as many
+/// as given, with a fixed number of queries: reads of one article, and the
+/// delivery documents rendered in batches.
+pub fn present_full(
+    conn: &mut DbConn,
+    rows: Vec<ArticleRow>,
+    format: BodyFormat,
+    widths: &[u32],
+    now: NaiveDateTime,
+    staff: bool,
+) -> Result<Vec<ArticleResponse>, ApiError> {
+    let embedded = relations::embedded(conn, &rows, format == BodyFormat::Html)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut related = relations::related_of_many(conn, &ids)?;
+    let mut corrections = relations::corrections_of_many(conn, &ids)?;
+    Ok(rows
         .into_iter()
-        .map(Into::into)
-        .collect();
-    let mut article = build(row, &related, format, widths, now);
-    article.corrections = Some(corrections);
-    article.related = Some(related_articles);
-    Ok(article)
+        .map(|row| {
+            // Related teasers show only what this caller may read: no draft leaks through them.
+            let related_articles: Vec<RelatedArticle> = related
+                .remove(&row.id)
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| staff || r.is_visible(now))
+                .map(|r| RelatedArticle {
+                    id: r.id.clone(),
+                    slug: r.slug.clone(),
+                    kicker: r.kicker.clone(),
+                    headline: r.headline.clone(),
+                    published_at: r.published_at.map(format_time),
+                })
+                .collect();
+            let log = corrections
+                .remove(&row.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect();
+            let mut article = build(row, &embedded, format, widths, now);
+            article.corrections = Some(log);
+            article.related = Some(related_articles);
+            article
+        })
+        .collect())
 }
 
 /// Presents a page of articles (summaries) with a fixed number of queries.

@@ -87,19 +87,64 @@ pub fn embedded(
     })
 }
 
-/// An article's related articles, in the editor's order (whatever their status).
-pub fn related_of(conn: &mut DbConn, article_id: &str) -> QueryResult<Vec<ArticleRow>> {
-    let ids: Vec<String> = article_related::table
-        .filter(article_related::article_id.eq(article_id))
-        .order(article_related::position.asc())
-        .select(article_related::related_id)
+/// The related articles of each of `article_ids`, in the editor's order
+/// (whatever their status), in two queries.
+pub fn related_of_many(
+    conn: &mut DbConn,
+    article_ids: &[String],
+) -> QueryResult<HashMap<String, Vec<ArticleRow>>> {
+    let links: Vec<(String, String)> = article_related::table
+        .filter(article_related::article_id.eq_any(article_ids))
+        .order((
+            article_related::article_id.asc(),
+            article_related::position.asc(),
+        ))
+        .select((article_related::article_id, article_related::related_id))
         .load(conn)?;
-    let mut rows: Vec<ArticleRow> = articles::table
-        .filter(articles::id.eq_any(&ids))
+    if links.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut wanted: Vec<&String> = links.iter().map(|(_, r)| r).collect();
+    wanted.sort();
+    wanted.dedup();
+    let rows: HashMap<String, ArticleRow> = articles::table
+        .filter(articles::id.eq_any(wanted))
         .select(ArticleRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    let mut related: HashMap<String, Vec<ArticleRow>> = HashMap::new();
+    for (article, other) in links {
+        if let Some(row) = rows.get(&other) {
+            related.entry(article).or_default().push(row.clone());
+        }
+    }
+    Ok(related)
+}
+
+/// The corrections logs of `article_ids`, each in order, in one query.
+pub fn corrections_of_many(
+    conn: &mut DbConn,
+    article_ids: &[String],
+) -> QueryResult<HashMap<String, Vec<CorrectionRow>>> {
+    let rows: Vec<CorrectionRow> = article_corrections::table
+        .filter(article_corrections::article_id.eq_any(article_ids))
+        .order((
+            article_corrections::article_id.asc(),
+            article_corrections::created_at.asc(),
+            article_corrections::id.asc(),
+        ))
+        .select(CorrectionRow::as_select())
         .load(conn)?;
-    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
-    Ok(rows)
+    let mut by_article: HashMap<String, Vec<CorrectionRow>> = HashMap::new();
+    for row in rows {
+        by_article
+            .entry(row.article_id.clone())
+            .or_default()
+            .push(row);
+    }
+    Ok(by_article)
 }
 
 /// Slug and name of these sections, by id (for compact lists such as the feed).
@@ -224,18 +269,6 @@ pub fn add_correction(conn: &mut DbConn, row: &CorrectionRow) -> QueryResult<()>
         .values(row)
         .execute(conn)?;
     Ok(())
-}
-
-/// An article's corrections, oldest first.
-pub fn corrections(conn: &mut DbConn, article_id: &str) -> QueryResult<Vec<CorrectionRow>> {
-    article_corrections::table
-        .filter(article_corrections::article_id.eq(article_id))
-        .order((
-            article_corrections::created_at.asc(),
-            article_corrections::id.asc(),
-        ))
-        .select(CorrectionRow::as_select())
-        .load(conn)
 }
 
 /// The tag with this name's slug, made if it does not exist.

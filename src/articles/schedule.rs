@@ -25,6 +25,9 @@ pub const TICK: Duration = Duration::from_secs(1);
 
 const NAME: &str = "articles";
 
+/// Delivery documents rendered per transaction.
+const DRAIN_BATCH: i64 = 200;
+
 /// Announces the moments since the last run; how many.
 pub fn announce_due(conn: &mut DbConn) -> Result<usize, ApiError> {
     db::write_tx(conn, |conn| {
@@ -118,6 +121,23 @@ fn due(
 /// Runs the scheduler for as long as the server runs: announces due
 /// moments, and prunes the change feed of events older than `retention`.
 pub async fn run(pool: Pool, retention: chrono::Duration) {
+    {
+        // Documents rendered by another version or with other settings, or
+        // never rendered, are rendered again by the ticks below.
+        let pool = pool.clone();
+        let queued = actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = pool.get_timeout(TICK).ok()?;
+            crate::articles::delivery::queue_outdated(&mut conn)
+                .map_err(|e| tracing::warn!(error = %e, "queueing outdated documents failed"))
+                .ok()
+        })
+        .await;
+        if let Ok(Some(n)) = queued {
+            if n > 0 {
+                tracing::info!(queued = n, "delivery documents to render");
+            }
+        }
+    }
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -128,9 +148,22 @@ pub async fn run(pool: Pool, retention: chrono::Duration) {
             if let Err(e) = crate::events::service::prune(&mut conn, db::now() - retention) {
                 tracing::warn!(error = %e, "pruning the change feed failed");
             }
-            announce_due(&mut conn)
+            let announced = announce_due(&mut conn)
                 .map_err(|e| tracing::warn!(error = %e, "the scheduler's run failed"))
-                .ok()
+                .ok();
+            // Queued delivery documents, in batches, for most of a tick.
+            let started = std::time::Instant::now();
+            while started.elapsed() < TICK * 3 / 4 {
+                match crate::articles::delivery::drain(&mut conn, DRAIN_BATCH) {
+                    Ok(n) if n as i64 == DRAIN_BATCH => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "rendering delivery documents failed");
+                        break;
+                    }
+                }
+            }
+            announced
         })
         .await;
         if let Ok(Some(n)) = ran {

@@ -8,6 +8,7 @@ use crate::comments::model::{CommentRow, ModerationRow};
 use crate::comments::status::CommentStatus;
 use crate::db::schema::{articles, comment_flags, comment_moderation, comments, users};
 use crate::db::{self, DbConn};
+use crate::error::ApiError;
 
 /// The comment, if it exists.
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CommentRow>> {
@@ -51,10 +52,16 @@ pub fn save(conn: &mut DbConn, row: &CommentRow, version: i64) -> QueryResult<bo
 /// the first statement takes the article row's lock (PostgreSQL; SQLite
 /// writers are serialised anyway), so the count, read by a later statement,
 /// sees every change committed by whoever held the lock before.
-pub fn refresh_count(conn: &mut DbConn, article_id: &str) -> QueryResult<()> {
+///
+/// A changed count is a changed article for its delivery document.
+pub fn refresh_count(conn: &mut DbConn, article_id: &str) -> Result<(), ApiError> {
     diesel::update(articles::table.find(article_id))
         .set(articles::comment_count.eq(articles::comment_count))
         .execute(conn)?;
+    let before: i32 = articles::table
+        .find(article_id)
+        .select(articles::comment_count)
+        .first(conn)?;
     let count: i64 = comments::table
         .filter(comments::article_id.eq(article_id))
         .filter(comments::status.eq(CommentStatus::Approved))
@@ -65,6 +72,9 @@ pub fn refresh_count(conn: &mut DbConn, article_id: &str) -> QueryResult<()> {
     diesel::update(articles::table.find(article_id))
         .set(articles::comment_count.eq(i32::try_from(count).unwrap_or(i32::MAX)))
         .execute(conn)?;
+    if i64::from(before) != count {
+        crate::articles::delivery::article_changed(conn, article_id)?;
+    }
     Ok(())
 }
 
@@ -334,7 +344,7 @@ pub fn add_flag(
 
 /// Hides (or shows again) every comment of a user and recounts the
 /// articles that changed.
-pub fn set_hidden_for_user(conn: &mut DbConn, user_id: &str, hidden: bool) -> QueryResult<()> {
+pub fn set_hidden_for_user(conn: &mut DbConn, user_id: &str, hidden: bool) -> Result<(), ApiError> {
     let mut touched: Vec<String> = comments::table
         .filter(comments::user_id.eq(user_id))
         .filter(comments::hidden.eq(!hidden))

@@ -157,6 +157,10 @@ pub fn pool(url: &str, size: u32) -> anyhow::Result<Pool> {
     connect(url).map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", redact_url(url)))?;
     let pool = r2d2::Pool::builder()
         .max_size(size)
+        // A SQLite connection is a file handle that cannot break; checking
+        // it with a query at every checkout only costs. A PostgreSQL
+        // connection may have died with its server: checked.
+        .test_on_check_out(sqlite_path(url).is_none())
         .connection_timeout(POOL_WAIT)
         .build(Manager {
             url: url.to_string(),
@@ -207,6 +211,25 @@ where
     })
     .await
     .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+}
+
+/// Runs a short read on the calling thread when the database is SQLite and
+/// a connection is free at once: a lookup in an indexed table is a few
+/// microseconds, less than handing it to another thread and back. Anything
+/// else (PostgreSQL's network round trip, a busy pool) goes through [`run`].
+pub async fn read_quick<T, F>(pool: &Pool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    // SQLite pools are the ones not checked at checkout (see [`pool`]).
+    if !pool.test_on_check_out() {
+        if let Some(mut conn) = pool.try_get() {
+            crate::metrics::global().pool_checkout(Duration::ZERO, true);
+            return work(&mut conn);
+        }
+    }
+    run(pool, work).await
 }
 
 /// [`run`] for a single query: its database error becomes the `ApiError`

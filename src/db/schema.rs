@@ -69,7 +69,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     scheduler,
     webhooks,
     webhook_deliveries,
-    login_failures
+    login_failures,
+    article_deliveries,
+    delivery_queue
 );
 
 diesel::table! {
@@ -364,5 +366,25 @@ diesel::table! {
         failures -> Integer,
         last_failure_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    article_deliveries (article_id) {
+        article_id -> Text,
+        locale -> Text,
+        slug -> Text,
+        document -> Text,
+        etag -> Text,
+        surrogate_keys -> Text,
+        modified_at -> Timestamp,
+        valid_until -> Nullable<Timestamp>,
+        render_key -> Text,
+    }
+}
+
+diesel::table! {
+    delivery_queue (article_id) {
+        article_id -> Text,
     }
 }

@@ -29,7 +29,9 @@ fn emit(
         data: serde_json::to_string(data).map_err(ApiError::internal)?,
         created_at: db::now(),
     };
-    Ok(queries::insert(conn, &event)?)
+    queries::insert(conn, &event)?;
+    // The delivery documents follow every change the outbox records.
+    crate::articles::delivery::changed(conn, kind, resource_id)
 }
 
 /// An article's change. Public when the public could read the article before

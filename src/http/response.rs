@@ -56,10 +56,8 @@ pub fn public_json(req: &HttpRequest, body: Vec<u8>, cache: CacheInfo) -> HttpRe
         .insert_header((header::CACHE_CONTROL, PUBLIC_CACHE))
         .insert_header(("Surrogate-Key", cache.surrogate_keys));
     if let Some(t) = cache.last_modified {
-        let http_date = DateTime::<Utc>::from_naive_utc_and_offset(t, Utc)
-            .format("%a, %d %b %Y %H:%M:%S GMT")
-            .to_string();
-        builder.insert_header((header::LAST_MODIFIED, http_date));
+        let at = std::time::SystemTime::from(DateTime::<Utc>::from_naive_utc_and_offset(t, Utc));
+        builder.insert_header((header::LAST_MODIFIED, header::HttpDate::from(at)));
     }
     if not_modified(req, &cache.etag) {
         return builder.finish();

@@ -1,0 +1,336 @@
+//! Delivery documents: the public JSON of every readable article, rendered
+//! when it is written, so that an anonymous read of an article is one
+//! indexed lookup and a copy of bytes instead of nine queries.
+//!
+//! A document is stored only while it is current. Every change that alters
+//! it reaches [`changed`] inside the transaction that makes the change (the
+//! event outbox is written from the same places): the article's own change
+//! renders its document again at once; a change of something other articles
+//! embed (a section's name, a media credit, a related article's teaser)
+//! deletes their documents and queues them, and the background work renders
+//! them again within a tick. A document also knows the first moment time
+//! alone would change it (its expiry; a related article appearing or
+//! expiring) and the settings it was rendered with (the rendition widths and
+//! the program's version). A read that finds no current document takes the
+//! full path, which is always right; the document only makes it cheap.
+
+use std::cell::Cell;
+use std::sync::OnceLock;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::articles::model::ArticleRow;
+use crate::articles::present::{self, BodyFormat};
+use crate::articles::relations;
+use crate::db::schema::{
+    article_deliveries, article_media, article_related, article_sections, articles, delivery_queue,
+};
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+use crate::events::kind::EventKind;
+use crate::http::conditional::content_etag;
+
+/// What documents are rendered with, set once per process when a server (or
+/// the seed) starts; until then changes only queue their articles.
+struct Settings {
+    widths: Vec<u32>,
+    key: String,
+}
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+/// The key of documents rendered with `widths` by this program.
+pub fn render_key(widths: &[u32]) -> String {
+    let widths: Vec<String> = widths.iter().map(u32::to_string).collect();
+    format!("{}/{}", env!("CARGO_PKG_VERSION"), widths.join(","))
+}
+
+/// Sets the rendering settings of this process (the first call wins: one
+/// process serves one configuration; another key only makes lookups miss).
+pub fn configure(widths: &[u32]) {
+    let _ = SETTINGS.set(Settings {
+        widths: widths.to_vec(),
+        key: render_key(widths),
+    });
+}
+
+thread_local! {
+    /// Set by bulk loads: changes queue their articles instead of rendering
+    /// one by one, and the loader renders the queue in batches.
+    static DEFERRED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `work` with rendering deferred to the queue (bulk loads).
+pub fn deferred<T>(work: impl FnOnce() -> T) -> T {
+    let before = DEFERRED.with(|d| d.replace(true));
+    let result = work();
+    DEFERRED.with(|d| d.set(before));
+    result
+}
+
+/// A stored document, as a read serves it.
+#[derive(Queryable)]
+pub struct Document {
+    /// The JSON body.
+    pub body: String,
+    /// Its strong ETag.
+    pub etag: String,
+    /// CDN purge keys.
+    pub surrogate_keys: String,
+    /// The article's last change.
+    pub modified_at: NaiveDateTime,
+}
+
+/// The current document of a slug, if there is one.
+pub fn by_slug(
+    conn: &mut DbConn,
+    locale: &str,
+    slug: &str,
+    key: &str,
+) -> QueryResult<Option<Document>> {
+    article_deliveries::table
+        .filter(article_deliveries::locale.eq(locale))
+        .filter(article_deliveries::slug.eq(slug))
+        .filter(article_deliveries::render_key.eq(key))
+        .filter(
+            article_deliveries::valid_until
+                .is_null()
+                .or(article_deliveries::valid_until.gt(db::now())),
+        )
+        .select((
+            article_deliveries::document,
+            article_deliveries::etag,
+            article_deliveries::surrogate_keys,
+            article_deliveries::modified_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// The current document of an article id, if there is one.
+pub fn by_id(conn: &mut DbConn, id: &str, key: &str) -> QueryResult<Option<Document>> {
+    article_deliveries::table
+        .filter(article_deliveries::article_id.eq(id))
+        .filter(article_deliveries::render_key.eq(key))
+        .filter(
+            article_deliveries::valid_until
+                .is_null()
+                .or(article_deliveries::valid_until.gt(db::now())),
+        )
+        .select((
+            article_deliveries::document,
+            article_deliveries::etag,
+            article_deliveries::surrogate_keys,
+            article_deliveries::modified_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// The purge keys of an article's response.
+pub fn surrogate_keys(row: &ArticleRow) -> String {
+    let mut keys = format!("article:{} section:{}", row.id, row.section_id);
+    if let Some(m) = &row.main_media_id {
+        keys.push_str(&format!(" media:{m}"));
+    }
+    keys
+}
+
+/// The first moment after `now` at which the public's view of `row` changes
+/// by time alone.
+fn next_moment(row: &ArticleRow, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    if row.is_visible(now) {
+        return row.expires_at;
+    }
+    let from = match (row.published_at, row.embargo_until) {
+        (Some(p), Some(e)) => p.max(e),
+        (Some(p), None) => p,
+        _ => return None,
+    };
+    (from > now && row.expires_at.is_none_or(|e| e > from)).then_some(from)
+}
+
+/// Renders and stores the documents of these articles (those the public
+/// may read now; the others' documents are deleted), in a fixed number of
+/// queries per batch.
+pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
+    let Some(settings) = SETTINGS.get() else {
+        return queue(conn, ids);
+    };
+    let now = db::now();
+    diesel::delete(article_deliveries::table.filter(article_deliveries::article_id.eq_any(ids)))
+        .execute(conn)?;
+    diesel::delete(delivery_queue::table.filter(delivery_queue::article_id.eq_any(ids)))
+        .execute(conn)?;
+    let rows: Vec<ArticleRow> = articles::table
+        .filter(articles::id.eq_any(ids))
+        .select(ArticleRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .filter(|r| r.is_visible(now))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let related =
+        relations::related_of_many(conn, &rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>())?;
+    let meta: Vec<(String, Option<NaiveDateTime>, String)> = rows
+        .iter()
+        .map(|row| {
+            let until = related
+                .get(&row.id)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| next_moment(r, now))
+                .chain(next_moment(row, now))
+                .min();
+            (row.id.clone(), until, surrogate_keys(row))
+        })
+        .collect();
+    let articles =
+        present::present_full(conn, rows, BodyFormat::Blocks, &settings.widths, now, false)?;
+    for (article, (id, valid_until, keys)) in articles.iter().zip(meta) {
+        let body = crate::http::to_json(article);
+        let document = String::from_utf8(body).map_err(ApiError::internal)?;
+        diesel::insert_into(article_deliveries::table)
+            .values((
+                article_deliveries::article_id.eq(id),
+                article_deliveries::locale.eq(&article.locale),
+                article_deliveries::slug.eq(&article.slug),
+                article_deliveries::etag.eq(content_etag(document.as_bytes())),
+                article_deliveries::document.eq(&document),
+                article_deliveries::surrogate_keys.eq(keys),
+                article_deliveries::modified_at.eq(article.modified_at),
+                article_deliveries::valid_until.eq(valid_until),
+                article_deliveries::render_key.eq(&settings.key),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Deletes the documents of these articles and queues them for rendering
+/// (in chunks: a section may hold more articles than a statement may bind).
+fn queue(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
+    for chunk in ids.chunks(1000) {
+        diesel::delete(
+            article_deliveries::table.filter(article_deliveries::article_id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+        let queued: Vec<String> = delivery_queue::table
+            .filter(delivery_queue::article_id.eq_any(chunk))
+            .select(delivery_queue::article_id)
+            .load(conn)?;
+        // One row a statement: the two backends share no batch insert.
+        for id in chunk.iter().filter(|id| !queued.contains(id)) {
+            diesel::insert_into(delivery_queue::table)
+                .values(delivery_queue::article_id.eq(id))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// An article changed: its document renders again now (unless a bulk load
+/// defers it), and the articles showing its teaser are queued.
+pub fn article_changed(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
+    let ids = [id.to_string()];
+    if DEFERRED.with(Cell::get) {
+        queue(conn, &ids)?;
+    } else {
+        render(conn, &ids)?;
+    }
+    let referrers: Vec<String> = article_related::table
+        .filter(article_related::related_id.eq(id))
+        .select(article_related::article_id)
+        .distinct()
+        .load(conn)?;
+    queue(conn, &referrers)
+}
+
+/// The change an event records, applied to the documents it alters.
+pub fn changed(conn: &mut DbConn, kind: EventKind, resource_id: &str) -> Result<(), ApiError> {
+    let kind = kind.as_str();
+    if kind.starts_with("article.") {
+        return article_changed(conn, resource_id);
+    }
+    let users: Vec<String> = if kind.starts_with("section.") {
+        let mut ids: Vec<String> = articles::table
+            .filter(articles::section_id.eq(resource_id))
+            .select(articles::id)
+            .load(conn)?;
+        ids.extend(
+            article_sections::table
+                .filter(article_sections::section_id.eq(resource_id))
+                .select(article_sections::article_id)
+                .load::<String>(conn)?,
+        );
+        ids
+    } else if kind.starts_with("media.") {
+        let mut ids: Vec<String> = articles::table
+            .filter(articles::main_media_id.eq(resource_id))
+            .select(articles::id)
+            .load(conn)?;
+        ids.extend(
+            article_media::table
+                .filter(article_media::media_id.eq(resource_id))
+                .select(article_media::article_id)
+                .load::<String>(conn)?,
+        );
+        ids
+    } else {
+        // Comments reach their article through its comment count.
+        Vec::new()
+    };
+    let mut users = users;
+    users.sort();
+    users.dedup();
+    queue(conn, &users)
+}
+
+/// Renders up to `limit` queued documents; how many were taken.
+pub fn drain(conn: &mut DbConn, limit: i64) -> Result<usize, ApiError> {
+    if SETTINGS.get().is_none() {
+        return Ok(0);
+    }
+    db::write_tx(conn, |conn| {
+        let ids: Vec<String> = delivery_queue::table
+            .select(delivery_queue::article_id)
+            .order(delivery_queue::article_id.asc())
+            .limit(limit)
+            .load(conn)?;
+        if !ids.is_empty() {
+            render(conn, &ids)?;
+        }
+        Ok(ids.len())
+    })
+}
+
+/// Queues the documents rendered with other settings (another version of
+/// the program, other rendition widths), and the readable articles that
+/// have none (rendered before documents existed); how many.
+pub fn queue_outdated(conn: &mut DbConn) -> Result<usize, ApiError> {
+    let Some(settings) = SETTINGS.get() else {
+        return Ok(0);
+    };
+    let key = settings.key.clone();
+    db::write_tx(conn, |conn| {
+        let outdated: Vec<String> = article_deliveries::table
+            .filter(article_deliveries::render_key.ne(&key))
+            .select(article_deliveries::article_id)
+            .load(conn)?;
+        let now = db::now();
+        let missing: Vec<String> = articles::table
+            .left_join(
+                article_deliveries::table.on(article_deliveries::article_id.eq(articles::id)),
+            )
+            .filter(article_deliveries::article_id.is_null())
+            .filter(articles::published_at.le(now))
+            .select(articles::id)
+            .load(conn)?;
+        let ids: Vec<String> = outdated.into_iter().chain(missing).collect();
+        queue(conn, &ids)?;
+        Ok(ids.len())
+    })
+}
