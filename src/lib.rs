@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) is a thin CLI over this library; tests start the
 //! same application through [`startup::Application`].
 
+pub mod alloc;
 pub mod articles;
 pub mod auth;
 pub mod cache;

@@ -116,6 +116,7 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 fn main() -> anyhow::Result<()> {
+    newsdesk::alloc::tune();
     let cli = Cli::parse();
     init_tracing();
     match cli.command {

@@ -11,54 +11,286 @@ use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::{sections, users};
 
-const SUBJECTS: &[&str] = &[
-    "City council",
-    "Regional parliament",
-    "Central bank",
-    "Port authority",
-    "University researchers",
-    "Farmers",
-    "Transport ministry",
-    "Health officials",
-    "Local startup",
-    "National team",
-    "Rail operator",
-    "Energy regulator",
-    "Teachers' union",
-    "Coast guard",
-    "Museum directors",
-    "Weather service",
+/// The most frequent words of news English, most frequent first: the head
+/// of the vocabulary's Zipf curve.
+const COMMON: &[&str] = &[
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "said",
+    "on",
+    "for",
+    "that",
+    "was",
+    "is",
+    "with",
+    "by",
+    "at",
+    "it",
+    "as",
+    "from",
+    "has",
+    "have",
+    "be",
+    "will",
+    "its",
+    "after",
+    "an",
+    "were",
+    "are",
+    "not",
+    "this",
+    "but",
+    "they",
+    "their",
+    "which",
+    "who",
+    "had",
+    "year",
+    "been",
+    "more",
+    "than",
+    "would",
+    "also",
+    "new",
+    "last",
+    "two",
+    "over",
+    "up",
+    "about",
+    "people",
+    "first",
+    "into",
+    "government",
+    "could",
+    "there",
+    "three",
+    "week",
+    "minister",
+    "some",
+    "years",
+    "million",
+    "city",
+    "other",
+    "state",
+    "police",
+    "percent",
+    "since",
+    "against",
+    "only",
+    "when",
+    "out",
+    "before",
+    "under",
+    "time",
+    "local",
+    "officials",
+    "president",
+    "public",
+    "country",
+    "national",
+    "while",
+    "between",
+    "report",
+    "told",
+    "day",
+    "work",
+    "plan",
+    "next",
+    "month",
+    "council",
+    "company",
+    "law",
+    "court",
+    "support",
 ];
-const VERBS: &[&str] = &[
-    "approves",
-    "rejects",
-    "delays",
-    "announces",
-    "questions",
-    "unveils",
-    "expands",
-    "cuts",
-    "reviews",
-    "defends",
-    "suspends",
-    "launches",
+
+/// News words, the body of the curve.
+const TOPICAL: &[&str] = &[
+    "budget",
+    "election",
+    "housing",
+    "transport",
+    "energy",
+    "climate",
+    "school",
+    "hospital",
+    "river",
+    "flood",
+    "storm",
+    "harbour",
+    "railway",
+    "airport",
+    "bridge",
+    "tunnel",
+    "museum",
+    "festival",
+    "stadium",
+    "tariff",
+    "inflation",
+    "wages",
+    "strike",
+    "union",
+    "tenants",
+    "rents",
+    "mortgage",
+    "bank",
+    "rates",
+    "exports",
+    "imports",
+    "farmers",
+    "harvest",
+    "drought",
+    "wildfire",
+    "heatwave",
+    "glacier",
+    "avalanche",
+    "ferry",
+    "cyclists",
+    "pedestrians",
+    "motorway",
+    "tram",
+    "metro",
+    "bus",
+    "fares",
+    "pension",
+    "doctors",
+    "nurses",
+    "patients",
+    "vaccine",
+    "research",
+    "university",
+    "students",
+    "teachers",
+    "exam",
+    "curriculum",
+    "library",
+    "theatre",
+    "orchestra",
+    "exhibition",
+    "gallery",
+    "referendum",
+    "parliament",
+    "coalition",
+    "opposition",
+    "candidate",
+    "ballot",
+    "turnout",
+    "mayor",
+    "governor",
+    "senator",
+    "judge",
+    "verdict",
+    "appeal",
+    "prosecutor",
+    "trial",
+    "fraud",
+    "scandal",
+    "inquiry",
+    "audit",
+    "deficit",
+    "surplus",
+    "subsidy",
+    "grant",
+    "investment",
+    "startup",
+    "factory",
+    "jobs",
+    "layoffs",
+    "merger",
+    "shares",
+    "market",
+    "prices",
+    "fuel",
+    "electricity",
+    "gas",
+    "solar",
+    "wind",
+    "turbines",
+    "grid",
+    "water",
+    "sewage",
+    "pollution",
+    "emissions",
+    "forest",
+    "wildlife",
+    "fisheries",
+    "coast",
+    "tourism",
+    "hotels",
+    "visitors",
+    "border",
+    "migration",
+    "asylum",
+    "refugees",
+    "embassy",
+    "summit",
+    "treaty",
+    "sanctions",
+    "trade",
+    "talks",
+    "ceasefire",
+    "protest",
+    "march",
+    "rally",
+    "petition",
+    "vote",
+    "decision",
+    "ruling",
+    "ban",
+    "reform",
+    "scheme",
+    "review",
+    "warning",
+    "delay",
+    "closure",
+    "opening",
+    "record",
+    "match",
+    "league",
+    "cup",
+    "coach",
+    "transfer",
+    "final",
+    "season",
+    "goal",
+    "injury",
+    "championship",
+    "marathon",
+    "cycling",
 ];
-const OBJECTS: &[&str] = &[
-    "housing plan",
-    "budget for next year",
-    "night train service",
-    "flood defences",
-    "school meals programme",
-    "wind farm expansion",
-    "rate decision",
-    "hospital merger",
-    "cycle lanes",
-    "harbour dredging",
-    "stadium renovation",
-    "heat warning measures",
-    "research grant",
-    "water prices",
-    "bus fares",
+
+/// Syllables of the long tail: made-up words, thousands of them, each rare.
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mer", "vin", "tas", "rel", "bo", "nish", "qua", "dor", "fen", "gal", "hu", "jor",
+    "lek", "mo", "nar", "pel", "ros", "sil", "tun", "vek", "wal", "yor", "zen",
+];
+
+/// Names, places and words in Cyrillic, as news copy mixes them in.
+const NAMES: &[&str] = &[
+    "Amara Okafor",
+    "Lena Vogel",
+    "Tomás Ferreira",
+    "Ingrid Halvorsen",
+    "Yusuf Demir",
+    "Mei Tanaka",
+    "Olivier Martin",
+    "Priya Raman",
+    "Jonas Berg",
+    "Sofia Rossi",
+    "Kwame Mensah",
+    "Hanna Nowak",
+    "Diego Alvarez",
+    "Elif Kaya",
+    "Marek Dvořák",
+    "Anja Schmidt",
+    "Ravi Patel",
+    "Chloé Bernard",
+    "Nils Andersson",
+    "Leila Haddad",
 ];
 const PLACES: &[&str] = &[
     "RIVERTON",
@@ -69,6 +301,34 @@ const PLACES: &[&str] = &[
     "SEVILLE",
     "LA PALMA",
     "ZERMATT",
+    "LYON",
+    "GDAŃSK",
+    "TROMSØ",
+    "PORTO",
+    "BRNO",
+    "GHENT",
+    "KRAKÓW",
+    "SPLIT",
+];
+const CYRILLIC: &[&str] = &[
+    "Москва",
+    "Киев",
+    "выборы",
+    "бюджет",
+    "погода",
+    "новости",
+    "город",
+    "школа",
+    "больница",
+    "река",
+    "мост",
+    "поезд",
+    "цены",
+    "налоги",
+    "зарплата",
+    "футбол",
+    "театр",
+    "выставка",
 ];
 const TAGS: &[&str] = &[
     "Housing",
@@ -92,16 +352,6 @@ const TAGS: &[&str] = &[
     "Jobs",
     "Safety",
 ];
-const SENTENCES: &[&str] = &[
-    "The decision followed months of consultation with residents and local businesses.",
-    "Critics said the plan left important questions unanswered.",
-    "Officials expect the first results to be visible by next spring.",
-    "The measure passed with a comfortable majority after a long debate.",
-    "Independent experts cautioned that costs could rise further.",
-    "Supporters called it a practical answer to a long-standing problem.",
-    "A final vote is scheduled for the end of the month.",
-    "The figures were published on the authority's website on Tuesday.",
-];
 
 /// A small deterministic generator (no dependency; good enough for text).
 struct Lcg(u64);
@@ -117,6 +367,96 @@ impl Lcg {
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.next() % items.len()]
     }
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() % (1 << 30)) as f64 / (1u64 << 30) as f64
+    }
+}
+
+/// Words drawn by a Zipf law (the k-th most frequent word about 1/k as often
+/// as the first), as words are in real text: a few thousand distinct words,
+/// a handful very common, most rare.
+struct Vocabulary {
+    words: Vec<String>,
+    /// Cumulative weights, for drawing by binary search.
+    cumulative: Vec<f64>,
+}
+
+impl Vocabulary {
+    fn new() -> Self {
+        let mut words: Vec<String> = COMMON.iter().map(|w| w.to_string()).collect();
+        let mut tail: Vec<String> = TOPICAL.iter().map(|w| w.to_string()).collect();
+        tail.extend(CYRILLIC.iter().map(|w| w.to_lowercase()));
+        // Made-up words: every two- and three-syllable combination.
+        for a in SYLLABLES {
+            for b in SYLLABLES {
+                tail.push(format!("{a}{b}"));
+                for c in SYLLABLES.iter().take(6) {
+                    tail.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        // Interleaved, so that real and made-up words share the curve.
+        let mut rng = Lcg(7);
+        while !tail.is_empty() {
+            let i = rng.next() % tail.len().min(64);
+            words.push(tail.remove(i));
+        }
+        let mut total = 0.0;
+        let cumulative = (1..=words.len())
+            .map(|rank| {
+                total += 1.0 / rank as f64;
+                total
+            })
+            .collect();
+        Self { words, cumulative }
+    }
+
+    fn word(&self, rng: &mut Lcg) -> &str {
+        let total = self.cumulative.last().copied().unwrap_or(1.0);
+        let target = rng.unit() * total;
+        let i = self.cumulative.partition_point(|&c| c < target);
+        &self.words[i.min(self.words.len() - 1)]
+    }
+
+    /// A sentence of `min..min+spread` words, with now and then a name, a
+    /// place or a Cyrillic phrase, capitalised and ended.
+    fn sentence(&self, rng: &mut Lcg, min: usize, spread: usize) -> String {
+        let mut words: Vec<String> = (0..min + rng.next() % spread)
+            .map(|_| self.word(rng).to_string())
+            .collect();
+        let at = rng.next() % words.len();
+        match rng.next() % 10 {
+            0..=2 => words.insert(at, rng.pick(NAMES).to_string()),
+            3 => words.insert(at, title_case(rng.pick(PLACES))),
+            4 => words.insert(at, rng.pick(CYRILLIC).to_string()),
+            _ => {}
+        }
+        let mut text = words.join(" ");
+        if let Some(first) = text.chars().next() {
+            text.replace_range(..first.len_utf8(), &first.to_uppercase().to_string());
+        }
+        text
+    }
+}
+
+/// The first words of a headline's slug (slugs stay short in URLs).
+fn slug_base(headline: &str) -> String {
+    let slug: String = crate::slug::slugify(headline).chars().take(60).collect();
+    slug.trim_end_matches('-').to_string()
+}
+
+fn title_case(place: &str) -> String {
+    place
+        .split(' ')
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map_or_else(String::new, |f| {
+                f.to_string() + &chars.as_str().to_lowercase()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Fills the database with `count` published articles (plus the demo
@@ -151,6 +491,7 @@ pub fn seed(
         role: Role::Editor,
     };
     let mut rng = Lcg(count);
+    let vocabulary = Vocabulary::new();
     let now = db::now();
     let mut done = 0;
     // Batches of writes in one transaction each: fast on SQLite, gentle on PostgreSQL.
@@ -158,18 +499,14 @@ pub fn seed(
         let batch = (count - done).min(500);
         let mut imports = Vec::new();
         for i in 0..batch {
-            let n = done + i;
-            let headline = format!(
-                "{} {} {} ({})",
-                rng.pick(SUBJECTS),
-                rng.pick(VERBS),
-                rng.pick(OBJECTS),
-                n + 1
-            );
+            // Oldest first, as a newsroom writes them: ids and search keys
+            // grow with time.
+            let n = count - 1 - (done + i);
+            let headline = vocabulary.sentence(&mut rng, 5, 6);
             let paragraphs: Vec<serde_json::Value> = (0..3 + rng.next() % 5)
                 .map(|_| {
                     let text = (0..2 + rng.next() % 3)
-                        .map(|_| rng.pick(SENTENCES))
+                        .map(|_| vocabulary.sentence(&mut rng, 8, 12) + ".")
                         .collect::<Vec<_>>()
                         .join(" ");
                     serde_json::json!({"type": "paragraph", "text": text})
@@ -178,9 +515,9 @@ pub fn seed(
             let tags: Vec<&str> = (0..1 + rng.next() % 3).map(|_| rng.pick(TAGS)).collect();
             let doc: ArticleDocument = serde_json::from_value(serde_json::json!({
                 "headline": headline,
-                "slug": format!("{}-{}", crate::slug::slugify(&headline), n + 1),
+                "slug": format!("{}-{}", slug_base(&headline), n + 1),
                 "kicker": tags[0],
-                "summary": rng.pick(SENTENCES),
+                "summary": vocabulary.sentence(&mut rng, 10, 10) + ".",
                 "dateline": rng.pick(PLACES),
                 "source": if rng.next().is_multiple_of(3) { "Northwire" } else { "Staff" },
                 "section_id": section_ids[rng.next() % section_ids.len()],

@@ -449,11 +449,16 @@ async fn find_or_make_rendition(
     let started = std::time::Instant::now();
     let mime = row.mime_type.clone();
     let focal = (row.focal_x.unwrap_or(0.5), row.focal_y.unwrap_or(0.5));
-    let rendered =
-        web::block(move || render::render(&original, &mime, width, ratio, focal, format))
-            .await
-            .map_err(|e| ApiError::internal(format!("rendering: {e}")))?
-            .map_err(|e| ApiError::internal(format!("rendering: {e}")))?;
+    let rendered = web::block(move || {
+        let rendered = render::render(&original, &mime, width, ratio, focal, format);
+        // The decoded image is gone: give its pages back.
+        drop(original);
+        crate::alloc::release();
+        rendered
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("rendering: {e}")))?
+    .map_err(|e| ApiError::internal(format!("rendering: {e}")))?;
     let suffix = if ratio_key.is_empty() {
         String::new()
     } else {

@@ -89,6 +89,8 @@ pub async fn upload_media(
 ) -> Result<HttpResponse, ApiError> {
     use crate::metrics::Upload;
     let answer = receive(&state, &user, &req, payload).await;
+    // The decoded image and the upload's buffers are gone: give the pages back.
+    crate::alloc::release();
     crate::metrics::global().upload(match &answer {
         Ok(res) if res.status() == actix_web::http::StatusCode::CREATED => Upload::Created,
         Ok(_) => Upload::Duplicate,
