@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{self, BoxBody, MessageBody};
@@ -34,6 +34,7 @@ use actix_web::HttpResponse;
 use tokio::sync::watch;
 
 use crate::http::conditional::none_match;
+use crate::http::encoding::{self, compress, Encoding};
 
 const MAX_ENTRIES: usize = 5_000;
 const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -49,7 +50,24 @@ struct Entry {
     stored: Instant,
     headers: Vec<(HeaderName, HeaderValue)>,
     etag: Option<String>,
+    /// The identity bytes.
     body: Bytes,
+    /// Whether the body is text worth compressing.
+    compressible: bool,
+    /// The body brotli- and gzip-compressed, made on the first hit that
+    /// asks for each and kept, so that later hits cost no compression.
+    variants: [OnceLock<Bytes>; 2],
+}
+
+impl Entry {
+    /// The body in `encoding`, compressed once.
+    fn encoded(&self, encoding: Encoding) -> &Bytes {
+        let slot = match encoding {
+            Encoding::Brotli => &self.variants[0],
+            Encoding::Gzip => &self.variants[1],
+        };
+        slot.get_or_init(|| compress(encoding, &self.body))
+    }
 }
 
 #[derive(Default)]
@@ -147,7 +165,7 @@ impl ReadCache {
         self.lock().inflight.remove(key);
     }
 
-    fn put(&self, key: String, generation: u64, entry: Entry) {
+    fn put(&self, key: String, generation: u64, entry: Arc<Entry>) {
         let mut inner = self.lock();
         if inner.generation != generation {
             return;
@@ -167,7 +185,7 @@ impl ReadCache {
                 inner.bytes = 0;
             }
         }
-        if let Some(old) = inner.entries.insert(key.clone(), Arc::new(entry)) {
+        if let Some(old) = inner.entries.insert(key.clone(), entry) {
             inner.bytes = inner.bytes.saturating_sub(old.body.len() + key.len());
         }
         inner.bytes += size;
@@ -233,11 +251,19 @@ fn answer(req: ServiceRequest, entry: &Entry) -> ServiceResponse<BoxBody> {
         builder.insert_header((name.clone(), value.clone()));
     }
     builder.insert_header((X_CACHE, HeaderValue::from_static("hit")));
-    let response = if not_modified {
-        builder.finish()
-    } else {
-        builder.body(entry.body.clone())
+    let encoding = encoding::negotiate(req.headers())
+        .filter(|_| entry.compressible && entry.body.len() >= encoding::MIN_SIZE);
+    let mut response = match (not_modified, encoding) {
+        (true, _) => builder.finish(),
+        (false, Some(encoding)) => builder.body(entry.encoded(encoding).clone()),
+        (false, None) => builder.body(entry.body.clone()),
     };
+    match (not_modified, encoding) {
+        (false, Some(encoding)) => encoding::encoded_headers(response.headers_mut(), encoding),
+        (true, Some(_)) => encoding::weaken_etag(response.headers_mut()),
+        (_, None) if entry.compressible => encoding::vary(response.headers_mut()),
+        _ => {}
+    }
     req.into_response(response)
 }
 
@@ -286,6 +312,12 @@ pub async fn read_cache(
         Lookup::Fill(generation) => Some(generation),
     };
     let _guard = generation.map(|_| FillGuard { cache, key: &key });
+    // What is stored is the identity; the answer is compressed from it.
+    let encoding = encoding::negotiate(req.headers());
+    let mut req = req;
+    if generation.is_some() {
+        req.headers_mut().remove(header::ACCEPT_ENCODING);
+    }
     let res = next.call(req).await?;
     let public = res
         .headers()
@@ -316,17 +348,25 @@ pub async fn read_cache(
         .get(header::ETAG)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    cache.put(
-        key.clone(),
-        generation,
-        Entry {
-            stored: Instant::now(),
-            headers,
-            etag,
-            body: bytes.clone(),
-        },
-    );
-    let mut response = head.set_body(BoxBody::new(bytes));
+    let compressible = encoding::compressible(head.headers());
+    let entry = Arc::new(Entry {
+        stored: Instant::now(),
+        headers,
+        etag,
+        body: bytes.clone(),
+        compressible,
+        variants: Default::default(),
+    });
+    cache.put(key.clone(), generation, Arc::clone(&entry));
+    let encoding = encoding.filter(|_| compressible && bytes.len() >= encoding::MIN_SIZE);
+    let mut response = match encoding {
+        Some(encoding) => {
+            let mut response = head.set_body(BoxBody::new(entry.encoded(encoding).clone()));
+            encoding::encoded_headers(response.headers_mut(), encoding);
+            response
+        }
+        None => head.set_body(BoxBody::new(bytes)),
+    };
     response
         .headers_mut()
         .insert(X_CACHE, HeaderValue::from_static("miss"));
@@ -337,13 +377,15 @@ pub async fn read_cache(
 mod tests {
     use super::*;
 
-    fn entry(size: usize) -> Entry {
-        Entry {
+    fn entry(size: usize) -> Arc<Entry> {
+        Arc::new(Entry {
             stored: Instant::now(),
             headers: Vec::new(),
             etag: None,
             body: Bytes::from(vec![b'x'; size]),
-        }
+            compressible: true,
+            variants: Default::default(),
+        })
     }
 
     fn generation(cache: &ReadCache, key: &str) -> u64 {

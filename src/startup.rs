@@ -128,6 +128,7 @@ impl Application {
                 )
                 .default_service(web::to(fallback))
                 .wrap(from_fn(crate::cache::read_cache))
+                .wrap(from_fn(http::encoding::compress_responses))
                 .wrap(from_fn(http::cors::cors))
                 .wrap(from_fn(http::limits::limits))
                 .wrap(from_fn(middleware::request_context))

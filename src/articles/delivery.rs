@@ -30,6 +30,7 @@ use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::events::kind::EventKind;
 use crate::http::conditional::content_etag;
+use crate::http::encoding::{compress, Encoding};
 
 /// What documents are rendered with, set once per process when a server (or
 /// the seed) starts; until then changes only queue their articles.
@@ -74,6 +75,10 @@ pub fn deferred<T>(work: impl FnOnce() -> T) -> T {
 pub struct Document {
     /// The JSON body.
     pub body: String,
+    /// The body gzip-compressed.
+    pub gzip: Vec<u8>,
+    /// The body brotli-compressed.
+    pub br: Vec<u8>,
     /// Its strong ETag.
     pub etag: String,
     /// CDN purge keys.
@@ -100,6 +105,8 @@ pub fn by_slug(
         )
         .select((
             article_deliveries::document,
+            article_deliveries::document_gzip,
+            article_deliveries::document_br,
             article_deliveries::etag,
             article_deliveries::surrogate_keys,
             article_deliveries::modified_at,
@@ -120,6 +127,8 @@ pub fn by_id(conn: &mut DbConn, id: &str, key: &str) -> QueryResult<Option<Docum
         )
         .select((
             article_deliveries::document,
+            article_deliveries::document_gzip,
+            article_deliveries::document_br,
             article_deliveries::etag,
             article_deliveries::surrogate_keys,
             article_deliveries::modified_at,
@@ -200,6 +209,10 @@ pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
                 article_deliveries::slug.eq(&article.slug),
                 article_deliveries::etag.eq(content_etag(document.as_bytes())),
                 article_deliveries::document.eq(&document),
+                article_deliveries::document_gzip
+                    .eq(compress(Encoding::Gzip, document.as_bytes()).as_ref()),
+                article_deliveries::document_br
+                    .eq(compress(Encoding::Brotli, document.as_bytes()).as_ref()),
                 article_deliveries::surrogate_keys.eq(keys),
                 article_deliveries::modified_at.eq(article.modified_at),
                 article_deliveries::valid_until.eq(valid_until),

@@ -14,6 +14,7 @@ use crate::articles::service;
 use crate::auth::extract::{AuthUser, MaybeAuthUser};
 use crate::db;
 use crate::error::{ApiError, Problem};
+use crate::http::encoding::{self, Encoding};
 use crate::http::pagination::{list_json, Page, Paged, Total};
 use crate::http::response::{public_json, read_json, Audience, CacheInfo};
 use crate::http::{self, ApiJson, IfMatch, ListMeta};
@@ -114,17 +115,33 @@ fn body_format(format: Option<&str>) -> Result<BodyFormat, ApiError> {
     }
 }
 
-/// A stored delivery document, answered as the full path would answer it.
+/// A stored delivery document, answered as the full path would answer it,
+/// compressed as stored when the client accepts it.
 fn delivered(req: &HttpRequest, doc: Document) -> HttpResponse {
-    public_json(
+    let encoding =
+        encoding::negotiate(req.headers()).filter(|_| doc.body.len() >= encoding::MIN_SIZE);
+    let body = match encoding {
+        None => doc.body.into_bytes(),
+        Some(Encoding::Gzip) => doc.gzip,
+        Some(Encoding::Brotli) => doc.br,
+    };
+    let mut res = public_json(
         req,
-        doc.body.into_bytes(),
+        body,
         CacheInfo {
             etag: doc.etag,
             last_modified: Some(doc.modified_at),
             surrogate_keys: doc.surrogate_keys,
         },
-    )
+    );
+    match encoding {
+        Some(encoding) if res.status() == actix_web::http::StatusCode::OK => {
+            encoding::encoded_headers(res.headers_mut(), encoding)
+        }
+        Some(_) => encoding::weaken_etag(res.headers_mut()),
+        None => encoding::vary(res.headers_mut()),
+    }
+    res
 }
 
 /// The response of a read article.

@@ -375,6 +375,8 @@ diesel::table! {
         locale -> Text,
         slug -> Text,
         document -> Text,
+        document_gzip -> Binary,
+        document_br -> Binary,
         etag -> Text,
         surrogate_keys -> Text,
         modified_at -> Timestamp,

@@ -4,6 +4,7 @@
 
 pub mod conditional;
 pub mod cors;
+pub mod encoding;
 pub mod json;
 pub mod limits;
 pub mod pagination;

@@ -13,6 +13,7 @@ mod comments;
 mod contract;
 mod cors;
 mod crash;
+mod delivery;
 mod errors;
 mod events;
 mod openapi;

@@ -11,6 +11,9 @@ CREATE TABLE article_deliveries (
     locale         TEXT NOT NULL,
     slug           TEXT NOT NULL,
     document       TEXT NOT NULL,
+    -- The same bytes gzip- and brotli-compressed, for clients that accept them.
+    document_gzip  BYTEA NOT NULL,
+    document_br    BYTEA NOT NULL,
     etag           TEXT NOT NULL,
     surrogate_keys TEXT NOT NULL,
     modified_at    TIMESTAMP NOT NULL,

@@ -1,0 +1,359 @@
+//! Delivery documents: an anonymous read of a published article is served
+//! from the document rendered at write time. It must be byte for byte what
+//! the full path answers (a reader's token takes the full path and gets the
+//! same public answer), and follow every change of what it embeds at once.
+
+use diesel::prelude::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use newsdesk::auth::role::Role;
+use newsdesk::db::schema::article_deliveries;
+
+use crate::events::{draft, publish, section};
+use crate::helpers::TestApp;
+use crate::media::{jpeg_bytes, upload};
+
+/// The anonymous answer (a document) and a reader's (the full path) for
+/// `path`: status, ETag and bytes must agree. The answer's JSON.
+async fn delivered(app: &TestApp, path: &str, reader: &str) -> Value {
+    let anonymous = read(app, path, None).await;
+    let full = read(app, path, Some(reader)).await;
+    assert_eq!(anonymous.0, 200, "{path}");
+    assert_eq!(
+        anonymous, full,
+        "{path}: the document differs from the full path"
+    );
+    serde_json::from_slice(&anonymous.2).expect("json")
+}
+
+/// Status, ETag and bytes of a read.
+async fn read(app: &TestApp, path: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+    let res = app.get(path, token).await;
+    let status = res.status().as_u16();
+    let etag = res
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = res.bytes().await.expect("body").to_vec();
+    (status, etag, body)
+}
+
+/// Which of these articles have a stored document.
+async fn documents(app: &TestApp, ids: &[&str]) -> Vec<String> {
+    let pool = app.pool.clone();
+    let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().expect("connection");
+        let mut found: Vec<String> = article_deliveries::table
+            .filter(article_deliveries::article_id.eq_any(&ids))
+            .select(article_deliveries::article_id)
+            .load(&mut *conn)
+            .expect("documents");
+        found.sort();
+        found
+    })
+    .await
+    .expect("join")
+}
+
+async fn patch(app: &TestApp, token: &str, path: &str, version: i64, body: Value) {
+    let res = app
+        .request(Method::PATCH, path, Some(token))
+        .header("if-match", format!("\"{version}\""))
+        .json(&body)
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(res.status(), 200, "PATCH {path}");
+}
+
+async fn documents_follow_what_articles_embed(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let reader = app.user(Role::Reader).await;
+    let reader = reader.access_token.as_str();
+    let harbour = section(app, token, "Harbour").await;
+    let res = upload(
+        app,
+        token,
+        "quay.jpg",
+        "image/jpeg",
+        jpeg_bytes(800, 600),
+        Some(json!({"credit": {"provider": "Northwire"}})),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let photo = res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let tides = draft(
+        app,
+        token,
+        json!({"headline": "Tide tables for the winter", "section_id": harbour}),
+    )
+    .await;
+    publish(app, token, &tides, json!({})).await;
+    let ferry = draft(
+        app,
+        token,
+        json!({"headline": "Ferry timetable changes", "section_id": harbour,
+               "main_media": {"media_id": photo}, "related": [tides],
+               "comments_policy": "open",
+               "body": [{"type": "paragraph", "text": "The first boat leaves at six."}]}),
+    )
+    .await;
+    publish(app, token, &ferry, json!({})).await;
+    let mut both = [ferry.as_str(), tides.as_str()];
+    both.sort();
+    assert_eq!(
+        documents(app, &both).await,
+        both,
+        "published articles have documents"
+    );
+
+    let by_id = format!("/api/v1/articles/{ferry}");
+    let page = delivered(app, &by_id, reader).await;
+    let slug = page["slug"].as_str().unwrap_or("").to_string();
+    let by_slug = format!("/api/v1/articles/slug/{slug}");
+    assert_eq!(delivered(app, &by_slug, reader).await, page);
+    assert_eq!(page["section"]["name"], "Harbour");
+    assert_eq!(page["related"][0]["headline"], "Tide tables for the winter");
+    assert_eq!(page["comment_count"], 0);
+    let credit = page["main_media"]["credit_line"].as_str().unwrap_or("");
+    assert!(credit.contains("Northwire"), "{credit}");
+
+    // A section renamed: every article in it shows the new name at once.
+    patch(
+        app,
+        token,
+        &format!("/api/v1/sections/{harbour}"),
+        1,
+        json!({"name": "Port"}),
+    )
+    .await;
+    assert_eq!(
+        delivered(app, &by_slug, reader).await["section"]["name"],
+        "Port"
+    );
+    // A credit changed on the photo.
+    patch(
+        app,
+        token,
+        &format!("/api/v1/media/{photo}"),
+        1,
+        json!({"credit_line": "Photo: Lena Brandt / Northwire"}),
+    )
+    .await;
+    assert_eq!(
+        delivered(app, &by_slug, reader).await["main_media"]["credit_line"],
+        "Photo: Lena Brandt / Northwire"
+    );
+    // The related article's headline: the teaser follows.
+    let version = delivered(app, &format!("/api/v1/articles/{tides}"), reader).await["version"]
+        .as_i64()
+        .unwrap_or(0);
+    patch(
+        app,
+        token,
+        &format!("/api/v1/articles/{tides}"),
+        version,
+        json!({"headline": "Winter tide tables published"}),
+    )
+    .await;
+    assert_eq!(
+        delivered(app, &by_slug, reader).await["related"][0]["headline"],
+        "Winter tide tables published"
+    );
+    // A comment: the count follows.
+    let res = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/articles/{ferry}/comments"),
+            Some(reader),
+            &json!({"body": "Will the night boat stay?"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let comment: Value = res.json().await.expect("json");
+    let expected = if comment["status"] == "approved" {
+        1
+    } else {
+        0
+    };
+    assert_eq!(
+        delivered(app, &by_slug, reader).await["comment_count"],
+        expected
+    );
+    // After all that, documents are rendered again (the background work
+    // renders what changes of embedded things queued).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while documents(app, &both).await != both {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "documents were not rendered again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        delivered(app, &by_slug, reader).await["section"]["name"],
+        "Port"
+    );
+
+    // Withdrawn: no document, and the public hears 410.
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/articles/{ferry}/withdraw"),
+            Some(token),
+        )
+        .send()
+        .await
+        .expect("withdraw");
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        documents(app, &[ferry.as_str()]).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(app.get(&by_slug, None).await.status(), 410);
+}
+
+/// Time alone changes a document: its own expiry, and a related article
+/// appearing at its scheduled time. A stored document is not served past
+/// that moment.
+async fn documents_expire_with_the_moments_they_embed(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let reader = app.user(Role::Reader).await;
+    let reader = reader.access_token.as_str();
+    let desk = section(app, token, "Desk").await;
+    let soon = |seconds: i64| {
+        (chrono::Utc::now() + chrono::Duration::seconds(seconds))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let later = draft(
+        app,
+        token,
+        json!({"headline": "Results at noon", "section_id": desk}),
+    )
+    .await;
+    publish(app, token, &later, json!({"at": soon(3)})).await;
+    let brief = draft(
+        app,
+        token,
+        json!({"headline": "Polls close", "section_id": desk, "related": [later],
+               "expires_at": soon(6)}),
+    )
+    .await;
+    publish(app, token, &brief, json!({})).await;
+    let path = format!("/api/v1/articles/{brief}");
+    assert_eq!(delivered(app, &path, reader).await["related"], json!([]));
+    assert_eq!(documents(app, &[brief.as_str()]).await, vec![brief.clone()]);
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    let related = delivered(app, &path, reader).await["related"].clone();
+    assert_eq!(related[0]["headline"], "Results at noon", "{related}");
+    tokio::time::sleep(std::time::Duration::from_millis(3000)).await;
+    assert_eq!(app.get(&path, None).await.status(), 404);
+}
+
+/// `Accept-Encoding: br` / `gzip`: the same JSON compressed, with `Vary`
+/// and the weak form of the ETag, which revalidates (304); from a document,
+/// from the full path, and from the read cache.
+async fn answers_are_compressed_when_accepted(app: &TestApp) {
+    use std::io::Read;
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let desk = section(app, token, "Business").await;
+    let paragraphs: Vec<Value> = (0..12)
+        .map(|i| json!({"type": "paragraph", "text": format!("Paragraph {i} of a report on the port's new cranes and what they cost.")}))
+        .collect();
+    let id = draft(
+        app,
+        token,
+        json!({"headline": "New cranes for the port", "section_id": desk, "body": paragraphs}),
+    )
+    .await;
+    publish(app, token, &id, json!({})).await;
+    let get = |path: String, encoding: &'static str, token: Option<String>| async move {
+        let mut req = app.request(Method::GET, &path, token.as_deref());
+        if !encoding.is_empty() {
+            req = req.header("accept-encoding", encoding);
+        }
+        req.send().await.expect("request")
+    };
+    let header = |res: &reqwest::Response, name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    // The document path, the full path (a list), and the cache (the third
+    // anonymous request for a key is a hit).
+    for path in [
+        format!("/api/v1/articles/{id}"),
+        format!("/api/v1/articles?section={desk}"),
+    ] {
+        let plain = get(path.clone(), "", None).await;
+        assert_eq!(plain.status(), 200);
+        assert!(header(&plain, "vary").contains("Accept-Encoding"), "{path}");
+        assert_eq!(header(&plain, "content-encoding"), "");
+        let etag = header(&plain, "etag");
+        let identity = plain.bytes().await.expect("body").to_vec();
+        for round in 0..3 {
+            for coding in ["gzip", "br", "gzip, deflate, br"] {
+                let res = get(path.clone(), coding, None).await;
+                assert_eq!(res.status(), 200);
+                let expected = if coding == "gzip" { "gzip" } else { "br" };
+                assert_eq!(
+                    header(&res, "content-encoding"),
+                    expected,
+                    "{path} {coding}"
+                );
+                assert!(header(&res, "vary").contains("Accept-Encoding"));
+                assert_eq!(
+                    header(&res, "etag"),
+                    format!("W/{etag}"),
+                    "{path} round {round}"
+                );
+                let compressed = res.bytes().await.expect("body").to_vec();
+                assert!(compressed.len() < identity.len(), "{path}: not smaller");
+                let mut back = Vec::new();
+                if expected == "gzip" {
+                    flate2::read::GzDecoder::new(&compressed[..])
+                        .read_to_end(&mut back)
+                        .expect("gunzip");
+                } else {
+                    brotli::Decompressor::new(&compressed[..], 4096)
+                        .read_to_end(&mut back)
+                        .expect("unbrotli");
+                }
+                assert_eq!(back, identity, "{path} {coding}: other bytes");
+            }
+        }
+        // The weak ETag revalidates, compressed or not.
+        let res = app
+            .request(Method::GET, &path, None)
+            .header("accept-encoding", "gzip")
+            .header("if-none-match", format!("W/{etag}"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 304, "{path}");
+        assert_eq!(header(&res, "etag"), format!("W/{etag}"));
+        // Private answers are compressed too.
+        let staff = get(path.clone(), "gzip", Some(token.to_string())).await;
+        assert_eq!(header(&staff, "content-encoding"), "gzip", "{path}");
+        // Their version ETag stays strong: it is what If-Match sends back.
+        assert!(!header(&staff, "etag").starts_with("W/"), "{path}");
+    }
+}
+
+crate::both_backends!(
+    documents_follow_what_articles_embed,
+    documents_expire_with_the_moments_they_embed,
+    answers_are_compressed_when_accepted
+);
