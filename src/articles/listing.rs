@@ -7,9 +7,9 @@ use chrono::NaiveDateTime;
 
 use crate::articles::dto::{ArticleListQuery, ArticleResponse};
 use crate::articles::present::{self, BodyFormat};
-use crate::articles::queries::{self, ArticleFilter, ListOrder};
+use crate::articles::queries::{self, ArticleFilter, ListOrder, SectionMatch};
 use crate::articles::status::ArticleStatus;
-use crate::articles::{relations, search};
+use crate::articles::{body, relations, search};
 use crate::auth::role::{Actor, Role};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
@@ -114,6 +114,7 @@ impl ListRequest {
         Ok(Self {
             filter: ArticleFilter {
                 section_ids: None,
+                section_match: SectionMatch::Either,
                 tag_id: None,
                 author: query.author,
                 source: query.source,
@@ -196,8 +197,39 @@ pub fn list(
     };
     let limit = request.limit;
     let order = request.order;
-    let rows =
-        queries::list_articles(conn, &request.filter, order, after.as_ref(), limit + 1, now)?;
+    let rows = if request.filter.section_ids.is_some() {
+        // Articles in the section, and those with it as a secondary
+        // section: each half read in index order, then merged.
+        let mut halves = Vec::new();
+        // Few articles have secondary sections: when none has these, the
+        // second half is not asked for (SQLite would walk the whole
+        // publication index looking for them).
+        let sections = request.filter.section_ids.clone().unwrap_or_default();
+        let secondary = relations::have_secondary(conn, &sections)?;
+        for half in [SectionMatch::Primary, SectionMatch::Secondary] {
+            if half == SectionMatch::Secondary && !secondary {
+                continue;
+            }
+            let filter = ArticleFilter {
+                section_match: half,
+                ..request.filter.clone()
+            };
+            halves.extend(queries::list_articles(
+                conn,
+                &filter,
+                order,
+                after.as_ref(),
+                limit + 1,
+                now,
+            )?);
+        }
+        halves.sort_by(|a, b| (order.key(b), b.id.as_str()).cmp(&(order.key(a), a.id.as_str())));
+        halves.dedup_by(|a, b| a.id == b.id);
+        halves.truncate(usize::try_from(limit + 1).unwrap_or(0));
+        halves
+    } else {
+        queries::list_articles(conn, &request.filter, order, after.as_ref(), limit + 1, now)?
+    };
     let (rows, next_cursor) = split_page(rows, limit, |r| (order.key(r), r.id.clone()));
     let total = if request.with_total {
         Some(queries::count_articles(conn, &request.filter, now)?)
@@ -246,14 +278,20 @@ fn ranked(
         .map(|t| t.id)
         .collect();
     let next_cursor = (offset + page.len() < total).then(|| encode_cursor(&(offset + page.len())));
-    let snippets = search::snippets(conn, q, &page)?;
     let rows = queries::in_order(conn, &page)?;
+    let snippets: Vec<Option<String>> = rows
+        .iter()
+        .map(|row| {
+            let blocks: Vec<body::Block> = serde_json::from_str(&row.body).unwrap_or_default();
+            let text = body::to_text(&blocks);
+            let summary = row.summary.as_deref().unwrap_or("");
+            search::snippet(q, &[text.as_str(), summary, row.headline.as_str()])
+                .map(|s| search::snippet_html(&s))
+        })
+        .collect();
     let mut items = present::present_list(conn, rows, request.format, widths, now)?;
-    for item in &mut items {
-        item.snippet = snippets
-            .iter()
-            .find(|s| s.article_id == item.id)
-            .map(|s| search::snippet_html(&s.snippet));
+    for (item, snippet) in items.iter_mut().zip(snippets) {
+        item.snippet = snippet;
     }
     Ok(ListPage {
         items,

@@ -123,6 +123,14 @@ pub fn related_of_many(
     Ok(related)
 }
 
+/// Whether any article has one of these sections as a secondary section.
+pub fn have_secondary(conn: &mut DbConn, section_ids: &[String]) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        article_sections::table.filter(article_sections::section_id.eq_any(section_ids)),
+    ))
+    .get_result(conn)
+}
+
 /// The corrections logs of `article_ids`, each in order, in one query.
 pub fn corrections_of_many(
     conn: &mut DbConn,

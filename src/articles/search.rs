@@ -6,17 +6,8 @@ use diesel::sql_types::{BigInt, Double, Text};
 
 use crate::db::DbConn;
 
-/// How many ranked matches a search returns before visibility and filters.
-pub const MAX_CANDIDATES: i64 = 500;
-
-/// How many of the newest matches a search ranks. News readers want recent
-/// results, and a common word matches most of the archive: scoring every
-/// match made a two-word search cost hundreds of milliseconds at 100,000
-/// articles. The newest matches (by when each article was first saved) are
-/// found in index order, which lets the engine stop early, and only they
-/// are scored; older ones are found with a narrower query or a
-/// `published_before` filter.
-pub const RECENT_MATCHES: i64 = 2000;
+/// How many matches a search returns before visibility and filters.
+pub const MAX_CANDIDATES: i64 = 100;
 
 // Private-use characters mark the highlighted words until the snippet is
 // escaped, so article text can never forge markup.
@@ -84,17 +75,6 @@ pub struct Hit {
     pub score: f64,
 }
 
-/// A highlighted excerpt of a match.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct Snippet {
-    /// The article.
-    #[diesel(sql_type = Text)]
-    pub article_id: String,
-    /// Text with the matches between the private-use marks.
-    #[diesel(sql_type = Text)]
-    pub snippet: String,
-}
-
 fn fts5_query(q: &str) -> String {
     q.split_whitespace()
         .take(16)
@@ -104,78 +84,152 @@ fn fts5_query(q: &str) -> String {
 }
 
 /// The best matches of `q` (at most [`MAX_CANDIDATES`]), best first. Only
-/// ids and scores: excerpts are made afterwards for the page shown.
+/// ids: excerpts are made afterwards for the page shown.
+///
+/// Ranking is in two tiers and by recency within each, as news search
+/// wants it: articles whose headline holds every word first, then those
+/// holding them anywhere (summary, body), each newest first (by when the
+/// article was first saved). Both tiers are read from the index in that
+/// order, so a search stops after a page's worth of candidates whatever
+/// the archive's size or how common the words are; scoring every match
+/// (bm25 over all of them) cost hundreds of milliseconds for common words
+/// at 100,000 articles.
 pub fn search(conn: &mut DbConn, q: &str) -> QueryResult<Vec<Hit>> {
-    let hits = match conn {
+    let mut hits: Vec<Hit> = Vec::new();
+    match conn {
         DbConn::Sqlite(c) => {
             let query = fts5_query(q);
             if query.is_empty() {
                 return Ok(Vec::new());
             }
-            // FTS5 walks the index from the newest rowid down and stops
-            // after the newest matches; bm25 scores only those.
-            diesel::sql_query(
-                "SELECT article_id, score FROM \
-                 (SELECT article_id, -bm25(articles_fts, 0.0, 10.0, 4.0, 1.0) AS score \
-                  FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?) \
-                 ORDER BY score DESC, article_id DESC LIMIT ?",
-            )
-            .bind::<Text, _>(query)
-            .bind::<BigInt, _>(RECENT_MATCHES)
-            .bind::<BigInt, _>(MAX_CANDIDATES)
-            .load::<Hit>(c)?
+            for (tier, matching) in [(2.0, format!("headline : ({query})")), (1.0, query)] {
+                let found = diesel::sql_query(
+                    "SELECT k.article_id, ? AS score FROM \
+                     (SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH ? \
+                      ORDER BY rowid DESC LIMIT ?) m \
+                     JOIN article_search_keys k ON k.rowid = m.id ORDER BY m.id DESC",
+                )
+                .bind::<Double, _>(tier)
+                .bind::<Text, _>(matching)
+                .bind::<BigInt, _>(MAX_CANDIDATES)
+                .load::<Hit>(c)?;
+                hits.extend(found);
+            }
         }
-        // Ids are UUIDv7: their order is the order articles were made in.
-        DbConn::Postgres(c) => diesel::sql_query(
-            "SELECT m.article_id, ts_rank(m.document, q)::float8 AS score \
-             FROM plainto_tsquery('simple', $1) q, \
-             LATERAL (SELECT s.article_id, s.document FROM article_search s \
-                      WHERE s.document @@ q ORDER BY s.article_id DESC LIMIT $2) m \
-             ORDER BY score DESC, m.article_id DESC LIMIT $3",
-        )
-        .bind::<Text, _>(q)
-        .bind::<BigInt, _>(RECENT_MATCHES)
-        .bind::<BigInt, _>(MAX_CANDIDATES)
-        .load::<Hit>(c)?,
-    };
+        DbConn::Postgres(c) => {
+            // Ids are UUIDv7: their order is the order articles were made in.
+            // The headline tier: every word with weight A (the headline's).
+            let words: Vec<String> = q
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .take(16)
+                .map(|w| format!("{}:A", w.to_lowercase()))
+                .collect();
+            if words.is_empty() {
+                return Ok(Vec::new());
+            }
+            let tiers = [
+                (2.0, "to_tsquery('simple', $2)", words.join(" & ")),
+                (1.0, "plainto_tsquery('simple', $2)", q.to_string()),
+            ];
+            for (tier, parse, text) in tiers {
+                let found = diesel::sql_query(format!(
+                    "SELECT s.article_id, $1 AS score FROM article_search s, {parse} q \
+                     WHERE s.document @@ q ORDER BY s.article_id DESC LIMIT $3"
+                ))
+                .bind::<Double, _>(tier)
+                .bind::<Text, _>(text)
+                .bind::<BigInt, _>(MAX_CANDIDATES)
+                .load::<Hit>(c)?;
+                hits.extend(found);
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    hits.retain(|h| seen.insert(h.article_id.clone()));
+    hits.truncate(usize::try_from(MAX_CANDIDATES).unwrap_or(0));
     Ok(hits)
 }
 
-/// Highlighted excerpts of `q` in these articles.
-pub fn snippets(conn: &mut DbConn, q: &str, ids: &[String]) -> QueryResult<Vec<Snippet>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+/// Folds a word for matching as the index does (unicode61 with
+/// diacritics removed): lower case, accents gone.
+fn fold(word: &str) -> String {
+    deunicode::deunicode(word).to_lowercase()
+}
+
+/// A highlighted excerpt of `q` in an article's text: about sixteen words
+/// around the first place the most query words meet, with every query word
+/// between the private-use marks and `…` where the text was cut. Made here
+/// from the article's own text rather than by the search engine, which read
+/// the index again for every excerpt (most of a search's cost); matching
+/// folds case and accents as the index does.
+pub fn snippet(q: &str, texts: &[&str]) -> Option<String> {
+    const WINDOW: usize = 16;
+    let terms: Vec<String> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(fold)
+        .collect();
+    if terms.is_empty() {
+        return None;
     }
-    let snippets = match conn {
-        DbConn::Sqlite(c) => {
-            let query = fts5_query(q);
-            if query.is_empty() {
-                return Ok(Vec::new());
+    for text in texts {
+        // Words with their byte ranges.
+        let mut words: Vec<(usize, usize, bool)> = Vec::new();
+        let mut start = None;
+        for (i, c) in text
+            .char_indices()
+            .chain(std::iter::once((text.len(), ' ')))
+        {
+            match (c.is_alphanumeric(), start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    let hit = terms.contains(&fold(&text[s..i]));
+                    words.push((s, i, hit));
+                    start = None;
+                }
+                _ => {}
             }
-            let marks = vec!["?"; ids.len()].join(", ");
-            let mut statement = diesel::sql_query(format!(
-                "SELECT article_id, snippet(articles_fts, -1, '{OPEN}', '{CLOSE}', '…', 16) AS snippet \
-                 FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN \
-                 (SELECT rowid FROM article_search_keys WHERE article_id IN ({marks}))"
-            ))
-            .into_boxed()
-            .bind::<Text, _>(query);
-            for id in ids {
-                statement = statement.bind::<Text, _>(id.clone());
-            }
-            statement.load::<Snippet>(c)?
         }
-        DbConn::Postgres(c) => diesel::sql_query(format!(
-            "SELECT s.article_id, \
-             ts_headline('simple', s.headline || ' — ' || s.body, q, 'StartSel={OPEN},StopSel={CLOSE},MaxWords=24,MinWords=8') AS snippet \
-             FROM article_search s, plainto_tsquery('simple', $1) q \
-             WHERE s.article_id = ANY($2)"
-        ))
-        .bind::<Text, _>(q)
-        .bind::<diesel::sql_types::Array<Text>, _>(ids)
-        .load::<Snippet>(c)?,
-    };
-    Ok(snippets)
+        let Some(best) = (0..words.len()).filter(|&i| words[i].2).max_by_key(|&i| {
+            let window = &words[i..words.len().min(i + WINDOW)];
+            let distinct: std::collections::HashSet<String> = window
+                .iter()
+                .filter(|w| w.2)
+                .map(|w| fold(&text[w.0..w.1]))
+                .collect();
+            (distinct.len(), std::cmp::Reverse(i))
+        }) else {
+            continue;
+        };
+        // A little context before the first match.
+        let first = best.saturating_sub(2);
+        let last = words.len().min(first + WINDOW);
+        let mut out = String::new();
+        if first > 0 {
+            out.push('…');
+        }
+        let mut at = words[first].0;
+        for &(s, e, hit) in &words[first..last] {
+            out.push_str(&text[at..s]);
+            if hit {
+                out.push(OPEN);
+                out.push_str(&text[s..e]);
+                out.push(CLOSE);
+            } else {
+                out.push_str(&text[s..e]);
+            }
+            at = e;
+        }
+        if last < words.len() {
+            out.push('…');
+        } else {
+            out.push_str(&text[at..]);
+        }
+        return Some(out);
+    }
+    None
 }
 
 /// The snippet as safe HTML: text escaped, matches in `<mark>`.
