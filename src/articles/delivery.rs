@@ -137,6 +137,26 @@ pub fn by_id(conn: &mut DbConn, id: &str, key: &str) -> QueryResult<Option<Docum
         .optional()
 }
 
+/// The stored list items of these articles that are current, by id.
+pub fn items(
+    conn: &mut DbConn,
+    ids: &[String],
+    key: &str,
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    Ok(article_deliveries::table
+        .filter(article_deliveries::article_id.eq_any(ids))
+        .filter(article_deliveries::render_key.eq(key))
+        .filter(
+            article_deliveries::valid_until
+                .is_null()
+                .or(article_deliveries::valid_until.gt(db::now())),
+        )
+        .select((article_deliveries::article_id, article_deliveries::item))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// The purge keys of an article's response.
 pub fn surrogate_keys(row: &ArticleRow) -> String {
     let mut keys = format!("article:{} section:{}", row.id, row.section_id);
@@ -199,9 +219,16 @@ pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
         .collect();
     let articles =
         present::present_full(conn, rows, BodyFormat::Blocks, &settings.widths, now, false)?;
-    for (article, (id, valid_until, keys)) in articles.iter().zip(meta) {
-        let body = crate::http::to_json(article);
+    for (mut article, (id, valid_until, keys)) in articles.into_iter().zip(meta) {
+        let body = crate::http::to_json(&article);
         let document = String::from_utf8(body).map_err(ApiError::internal)?;
+        // The list item: the same article without what lists leave out.
+        article.body = None;
+        article.body_html = None;
+        article.body_text = None;
+        article.corrections = None;
+        article.related = None;
+        let item = String::from_utf8(crate::http::to_json(&article)).map_err(ApiError::internal)?;
         diesel::insert_into(article_deliveries::table)
             .values((
                 article_deliveries::article_id.eq(id),
@@ -209,6 +236,7 @@ pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
                 article_deliveries::slug.eq(&article.slug),
                 article_deliveries::etag.eq(content_etag(document.as_bytes())),
                 article_deliveries::document.eq(&document),
+                article_deliveries::item.eq(&item),
                 article_deliveries::document_gzip
                     .eq(compress(Encoding::Gzip, document.as_bytes()).as_ref()),
                 article_deliveries::document_br

@@ -7,7 +7,7 @@ use crate::articles::delivery::{self, Document};
 use crate::articles::dto::{
     ArticleDocument, ArticleList, ArticleListQuery, ArticleQuery, ArticleResponse, SlugQuery,
 };
-use crate::articles::listing::{self, ListRequest};
+use crate::articles::listing::{self, ListItem, ListRequest};
 use crate::articles::present::{self, BodyFormat};
 use crate::articles::reading::{self, Read};
 use crate::articles::service;
@@ -351,9 +351,9 @@ pub async fn list_articles(
     .await?;
     let mut keys = String::from("articles");
     for a in &page.items {
-        keys.push_str(&format!(" article:{}", a.id));
+        keys.push_str(&format!(" article:{}", a.id()));
     }
-    let last_modified = page.items.iter().map(|a| a.modified_at).max();
+    let last_modified = page.items.iter().map(|a| a.modified_at()).max();
     let meta = ListMeta {
         next_cursor: page.next_cursor,
         limit,
@@ -373,6 +373,7 @@ pub async fn list_articles(
             let data: Vec<serde_json::Value> = page
                 .items
                 .iter()
+                .filter_map(ListItem::built)
                 .map(|a| present::trimmed(a, Some(&fields)))
                 .collect();
             list_json(&req, data, meta, audience)

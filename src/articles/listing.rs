@@ -9,7 +9,7 @@ use crate::articles::dto::{ArticleListQuery, ArticleResponse};
 use crate::articles::present::{self, BodyFormat};
 use crate::articles::queries::{self, ArticleFilter, ListOrder, SectionMatch};
 use crate::articles::status::ArticleStatus;
-use crate::articles::{body, relations, search};
+use crate::articles::{body, delivery, relations, search};
 use crate::auth::role::{Actor, Role};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
@@ -29,6 +29,8 @@ pub struct ListRequest {
     limit: i64,
     with_total: bool,
     format: BodyFormat,
+    /// Whole list items (no `fields`): stored items may be spliced in.
+    whole: bool,
 }
 
 /// Where a page starts: after a keyset position, or (ranked search) at an
@@ -38,10 +40,62 @@ enum Position {
     Offset(usize),
 }
 
+/// An article in a list: presented now, or its stored item (see
+/// `delivery`), spliced into the page as it is.
+pub enum ListItem {
+    /// Presented for this request.
+    Built(Box<ArticleResponse>),
+    /// The stored JSON of a published article's list item.
+    Stored {
+        /// Its id.
+        id: String,
+        /// Its last change.
+        modified_at: NaiveDateTime,
+        /// The item's JSON.
+        json: Box<serde_json::value::RawValue>,
+    },
+}
+
+impl ListItem {
+    /// The article's id.
+    pub fn id(&self) -> &str {
+        match self {
+            ListItem::Built(a) => &a.id,
+            ListItem::Stored { id, .. } => id,
+        }
+    }
+
+    /// The article's last change.
+    pub fn modified_at(&self) -> NaiveDateTime {
+        match self {
+            ListItem::Built(a) => a.modified_at,
+            ListItem::Stored { modified_at, .. } => *modified_at,
+        }
+    }
+
+    /// The presented article (`fields=` trims those; stored items are only
+    /// used for whole items).
+    pub fn built(&self) -> Option<&ArticleResponse> {
+        match self {
+            ListItem::Built(a) => Some(a),
+            ListItem::Stored { .. } => None,
+        }
+    }
+}
+
+impl serde::Serialize for ListItem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ListItem::Built(a) => a.serialize(s),
+            ListItem::Stored { json, .. } => json.serialize(s),
+        }
+    }
+}
+
 /// One page of a list.
 pub struct ListPage {
     /// The articles.
-    pub items: Vec<ArticleResponse>,
+    pub items: Vec<ListItem>,
     /// The cursor of the next page.
     pub next_cursor: Option<String>,
     /// How many match, when asked.
@@ -136,6 +190,7 @@ impl ListRequest {
             limit: page.limit(),
             with_total,
             format: present::format_for(fields, BodyFormat::None),
+            whole: fields.is_none(),
         })
     }
 
@@ -236,8 +291,13 @@ pub fn list(
     } else {
         None
     };
+    let items = if request.whole {
+        spliced(conn, rows, widths, now)?
+    } else {
+        built(present::present_list(conn, rows, request.format, widths, now)?)
+    };
     Ok(ListPage {
-        items: present::present_list(conn, rows, request.format, widths, now)?,
+        items,
         next_cursor,
         total,
     })
@@ -293,9 +353,50 @@ fn ranked(
     for (item, snippet) in items.iter_mut().zip(snippets) {
         item.snippet = snippet;
     }
+    let items = built(items);
     Ok(ListPage {
         items,
         next_cursor,
         total: request.with_total.then_some(total as i64),
     })
+}
+
+fn built(items: Vec<ArticleResponse>) -> Vec<ListItem> {
+    items
+        .into_iter()
+        .map(|a| ListItem::Built(Box::new(a)))
+        .collect()
+}
+
+/// Whole list items: the stored ones where current, the others presented
+/// now (with the same fixed number of queries for the page).
+fn spliced(
+    conn: &mut DbConn,
+    rows: Vec<crate::articles::model::ArticleRow>,
+    widths: &[u32],
+    now: NaiveDateTime,
+) -> Result<Vec<ListItem>, ApiError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut stored = delivery::items(conn, &ids, &delivery::render_key(widths))?;
+    let (have, missing): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| stored.contains_key(&r.id));
+    let mut presented: HashMap<String, ArticleResponse> =
+        present::present_list(conn, missing, BodyFormat::None, widths, now)?
+            .into_iter()
+            .map(|a| (a.id.clone(), a))
+            .collect();
+    let mut order: HashMap<String, NaiveDateTime> =
+        have.into_iter().map(|r| (r.id, r.modified_at)).collect();
+    ids.into_iter()
+        .map(|id| {
+            if let Some(a) = presented.remove(&id) {
+                return Ok(ListItem::Built(Box::new(a)));
+            }
+            let json = stored.remove(&id).unwrap_or_default();
+            Ok(ListItem::Stored {
+                modified_at: order.remove(&id).unwrap_or(now),
+                json: serde_json::value::RawValue::from_string(json).map_err(ApiError::internal)?,
+                id,
+            })
+        })
+        .collect()
 }

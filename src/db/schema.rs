@@ -377,6 +377,7 @@ diesel::table! {
         document -> Text,
         document_gzip -> Binary,
         document_br -> Binary,
+        item -> Text,
         etag -> Text,
         surrogate_keys -> Text,
         modified_at -> Timestamp,

@@ -13,6 +13,8 @@ CREATE TABLE article_deliveries (
     document       TEXT NOT NULL,
     -- The same bytes gzip- and brotli-compressed, for clients that accept them.
     document_gzip  BYTEA NOT NULL,
+    -- The article as list items show it (no body), ready to splice into a page.
+    item           TEXT NOT NULL,
     document_br    BYTEA NOT NULL,
     etag           TEXT NOT NULL,
     surrogate_keys TEXT NOT NULL,
