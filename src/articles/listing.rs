@@ -294,7 +294,13 @@ pub fn list(
     let items = if request.whole {
         spliced(conn, rows, widths, now)?
     } else {
-        built(present::present_list(conn, rows, request.format, widths, now)?)
+        built(present::present_list(
+            conn,
+            rows,
+            request.format,
+            widths,
+            now,
+        )?)
     };
     Ok(ListPage {
         items,
@@ -378,7 +384,8 @@ fn spliced(
 ) -> Result<Vec<ListItem>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut stored = delivery::items(conn, &ids, &delivery::render_key(widths))?;
-    let (have, missing): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| stored.contains_key(&r.id));
+    let (have, missing): (Vec<_>, Vec<_>) =
+        rows.into_iter().partition(|r| stored.contains_key(&r.id));
     let mut presented: HashMap<String, ArticleResponse> =
         present::present_list(conn, missing, BodyFormat::None, widths, now)?
             .into_iter()
