@@ -479,6 +479,19 @@ impl Default for CommentSettings {
     }
 }
 
+/// The rendition widths offered, from the setting: 1 to 8192, ascending,
+/// each once.
+pub fn rendition_widths(setting: &[u32]) -> Vec<u32> {
+    let mut widths: Vec<u32> = setting
+        .iter()
+        .copied()
+        .filter(|w| (1..=8192).contains(w))
+        .collect();
+    widths.sort_unstable();
+    widths.dedup();
+    widths
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,17 +514,4 @@ mod tests {
         assert!(parse_schedule("5 fortnights").is_err());
         assert!(parse_schedule("soon").is_err());
     }
-}
-
-/// The rendition widths offered, from the setting: 1 to 8192, ascending,
-/// each once.
-pub fn rendition_widths(setting: &[u32]) -> Vec<u32> {
-    let mut widths: Vec<u32> = setting
-        .iter()
-        .copied()
-        .filter(|w| (1..=8192).contains(w))
-        .collect();
-    widths.sort_unstable();
-    widths.dedup();
-    widths
 }

@@ -111,7 +111,7 @@ fn insert(conn: &mut DbConn, row: &CommentRow) -> Result<(), ApiError> {
 /// `hide_existing` asks, and recounts the articles concerned.
 pub fn set_hidden_for_user(conn: &mut DbConn, user_id: &str, hidden: bool) -> Result<(), ApiError> {
     db::write_tx(conn, |conn| {
-        Ok(queries::set_hidden_for_user(conn, user_id, hidden)?)
+        queries::set_hidden_for_user(conn, user_id, hidden)
     })
 }
 

@@ -60,7 +60,7 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Encoding> {
             let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
             let accepted = parts
                 .filter_map(|p| p.trim().strip_prefix("q="))
-                .all(|q| q.trim().parse::<f32>().map_or(false, |q| q > 0.0));
+                .all(|q| q.trim().parse::<f32>().is_ok_and(|q| q > 0.0));
             match name.as_str() {
                 "br" => br = Some(accepted),
                 "gzip" | "x-gzip" => gzip = Some(accepted),
