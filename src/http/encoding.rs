@@ -170,14 +170,25 @@ pub async fn compress_responses(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let encoding = negotiate(req.headers());
     let head_request = req.method() == actix_web::http::Method::HEAD;
+    // Media bytes are never compressed; their 304s keep their ETag.
+    let binary = req.path().ends_with("/file") || req.path().contains("/renditions/");
     let mut res = next.call(req).await?.map_into_boxed_body();
-    if !compressible(res.headers()) || res.headers().contains_key(header::CONTENT_ENCODING) {
+    let not_modified = res.status() == StatusCode::NOT_MODIFIED && !binary;
+    if (!compressible(res.headers()) && !not_modified)
+        || res.headers().contains_key(header::CONTENT_ENCODING)
+    {
         return Ok(res);
     }
     vary(res.headers_mut());
     let Some(encoding) = encoding else {
         return Ok(res);
     };
+    if not_modified {
+        // The 304 of a request whose 200 would have been compressed names
+        // the validator that 200 carries.
+        weaken_etag(res.headers_mut());
+        return Ok(res);
+    }
     if res.status() != StatusCode::OK || head_request {
         return Ok(res);
     }
