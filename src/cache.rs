@@ -251,19 +251,17 @@ fn answer(req: ServiceRequest, entry: &Entry) -> ServiceResponse<BoxBody> {
         builder.insert_header((name.clone(), value.clone()));
     }
     builder.insert_header((X_CACHE, HeaderValue::from_static("hit")));
-    let encoding = encoding::negotiate(req.headers())
-        .filter(|_| entry.compressible && entry.body.len() >= encoding::MIN_SIZE);
-    let mut response = match (not_modified, encoding) {
-        (true, _) => builder.finish(),
-        (false, Some(encoding)) => builder.body(entry.encoded(encoding).clone()),
-        (false, None) => builder.body(entry.body.clone()),
+    let encoding = encoding::for_kept(req.headers(), entry.body.len())
+        .filter(|_| entry.compressible && !not_modified);
+    let response = match encoding {
+        _ if not_modified => builder.finish(),
+        Some(encoding) => {
+            let mut response = builder.body(entry.encoded(encoding).clone());
+            encoding::encoded_headers(response.headers_mut(), encoding);
+            response
+        }
+        None => builder.body(entry.body.clone()),
     };
-    match (not_modified, encoding) {
-        (false, Some(encoding)) => encoding::encoded_headers(response.headers_mut(), encoding),
-        (true, Some(_)) => encoding::weaken_etag(response.headers_mut()),
-        (_, None) if entry.compressible => encoding::vary(response.headers_mut()),
-        _ => {}
-    }
     req.into_response(response)
 }
 

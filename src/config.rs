@@ -75,14 +75,8 @@ pub struct ServeArgs {
     /// Largest upload, in bytes.
     #[arg(long, env = "NEWSDESK_MAX_UPLOAD", default_value_t = 50 * 1024 * 1024)]
     pub max_upload: u64,
-    /// Rendition widths offered, comma-separated.
-    #[arg(
-        long,
-        env = "NEWSDESK_RENDITION_WIDTHS",
-        value_delimiter = ',',
-        default_value = "320,640,960,1280,1920"
-    )]
-    pub rendition_widths: Vec<u32>,
+    #[command(flatten)]
+    pub renditions: RenditionArgs,
     /// Largest image accepted, in pixels (width × height); larger ones are
     /// refused before decoding.
     #[arg(long, env = "NEWSDESK_MAX_IMAGE_PIXELS", default_value_t = 100_000_000)]
@@ -364,7 +358,7 @@ impl Settings {
             read_cache_ttl: Duration::from_millis(serve.read_cache_ms),
             media: MediaSettings {
                 max_upload: serve.max_upload.max(1),
-                widths: rendition_widths(&serve.rendition_widths),
+                widths: serve.renditions.widths(),
                 max_pixels: serve.max_image_pixels.max(1),
             },
             access_ttl: Duration::from_secs(serve.access_ttl.max(1)),
@@ -479,9 +473,28 @@ impl Default for CommentSettings {
     }
 }
 
-/// The rendition widths offered, from the setting: 1 to 8192, ascending,
-/// each once.
-pub fn rendition_widths(setting: &[u32]) -> Vec<u32> {
+/// The rendition widths, a setting of the server and of `seed` (articles'
+/// delivery documents are rendered with them).
+#[derive(Debug, Clone, Args)]
+pub struct RenditionArgs {
+    /// Rendition widths offered, comma-separated.
+    #[arg(
+        long,
+        env = "NEWSDESK_RENDITION_WIDTHS",
+        value_delimiter = ',',
+        default_value = "320,640,960,1280,1920"
+    )]
+    pub rendition_widths: Vec<u32>,
+}
+
+impl RenditionArgs {
+    /// The widths offered: 1 to 8192, ascending, each once.
+    pub fn widths(&self) -> Vec<u32> {
+        rendition_widths(&self.rendition_widths)
+    }
+}
+
+fn rendition_widths(setting: &[u32]) -> Vec<u32> {
     let mut widths: Vec<u32> = setting
         .iter()
         .copied()

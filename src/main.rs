@@ -52,15 +52,8 @@ enum Command {
         /// Locale of the articles.
         #[arg(long, env = "NEWSDESK_DEFAULT_LOCALE", default_value = "en")]
         locale: String,
-        /// Rendition widths, as the server offers them (the articles'
-        /// delivery documents are rendered with them).
-        #[arg(
-            long,
-            env = "NEWSDESK_RENDITION_WIDTHS",
-            value_delimiter = ',',
-            default_value = "320,640,960,1280,1920"
-        )]
-        rendition_widths: Vec<u32>,
+        #[command(flatten)]
+        renditions: newsdesk::config::RenditionArgs,
     },
 }
 
@@ -210,11 +203,9 @@ fn main() -> anyhow::Result<()> {
         Command::Seed {
             articles,
             locale,
-            rendition_widths,
+            renditions,
         } => {
-            newsdesk::articles::delivery::configure(&newsdesk::config::rendition_widths(
-                &rendition_widths,
-            ));
+            newsdesk::articles::delivery::configure(&renditions.widths());
             let pool = open_database(&cli.db)?;
             let mut conn = pool.get()?;
             let bar = indicatif::ProgressBar::new(articles);

@@ -308,6 +308,12 @@ pub fn to_html(
     out
 }
 
+/// The plain text of a body as stored (its blocks' JSON): what search
+/// indexes and excerpts.
+pub fn stored_text(stored: &str) -> String {
+    to_text(&serde_json::from_str::<Vec<Block>>(stored).unwrap_or_default())
+}
+
 /// The body as plain text, one block per paragraph.
 pub fn to_text(blocks: &[Block]) -> String {
     let mut parts = Vec::new();

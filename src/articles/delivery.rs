@@ -22,7 +22,7 @@ use diesel::prelude::*;
 
 use crate::articles::model::ArticleRow;
 use crate::articles::present::{self, BodyFormat};
-use crate::articles::relations;
+use crate::articles::{reading, relations};
 use crate::db::schema::{
     article_deliveries, article_media, article_related, article_sections, articles, delivery_queue,
 };
@@ -71,13 +71,17 @@ pub fn deferred<T>(work: impl FnOnce() -> T) -> T {
 }
 
 /// A stored document, as a read serves it.
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = article_deliveries)]
 pub struct Document {
     /// The JSON body.
+    #[diesel(column_name = document)]
     pub body: String,
     /// The body gzip-compressed.
+    #[diesel(column_name = document_gzip)]
     pub gzip: Vec<u8>,
     /// The body brotli-compressed.
+    #[diesel(column_name = document_br)]
     pub br: Vec<u8>,
     /// Its strong ETag.
     pub etag: String,
@@ -85,6 +89,16 @@ pub struct Document {
     pub surrogate_keys: String,
     /// The article's last change.
     pub modified_at: NaiveDateTime,
+}
+
+/// Documents rendered with `key` and not past their `valid_until` at `now`.
+#[diesel::dsl::auto_type]
+fn current<'a>(key: &'a str, now: NaiveDateTime) -> _ {
+    article_deliveries::render_key.eq(key).and(
+        article_deliveries::valid_until
+            .is_null()
+            .or(article_deliveries::valid_until.gt(now)),
+    )
 }
 
 /// The current document of a slug, if there is one.
@@ -97,20 +111,8 @@ pub fn by_slug(
     article_deliveries::table
         .filter(article_deliveries::locale.eq(locale))
         .filter(article_deliveries::slug.eq(slug))
-        .filter(article_deliveries::render_key.eq(key))
-        .filter(
-            article_deliveries::valid_until
-                .is_null()
-                .or(article_deliveries::valid_until.gt(db::now())),
-        )
-        .select((
-            article_deliveries::document,
-            article_deliveries::document_gzip,
-            article_deliveries::document_br,
-            article_deliveries::etag,
-            article_deliveries::surrogate_keys,
-            article_deliveries::modified_at,
-        ))
+        .filter(current(key, db::now()))
+        .select(Document::as_select())
         .first(conn)
         .optional()
 }
@@ -119,20 +121,8 @@ pub fn by_slug(
 pub fn by_id(conn: &mut DbConn, id: &str, key: &str) -> QueryResult<Option<Document>> {
     article_deliveries::table
         .filter(article_deliveries::article_id.eq(id))
-        .filter(article_deliveries::render_key.eq(key))
-        .filter(
-            article_deliveries::valid_until
-                .is_null()
-                .or(article_deliveries::valid_until.gt(db::now())),
-        )
-        .select((
-            article_deliveries::document,
-            article_deliveries::document_gzip,
-            article_deliveries::document_br,
-            article_deliveries::etag,
-            article_deliveries::surrogate_keys,
-            article_deliveries::modified_at,
-        ))
+        .filter(current(key, db::now()))
+        .select(Document::as_select())
         .first(conn)
         .optional()
 }
@@ -145,25 +135,11 @@ pub fn items(
 ) -> QueryResult<std::collections::HashMap<String, String>> {
     Ok(article_deliveries::table
         .filter(article_deliveries::article_id.eq_any(ids))
-        .filter(article_deliveries::render_key.eq(key))
-        .filter(
-            article_deliveries::valid_until
-                .is_null()
-                .or(article_deliveries::valid_until.gt(db::now())),
-        )
+        .filter(current(key, db::now()))
         .select((article_deliveries::article_id, article_deliveries::item))
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect())
-}
-
-/// The purge keys of an article's response.
-pub fn surrogate_keys(row: &ArticleRow) -> String {
-    let mut keys = format!("article:{} section:{}", row.id, row.section_id);
-    if let Some(m) = &row.main_media_id {
-        keys.push_str(&format!(" media:{m}"));
-    }
-    keys
 }
 
 /// The first moment after `now` at which the public's view of `row` changes
@@ -188,15 +164,9 @@ pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
         return queue(conn, ids);
     };
     let now = db::now();
-    if let [id] = ids {
-        diesel::delete(article_deliveries::table.find(id)).execute(conn)?;
-        diesel::delete(delivery_queue::table.find(id)).execute(conn)?;
-    } else {
-        diesel::delete(
-            article_deliveries::table.filter(article_deliveries::article_id.eq_any(ids)),
-        )
-        .execute(conn)?;
-        diesel::delete(delivery_queue::table.filter(delivery_queue::article_id.eq_any(ids)))
+    forget(conn, ids)?;
+    for chunk in ids.chunks(1000) {
+        diesel::delete(delivery_queue::table.filter(delivery_queue::article_id.eq_any(chunk)))
             .execute(conn)?;
     }
     let rows: Vec<ArticleRow> = articles::table
@@ -221,7 +191,7 @@ pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
                 .filter_map(|r| next_moment(r, now))
                 .chain(next_moment(row, now))
                 .min();
-            (row.id.clone(), until, surrogate_keys(row))
+            (row.id.clone(), until, reading::surrogate_keys(row))
         })
         .collect();
     let articles =
@@ -258,21 +228,14 @@ pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Deletes the documents of these articles and queues them for rendering
-/// (in chunks: a section may hold more articles than a statement may bind).
-fn queue(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
+/// Deletes the documents of these articles. One article (every save) by
+/// key: PostgreSQL planned `= ANY($1)` on this table as a scan while its
+/// statistics were those of an empty table (a bulk load), 10-20 ms a
+/// statement. Many in chunks: a section may hold more articles than a
+/// statement may bind.
+fn forget(conn: &mut DbConn, ids: &[String]) -> QueryResult<()> {
     if let [id] = ids {
-        // One article (every save): by key. PostgreSQL planned `= ANY($1)`
-        // on this table as a scan while its statistics were those of an
-        // empty table (a bulk load), 10-20 ms a statement.
         diesel::delete(article_deliveries::table.find(id)).execute(conn)?;
-        let queued = diesel::select(diesel::dsl::exists(delivery_queue::table.find(id)))
-            .get_result::<bool>(conn)?;
-        if !queued {
-            diesel::insert_into(delivery_queue::table)
-                .values(delivery_queue::article_id.eq(id))
-                .execute(conn)?;
-        }
         return Ok(());
     }
     for chunk in ids.chunks(1000) {
@@ -280,11 +243,26 @@ fn queue(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
             article_deliveries::table.filter(article_deliveries::article_id.eq_any(chunk)),
         )
         .execute(conn)?;
-        let queued: Vec<String> = delivery_queue::table
-            .filter(delivery_queue::article_id.eq_any(chunk))
-            .select(delivery_queue::article_id)
-            .load(conn)?;
-        // One row a statement: the two backends share no batch insert.
+    }
+    Ok(())
+}
+
+/// Deletes the documents of these articles and queues them for rendering.
+fn queue(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
+    forget(conn, ids)?;
+    for chunk in ids.chunks(1000) {
+        let queued: Vec<String> = match chunk {
+            [id] => delivery_queue::table
+                .find(id)
+                .select(delivery_queue::article_id)
+                .load(conn)?,
+            _ => delivery_queue::table
+                .filter(delivery_queue::article_id.eq_any(chunk))
+                .select(delivery_queue::article_id)
+                .load(conn)?,
+        };
+        // One row a statement, the others skipped: the two backends share
+        // no batch insert, nor (through diesel) `ON CONFLICT DO NOTHING`.
         for id in chunk.iter().filter(|id| !queued.contains(id)) {
             diesel::insert_into(delivery_queue::table)
                 .values(delivery_queue::article_id.eq(id))
@@ -317,7 +295,7 @@ pub fn changed(conn: &mut DbConn, kind: EventKind, resource_id: &str) -> Result<
     if kind.starts_with("article.") {
         return article_changed(conn, resource_id);
     }
-    let users: Vec<String> = if kind.starts_with("section.") {
+    let mut users: Vec<String> = if kind.starts_with("section.") {
         let mut ids: Vec<String> = articles::table
             .filter(articles::section_id.eq(resource_id))
             .select(articles::id)
@@ -345,7 +323,6 @@ pub fn changed(conn: &mut DbConn, kind: EventKind, resource_id: &str) -> Result<
         // Comments reach their article through its comment count.
         Vec::new()
     };
-    let mut users = users;
     users.sort();
     users.dedup();
     queue(conn, &users)
@@ -370,29 +347,18 @@ pub fn drain(conn: &mut DbConn, limit: i64) -> Result<usize, ApiError> {
 }
 
 /// Queues the documents rendered with other settings (another version of
-/// the program, other rendition widths), and the readable articles that
-/// have none (rendered before documents existed); how many.
+/// the program, other rendition widths); how many. (Articles from before
+/// documents existed were queued by the migration that made them.)
 pub fn queue_outdated(conn: &mut DbConn) -> Result<usize, ApiError> {
     let Some(settings) = SETTINGS.get() else {
         return Ok(0);
     };
-    let key = settings.key.clone();
     db::write_tx(conn, |conn| {
         let outdated: Vec<String> = article_deliveries::table
-            .filter(article_deliveries::render_key.ne(&key))
+            .filter(article_deliveries::render_key.ne(&settings.key))
             .select(article_deliveries::article_id)
             .load(conn)?;
-        let now = db::now();
-        let missing: Vec<String> = articles::table
-            .left_join(
-                article_deliveries::table.on(article_deliveries::article_id.eq(articles::id)),
-            )
-            .filter(article_deliveries::article_id.is_null())
-            .filter(articles::published_at.le(now))
-            .select(articles::id)
-            .load(conn)?;
-        let ids: Vec<String> = outdated.into_iter().chain(missing).collect();
-        queue(conn, &ids)?;
-        Ok(ids.len())
+        queue(conn, &outdated)?;
+        Ok(outdated.len())
     })
 }

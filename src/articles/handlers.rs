@@ -1,6 +1,7 @@
 //! Article endpoints: create, edit, and the delivery reads. Handlers parse
 //! and answer; `service` decides and writes, `reading` and `listing` read.
 
+use actix_web::http::StatusCode;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 
 use crate::articles::delivery::{self, Document};
@@ -115,11 +116,25 @@ fn body_format(format: Option<&str>) -> Result<BodyFormat, ApiError> {
     }
 }
 
+/// The answer from the article's delivery document, when `find` finds a
+/// current one.
+async fn delivered<F>(
+    state: &AppState,
+    req: &HttpRequest,
+    find: F,
+) -> Result<Option<HttpResponse>, ApiError>
+where
+    F: FnOnce(&mut db::DbConn, &str) -> diesel::QueryResult<Option<Document>> + Send + 'static,
+{
+    let key = state.delivery_key.clone();
+    let doc = db::read_quick(&state.pool, move |conn| Ok(find(conn, &key)?)).await?;
+    Ok(doc.map(|doc| document_response(req, doc)))
+}
+
 /// A stored delivery document, answered as the full path would answer it,
 /// compressed as stored when the client accepts it.
-fn delivered(req: &HttpRequest, doc: Document) -> HttpResponse {
-    let encoding =
-        encoding::negotiate(req.headers()).filter(|_| doc.body.len() >= encoding::MIN_SIZE);
+fn document_response(req: &HttpRequest, doc: Document) -> HttpResponse {
+    let encoding = encoding::for_kept(req.headers(), doc.body.len());
     let body = match encoding {
         None => doc.body.into_bytes(),
         Some(Encoding::Gzip) => doc.gzip,
@@ -134,12 +149,8 @@ fn delivered(req: &HttpRequest, doc: Document) -> HttpResponse {
             surrogate_keys: doc.surrogate_keys,
         },
     );
-    match encoding {
-        Some(encoding) if res.status() == actix_web::http::StatusCode::OK => {
-            encoding::encoded_headers(res.headers_mut(), encoding)
-        }
-        Some(_) => encoding::weaken_etag(res.headers_mut()),
-        None => encoding::vary(res.headers_mut()),
+    if let Some(encoding) = encoding.filter(|_| res.status() == StatusCode::OK) {
+        encoding::encoded_headers(res.headers_mut(), encoding);
     }
     res
 }
@@ -207,20 +218,17 @@ pub async fn get_article(
     let format = present::format_for(fields.as_deref(), format);
     let widths = state.media.widths.clone();
     if plain {
-        let (key, id) = (state.delivery_key.clone(), id.clone());
-        let doc = db::read_quick(&state.pool, move |conn| {
-            Ok(delivery::by_id(conn, &id, &key)?)
-        });
-        if let Some(doc) = doc.await? {
-            return Ok(delivered(&req, doc));
+        let id = id.clone();
+        let find = move |conn: &mut db::DbConn, key: &str| delivery::by_id(conn, &id, key);
+        if let Some(res) = delivered(&state, &req, find).await? {
+            return Ok(res);
         }
     }
-    let read = db::run(&state.pool, move |conn| {
+    let (article, keys) = db::run(&state.pool, move |conn| {
         let user = user.0.as_deref();
         reading::by_id(conn, &id, preview.as_deref(), user, format, &widths)
     })
     .await?;
-    let (article, keys) = read;
     Ok(article_response(
         &req,
         &article,
@@ -269,12 +277,11 @@ pub async fn get_article_by_slug(
     let read_format = present::format_for(fields.as_deref(), format);
     let widths = state.media.widths.clone();
     if plain {
-        let (key, locale, slug) = (state.delivery_key.clone(), locale.clone(), slug.clone());
-        let doc = db::read_quick(&state.pool, move |conn| {
-            Ok(delivery::by_slug(conn, &locale, &slug, &key)?)
-        });
-        if let Some(doc) = doc.await? {
-            return Ok(delivered(&req, doc));
+        let (locale, slug) = (locale.clone(), slug.clone());
+        let find =
+            move |conn: &mut db::DbConn, key: &str| delivery::by_slug(conn, &locale, &slug, key);
+        if let Some(res) = delivered(&state, &req, find).await? {
+            return Ok(res);
         }
     }
     let read = db::run(&state.pool, move |conn| {
@@ -345,8 +352,9 @@ pub async fn list_articles(
     )?;
     let limit = request.limit();
     let widths = state.media.widths.clone();
+    let key = state.delivery_key.clone();
     let page = db::run(&state.pool, move |conn| {
-        listing::list(conn, request, &widths)
+        listing::list(conn, request, &widths, &key)
     })
     .await?;
     let mut keys = String::from("articles");

@@ -216,11 +216,13 @@ fn time_param(name: &str, value: Option<String>) -> Result<Option<NaiveDateTime>
         .transpose()
 }
 
-/// The page a list request asks for.
+/// The page a list request asks for; `key` is the render key of the
+/// stored items this server splices in.
 pub fn list(
     conn: &mut DbConn,
     mut request: ListRequest,
     widths: &[u32],
+    key: &str,
 ) -> Result<ListPage, ApiError> {
     let now = db::now();
     let empty = ListPage {
@@ -252,19 +254,18 @@ pub fn list(
     };
     let limit = request.limit;
     let order = request.order;
-    let rows = if request.filter.section_ids.is_some() {
+    let rows = if let Some(sections) = &request.filter.section_ids {
         // Articles in the section, and those with it as a secondary
-        // section: each half read in index order, then merged.
+        // section: each half read in index order, then merged. Few articles
+        // have secondary sections: when none has these, the second half is
+        // not asked for (SQLite would walk the whole publication index
+        // looking for them).
         let mut halves = Vec::new();
-        // Few articles have secondary sections: when none has these, the
-        // second half is not asked for (SQLite would walk the whole
-        // publication index looking for them).
-        let sections = request.filter.section_ids.clone().unwrap_or_default();
-        let secondary = relations::have_secondary(conn, &sections)?;
-        for half in [SectionMatch::Primary, SectionMatch::Secondary] {
-            if half == SectionMatch::Secondary && !secondary {
-                continue;
-            }
+        let mut matches = vec![SectionMatch::Primary];
+        if relations::have_secondary(conn, sections)? {
+            matches.push(SectionMatch::Secondary);
+        }
+        for half in matches {
             let filter = ArticleFilter {
                 section_match: half,
                 ..request.filter.clone()
@@ -292,7 +293,7 @@ pub fn list(
         None
     };
     let items = if request.whole {
-        spliced(conn, rows, widths, now)?
+        spliced(conn, rows, widths, key, now)?
     } else {
         built(present::present_list(
             conn,
@@ -322,8 +323,7 @@ fn ranked(
         Position::Offset(offset) => offset,
         Position::After(_) => 0,
     };
-    let hits = search::search(conn, q)?;
-    let ids: Vec<String> = hits.iter().map(|h| h.article_id.clone()).collect();
+    let ids = search::search(conn, q)?;
     let rank: HashMap<&str, usize> = ids
         .iter()
         .enumerate()
@@ -348,8 +348,7 @@ fn ranked(
     let snippets: Vec<Option<String>> = rows
         .iter()
         .map(|row| {
-            let blocks: Vec<body::Block> = serde_json::from_str(&row.body).unwrap_or_default();
-            let text = body::to_text(&blocks);
+            let text = body::stored_text(&row.body);
             let summary = row.summary.as_deref().unwrap_or("");
             search::snippet(q, &[text.as_str(), summary, row.headline.as_str()])
                 .map(|s| search::snippet_html(&s))
@@ -380,30 +379,32 @@ fn spliced(
     conn: &mut DbConn,
     rows: Vec<crate::articles::model::ArticleRow>,
     widths: &[u32],
+    key: &str,
     now: NaiveDateTime,
 ) -> Result<Vec<ListItem>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut stored = delivery::items(conn, &ids, &delivery::render_key(widths))?;
-    let (have, missing): (Vec<_>, Vec<_>) =
-        rows.into_iter().partition(|r| stored.contains_key(&r.id));
-    let mut presented: HashMap<String, ArticleResponse> =
-        present::present_list(conn, missing, BodyFormat::None, widths, now)?
-            .into_iter()
-            .map(|a| (a.id.clone(), a))
-            .collect();
-    let mut order: HashMap<String, NaiveDateTime> =
-        have.into_iter().map(|r| (r.id, r.modified_at)).collect();
-    ids.into_iter()
-        .map(|id| {
-            if let Some(a) = presented.remove(&id) {
-                return Ok(ListItem::Built(Box::new(a)));
-            }
-            let json = stored.remove(&id).unwrap_or_default();
-            Ok(ListItem::Stored {
-                modified_at: order.remove(&id).unwrap_or(now),
+    let mut stored = delivery::items(conn, &ids, key)?;
+    // In page order: each row's stored item, or its place among those to present.
+    let mut slots = Vec::with_capacity(rows.len());
+    let mut missing = Vec::new();
+    for row in rows {
+        match stored.remove(&row.id) {
+            Some(json) => slots.push(Some(ListItem::Stored {
                 json: serde_json::value::RawValue::from_string(json).map_err(ApiError::internal)?,
-                id,
-            })
-        })
-        .collect()
+                id: row.id,
+                modified_at: row.modified_at,
+            })),
+            None => {
+                slots.push(None);
+                missing.push(row);
+            }
+        }
+    }
+    let mut presented = present::present_list(conn, missing, BodyFormat::None, widths, now)?
+        .into_iter()
+        .map(|a| ListItem::Built(Box::new(a)));
+    Ok(slots
+        .into_iter()
+        .filter_map(|slot| slot.or_else(|| presented.next()))
+        .collect())
 }

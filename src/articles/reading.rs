@@ -89,13 +89,19 @@ fn answer(
     widths: &[u32],
     now: NaiveDateTime,
 ) -> Result<(ArticleResponse, String), ApiError> {
+    let keys = surrogate_keys(&row);
+    let is_staff = user.is_some_and(Actor::is_staff);
+    let article = present::present(conn, row, format, widths, now, is_staff)?;
+    Ok((article, keys))
+}
+
+/// The CDN purge keys of an article's response.
+pub fn surrogate_keys(row: &ArticleRow) -> String {
     let mut keys = format!("article:{} section:{}", row.id, row.section_id);
     if let Some(m) = &row.main_media_id {
         keys.push_str(&format!(" media:{m}"));
     }
-    let is_staff = user.is_some_and(Actor::is_staff);
-    let article = present::present(conn, row, format, widths, now, is_staff)?;
-    Ok((article, keys))
+    keys
 }
 
 /// The article as staff see it after a write.

@@ -2,7 +2,7 @@
 //! PostgreSQL. Raw SQL per backend; the index is written with every save.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Text};
+use diesel::sql_types::{BigInt, Text};
 
 use crate::db::DbConn;
 
@@ -64,15 +64,19 @@ pub fn index(
     Ok(())
 }
 
-/// A ranked match.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct Hit {
-    /// The article.
+/// A match: the article's id.
+#[derive(QueryableByName)]
+struct Hit {
     #[diesel(sql_type = Text)]
-    pub article_id: String,
-    /// Higher is better.
-    #[diesel(sql_type = Double)]
-    pub score: f64,
+    article_id: String,
+}
+
+/// The words of a query (at most sixteen), as both the headline tier and
+/// excerpts read it.
+fn words(q: &str) -> impl Iterator<Item = &str> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
 }
 
 fn fts5_query(q: &str) -> String {
@@ -83,8 +87,8 @@ fn fts5_query(q: &str) -> String {
         .join(" ")
 }
 
-/// The best matches of `q` (at most [`MAX_CANDIDATES`]), best first. Only
-/// ids: excerpts are made afterwards for the page shown.
+/// The ids of the best matches of `q` (at most [`MAX_CANDIDATES`]), best
+/// first. Excerpts are made afterwards for the page shown.
 ///
 /// Ranking is in two tiers and by recency within each, as news search
 /// wants it: articles whose headline holds every word first, then those
@@ -94,7 +98,7 @@ fn fts5_query(q: &str) -> String {
 /// the archive's size or how common the words are; scoring every match
 /// (bm25 over all of them) cost hundreds of milliseconds for common words
 /// at 100,000 articles.
-pub fn search(conn: &mut DbConn, q: &str) -> QueryResult<Vec<Hit>> {
+pub fn search(conn: &mut DbConn, q: &str) -> QueryResult<Vec<String>> {
     let mut hits: Vec<Hit> = Vec::new();
     match conn {
         DbConn::Sqlite(c) => {
@@ -102,14 +106,13 @@ pub fn search(conn: &mut DbConn, q: &str) -> QueryResult<Vec<Hit>> {
             if query.is_empty() {
                 return Ok(Vec::new());
             }
-            for (tier, matching) in [(2.0, format!("headline : ({query})")), (1.0, query)] {
+            for matching in [format!("headline : ({query})"), query] {
                 let found = diesel::sql_query(
-                    "SELECT k.article_id, ? AS score FROM \
+                    "SELECT k.article_id FROM \
                      (SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH ? \
                       ORDER BY rowid DESC LIMIT ?) m \
                      JOIN article_search_keys k ON k.rowid = m.id ORDER BY m.id DESC",
                 )
-                .bind::<Double, _>(tier)
                 .bind::<Text, _>(matching)
                 .bind::<BigInt, _>(MAX_CANDIDATES)
                 .load::<Hit>(c)?;
@@ -119,25 +122,21 @@ pub fn search(conn: &mut DbConn, q: &str) -> QueryResult<Vec<Hit>> {
         DbConn::Postgres(c) => {
             // Ids are UUIDv7: their order is the order articles were made in.
             // The headline tier: every word with weight A (the headline's).
-            let words: Vec<String> = q
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .take(16)
+            let headline: Vec<String> = words(q)
                 .map(|w| format!("{}:A", w.to_lowercase()))
                 .collect();
-            if words.is_empty() {
+            if headline.is_empty() {
                 return Ok(Vec::new());
             }
             let tiers = [
-                (2.0, "to_tsquery('simple', $2)", words.join(" & ")),
-                (1.0, "plainto_tsquery('simple', $2)", q.to_string()),
+                ("to_tsquery('simple', $1)", headline.join(" & ")),
+                ("plainto_tsquery('simple', $1)", q.to_string()),
             ];
-            for (tier, parse, text) in tiers {
+            for (parse, text) in tiers {
                 let found = diesel::sql_query(format!(
-                    "SELECT s.article_id, $1 AS score FROM article_search s, {parse} q \
-                     WHERE s.document @@ q ORDER BY s.article_id DESC LIMIT $3"
+                    "SELECT s.article_id FROM article_search s, {parse} q \
+                     WHERE s.document @@ q ORDER BY s.article_id DESC LIMIT $2"
                 ))
-                .bind::<Double, _>(tier)
                 .bind::<Text, _>(text)
                 .bind::<BigInt, _>(MAX_CANDIDATES)
                 .load::<Hit>(c)?;
@@ -146,9 +145,13 @@ pub fn search(conn: &mut DbConn, q: &str) -> QueryResult<Vec<Hit>> {
         }
     }
     let mut seen = std::collections::HashSet::new();
-    hits.retain(|h| seen.insert(h.article_id.clone()));
-    hits.truncate(usize::try_from(MAX_CANDIDATES).unwrap_or(0));
-    Ok(hits)
+    let mut ids: Vec<String> = hits
+        .into_iter()
+        .map(|h| h.article_id)
+        .filter(|id| seen.insert(id.clone()))
+        .collect();
+    ids.truncate(usize::try_from(MAX_CANDIDATES).unwrap_or(0));
+    Ok(ids)
 }
 
 /// Folds a word for matching as the index does (unicode61 with
@@ -165,12 +168,7 @@ fn fold(word: &str) -> String {
 /// folds case and accents as the index does.
 pub fn snippet(q: &str, texts: &[&str]) -> Option<String> {
     const WINDOW: usize = 16;
-    let terms: Vec<String> = q
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(16)
-        .map(fold)
-        .collect();
+    let terms: Vec<String> = words(q).map(fold).collect();
     if terms.is_empty() {
         return None;
     }

@@ -8,7 +8,7 @@
 use chrono::NaiveDateTime;
 
 use crate::articles::access::{self, not_found};
-use crate::articles::body::{self, Block};
+use crate::articles::body;
 use crate::articles::document::{self, Prepared};
 use crate::articles::dto::{ArticleDocument, CorrectionRequest};
 use crate::articles::model::{ArticleRow, CorrectionRow};
@@ -406,13 +406,12 @@ fn store(
         &prepared.bylines,
         &prepared.media_ids,
     )?;
-    let blocks: Vec<Block> = serde_json::from_str(&prepared.row.body).unwrap_or_default();
     search::index(
         conn,
         &prepared.row.id,
         &prepared.row.headline,
         prepared.row.summary.as_deref().unwrap_or(""),
-        &body::to_text(&blocks),
+        &body::stored_text(&prepared.row.body),
     )?;
     relations::replace_relations(
         conn,

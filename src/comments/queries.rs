@@ -55,13 +55,14 @@ pub fn save(conn: &mut DbConn, row: &CommentRow, version: i64) -> QueryResult<bo
 ///
 /// A changed count is a changed article for its delivery document.
 pub fn refresh_count(conn: &mut DbConn, article_id: &str) -> Result<(), ApiError> {
-    diesel::update(articles::table.find(article_id))
+    let Some(before) = diesel::update(articles::table.find(article_id))
         .set(articles::comment_count.eq(articles::comment_count))
-        .execute(conn)?;
-    let before: i32 = articles::table
-        .find(article_id)
-        .select(articles::comment_count)
-        .first(conn)?;
+        .returning(articles::comment_count)
+        .get_result::<i32>(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
     let count: i64 = comments::table
         .filter(comments::article_id.eq(article_id))
         .filter(comments::status.eq(CommentStatus::Approved))
@@ -69,10 +70,10 @@ pub fn refresh_count(conn: &mut DbConn, article_id: &str) -> Result<(), ApiError
         .filter(comments::deleted_at.is_null())
         .count()
         .get_result(conn)?;
-    diesel::update(articles::table.find(article_id))
-        .set(articles::comment_count.eq(i32::try_from(count).unwrap_or(i32::MAX)))
-        .execute(conn)?;
     if i64::from(before) != count {
+        diesel::update(articles::table.find(article_id))
+            .set(articles::comment_count.eq(i32::try_from(count).unwrap_or(i32::MAX)))
+            .execute(conn)?;
         crate::articles::delivery::article_changed(conn, article_id)?;
     }
     Ok(())

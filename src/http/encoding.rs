@@ -78,6 +78,14 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Encoding> {
     }
 }
 
+/// The coding a kept body of `len` bytes is answered in (the read cache's
+/// entries, delivery documents): as negotiated, for bodies worth it.
+/// Whatever else such an answer needs (`Vary`, a 304's weak ETag) the
+/// middleware adds.
+pub fn for_kept(headers: &HeaderMap, len: usize) -> Option<Encoding> {
+    negotiate(headers).filter(|_| len >= MIN_SIZE)
+}
+
 /// `body` in `encoding`.
 pub fn compress(encoding: Encoding, body: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(body.len() / 3 + 64);

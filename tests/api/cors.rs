@@ -5,18 +5,11 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::events::section;
-use crate::helpers::TestApp;
+use crate::helpers::{header, TestApp};
 use crate::{both_backends, with_settings};
 
 const DESK: &str = "https://desk.example.com";
 const READER: &str = "https://reader.example.org";
-
-fn header(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
 
 async fn preflight(
     app: &TestApp,

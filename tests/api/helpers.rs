@@ -344,6 +344,14 @@ pub fn error_fields(problem: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A response header's value, if present and text.
+pub fn header(res: &Response, name: &str) -> Option<String> {
+    res.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 /// Runs each listed `async fn(&TestApp)` once on SQLite and once on PostgreSQL.
 #[macro_export]
 macro_rules! both_backends {

@@ -23,6 +23,9 @@ CREATE TABLE article_deliveries (
     render_key     TEXT NOT NULL
 );
 CREATE UNIQUE INDEX article_deliveries_slug_key ON article_deliveries (locale, slug);
+-- Documents rendered by another version or with other settings are found
+-- on start without reading the documents themselves.
+CREATE INDEX article_deliveries_render_key_idx ON article_deliveries (render_key, article_id);
 
 -- Articles whose document must be rendered again (something they embed
 -- changed); the background work drains it.
@@ -31,3 +34,7 @@ CREATE TABLE delivery_queue (
 );
 
 CREATE INDEX article_related_related_idx ON article_related (related_id);
+
+-- Articles written before documents existed: rendered by the first server
+-- that runs (those the public cannot read leave the queue with nothing).
+INSERT INTO delivery_queue (article_id) SELECT id FROM articles WHERE published_at IS NOT NULL;
