@@ -246,3 +246,40 @@ pub fn snippet_html(raw: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marked(raw: &str) -> String {
+        raw.replace(OPEN, "[").replace(CLOSE, "]")
+    }
+
+    #[test]
+    fn excerpts_mark_every_query_word_folding_case_and_accents() {
+        let text = "Le Café de la Gare opened again; cafe owners said the café had waited.";
+        let excerpt = snippet("CAFE gare", &[text]).map(|s| marked(&s));
+        assert_eq!(
+            excerpt.as_deref(),
+            Some("Le [Café] de la [Gare] opened again; [cafe] owners said the [café] had waited.")
+        );
+    }
+
+    #[test]
+    fn excerpts_cut_around_the_best_window_and_fall_back_to_later_texts() {
+        let words: Vec<String> = (0..60).map(|i| format!("w{i}")).collect();
+        let mut text = words.join(" ");
+        text.push_str(" harbour crane");
+        let excerpt = marked(&snippet("harbour crane", &[&text]).expect("a match"));
+        assert!(excerpt.starts_with('…'), "{excerpt}");
+        assert!(excerpt.ends_with("[harbour] [crane]"), "{excerpt}");
+        // Nothing in the body: the next text (the headline) is excerpted.
+        let excerpt = snippet("crane", &["no match here", "New crane for the port"]);
+        assert_eq!(
+            excerpt.map(|s| marked(&s)).as_deref(),
+            Some("New [crane] for the port")
+        );
+        assert_eq!(snippet("absent", &["nothing", "at all"]), None);
+        assert_eq!(snippet("!!", &["anything"]), None);
+    }
+}

@@ -1143,7 +1143,7 @@ async fn full_text_search_ranks_highlights_and_hides_drafts(app: &TestApp) {
         snippet.to_lowercase().contains("<mark>comet</mark>"),
         "{snippet}"
     );
-    // SQLite's snippet keeps the text (escaped here); PostgreSQL's drops tags. Never markup.
+    // The excerpt keeps the article's text, escaped: never markup.
     assert!(!snippet.contains("<script>"), "escaped: {snippet}");
     // Every word must match; case and operators do not matter.
     let both: Value = app
@@ -1629,7 +1629,52 @@ async fn drafts_belong_to_their_writers(app: &TestApp) {
     );
 }
 
+/// Search ranks in two tiers, each newest first: every word in the
+/// headline, then anywhere. The order of writing decides within a tier,
+/// whatever the words' frequency.
+async fn search_ranks_headline_matches_then_recency(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let s = section(app, token, "Harbour desk").await;
+    let para = |t: &str| json!([{"type": "paragraph", "text": t}]);
+    let older_headline = create(app, token, json!({"headline": "Ferry strike ends", "section_id": s, "body": para("Crews returned on Monday.")})).await;
+    let older_body = create(app, token, json!({"headline": "Quiet week at the port", "section_id": s, "body": para("Only one ferry sailed, twice, with a ferry crew of four.")})).await;
+    let newer_body = create(app, token, json!({"headline": "Tourists return", "section_id": s, "body": para("The ferry was full.")})).await;
+    let newer_headline = create(app, token, json!({"headline": "New ferry timetable", "section_id": s, "body": para("Departures every hour.")})).await;
+    for a in [&older_headline, &older_body, &newer_body, &newer_headline] {
+        assert_eq!(
+            action(app, token, &id_of(a), "publish", None)
+                .await
+                .status(),
+            200
+        );
+    }
+    let found: Value = app
+        .get("/api/v1/articles?q=ferry", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let ids: Vec<String> = found["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(id_of)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            id_of(&newer_headline),
+            id_of(&older_headline),
+            id_of(&newer_body),
+            id_of(&older_body)
+        ],
+        "headline matches first, newest first within each tier"
+    );
+}
+
 both_backends!(
+    search_ranks_headline_matches_then_recency,
     drafts_belong_to_their_writers,
     authorisation_comes_before_preconditions,
     fields_trim_and_lists_sort_by_update,
