@@ -75,6 +75,9 @@ pub enum Block {
     },
 }
 
+/// Longest `embed` URL, in characters.
+pub const MAX_URL: usize = 2000;
+
 /// Hosts an `embed` block may point at.
 pub const EMBED_HOSTS: &[&str] = &[
     "www.youtube.com",
@@ -187,8 +190,14 @@ pub fn validate(blocks: &mut [Block], errors: &mut Vec<FieldError>) -> Vec<Strin
             }
             Block::Image { media_id, .. } => media.push(media_id.clone()),
             Block::Embed { url } => {
-                if !host_of(url).is_some_and(|h| EMBED_HOSTS.contains(&h)) {
-                    err("url", "must be an https URL of an allowed embed provider");
+                if !host_of(url).is_some_and(|h| EMBED_HOSTS.contains(&h))
+                    || url.chars().any(|c| c.is_control() || c == ' ')
+                    || url.chars().count() > MAX_URL
+                {
+                    err(
+                        "url",
+                        "must be an https URL of an allowed embed provider, without spaces or control characters, of at most 2000 characters",
+                    );
                 }
             }
             Block::Html { html } => {
@@ -412,13 +421,32 @@ mod tests {
             Block::Embed {
                 url: "https://www.youtube.com/watch?v=1".into(),
             },
+            Block::Embed {
+                url: "https://www.youtube.com/@newsroom".into(),
+            },
+            Block::Embed {
+                url: "https://youtube.com?\u{91}".into(),
+            },
+            Block::Embed {
+                url: "https://vimeo.com/1 2".into(),
+            },
+            Block::Embed {
+                url: format!("https://vimeo.com/{}", "1".repeat(MAX_URL)),
+            },
         ];
         let mut errors = Vec::new();
         validate(&mut blocks, &mut errors);
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            vec!["body[0].level", "body[1].url", "body[2].marks"]
+            vec![
+                "body[0].level",
+                "body[1].url",
+                "body[2].marks",
+                "body[6].url",
+                "body[7].url",
+                "body[8].url"
+            ]
         );
         assert_eq!(
             blocks[3],

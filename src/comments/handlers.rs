@@ -85,10 +85,11 @@ pub async fn list_comments(
 /// Under the article's `moderated` policy a reader's comment starts
 /// `pending` (the author sees it, marked so; readers do not until an editor
 /// approves it); under `open` it starts `approved`. Editors' comments start
-/// approved. Refused when the article is not visible (404), its comments are
-/// closed or its comment window has passed (403), the user is banned (403),
-/// the same text was posted a moment ago (409) or the user posts too fast
-/// (429).
+/// approved. Refused when the article is not visible (404), not public but
+/// visible to the caller, such as a draft to its newsroom (409
+/// `/problems/state-conflict`), its comments are closed or its comment window
+/// has passed (403), the user is banned (403), the same text was posted a
+/// moment ago (409) or the user posts too fast (429).
 #[utoipa::path(
     tag = "comments",
     params(("id" = String, Path, description = "Article id")),
@@ -97,7 +98,7 @@ pub async fn list_comments(
     responses(
         (status = 201, description = "The comment", body = CommentResponse,
          headers(("Location" = String, description = "URL of the comment"), ("ETag" = String, description = "`\"<version>\"`"))),
-        (status = 409, description = "The same text was posted less than a minute ago", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The article is not published yet (`/problems/state-conflict`, to who can see it), or the same text was posted less than a minute ago", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The article was withdrawn", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many comments in a minute", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),

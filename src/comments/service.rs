@@ -42,8 +42,18 @@ pub fn post(
     db::write_tx(conn, |conn| {
         let now = db::now();
         let article = articles::find_by_id(conn, article_id)?.ok_or_else(not_found)?;
-        // Comments go only under what the public can read, staff included.
-        article_access::may_read(conn, None, &article, now)?;
+        // Comments go only under what the public can read, staff included;
+        // who can see the unpublished article learns why (409), the rest
+        // get its 404/410.
+        if let Err(public) = article_access::may_read(conn, None, &article, now) {
+            if article_access::sees_unpublished(conn, Some(actor), &article)? {
+                return Err(ApiError::state_conflict(
+                    "article_id",
+                    "comments open when the article is published",
+                ));
+            }
+            return Err(public);
+        }
         check_open(&article, settings, now)?;
         let me = unbanned_commenter(conn, &actor.id, now)?;
         let recent = queries::recent_by_user(conn, &actor.id, now - chrono::Duration::minutes(1))?;

@@ -175,7 +175,11 @@ fn constraints() -> Vec<(&'static str, Value)> {
         ("Block#list.items", json!({"minItems": 1})),
         (
             "Block#embed.url",
-            json!({"pattern": format!("^https://({embed_hosts})([/?#][^@]*)?$")}),
+            // The host ends at the first `/`, `?` or `#`; no space or control.
+            json!({
+                "pattern": format!("^https://({embed_hosts})([/?#][^\\u0000-\\u0020\\u007F-\\u009F]*)?$"),
+                "maxLength": crate::articles::body::MAX_URL,
+            }),
         ),
         (
             "CorrectionRequest.kind",

@@ -465,6 +465,10 @@ async fn posting_rules_refuse_clearly(app: &TestApp) {
         404,
     )
     .await;
+    // Who can see the draft learns why: it is not published yet.
+    let problem = assert_problem(post(app, ed, &draft, "Hello", None).await, 409).await;
+    assert_eq!(problem["type"], "/problems/state-conflict");
+    assert_eq!(problem["errors"][0]["field"], "article_id");
     assert_problem(
         app.get(&format!("/api/v1/articles/{draft}/comments"), None)
             .await,
