@@ -84,7 +84,7 @@ fn init_tracing() {
 }
 
 fn open_database(args: &DatabaseArgs) -> anyhow::Result<db::Pool> {
-    let pool = db::pool(&args.database_url, args.db_pool_size)?;
+    let pool = db::pool(&args.database_url, args.pool_size())?;
     let mut conn = pool.get()?;
     let applied = db::migrate(&mut conn)?;
     if applied > 0 {

@@ -73,6 +73,43 @@ impl ListItem {
         }
     }
 
+    /// The item with a search excerpt: a presented article carries it in
+    /// its place; a stored item's JSON gets it as its last member.
+    pub fn with_snippet(self, snippet: Option<String>) -> Result<Self, ApiError> {
+        let Some(snippet) = snippet else {
+            return Ok(self);
+        };
+        Ok(match self {
+            ListItem::Built(mut a) => {
+                a.snippet = Some(snippet);
+                ListItem::Built(a)
+            }
+            ListItem::Stored {
+                id,
+                modified_at,
+                json,
+            } => {
+                let text = json.get();
+                let open = text.strip_suffix('}').ok_or_else(|| {
+                    ApiError::internal(format!("stored item of {id} is not an object"))
+                })?;
+                let value = serde_json::to_string(&snippet).map_err(ApiError::internal)?;
+                let comma = if open.trim_end().ends_with('{') {
+                    ""
+                } else {
+                    ","
+                };
+                let spliced = format!("{open}{comma}\"snippet\":{value}}}");
+                ListItem::Stored {
+                    id,
+                    modified_at,
+                    json: serde_json::value::RawValue::from_string(spliced)
+                        .map_err(ApiError::internal)?,
+                }
+            }
+        })
+    }
+
     /// The presented article (`fields=` trims those; stored items are only
     /// used for whole items).
     pub fn built(&self) -> Option<&ArticleResponse> {
@@ -247,7 +284,7 @@ pub fn list(
         }
     }
     if let Some(q) = request.search.take() {
-        return ranked(conn, &request, &q, widths, now);
+        return ranked(conn, &request, &q, widths, key, now);
     }
     let Position::After(after) = &request.position else {
         return Ok(empty);
@@ -323,6 +360,7 @@ fn ranked(
     request: &ListRequest,
     q: &str,
     widths: &[u32],
+    key: &str,
     now: NaiveDateTime,
 ) -> Result<ListPage, ApiError> {
     let offset = match request.position {
@@ -350,21 +388,37 @@ fn ranked(
         .map(|t| t.id)
         .collect();
     let next_cursor = (offset + page.len() < total).then(|| encode_cursor(&(offset + page.len())));
-    let rows = queries::in_order(conn, &page)?;
-    let snippets: Vec<Option<String>> = rows
+    let mut texts = queries::texts(conn, &page)?;
+    let mut snippets: HashMap<String, String> = page
         .iter()
-        .map(|row| {
-            let text = body::stored_text(&row.body);
-            let summary = row.summary.as_deref().unwrap_or("");
-            search::snippet(q, &[text.as_str(), summary, row.headline.as_str()])
-                .map(|s| search::snippet_html(&s))
+        .filter_map(|id| {
+            let found = texts.remove(id)?;
+            let text = body::stored_text(&found.body);
+            let summary = found.summary.as_deref().unwrap_or("");
+            let snippet = search::snippet(q, &[text.as_str(), summary, found.headline.as_str()])?;
+            Some((id.clone(), search::snippet_html(&snippet)))
         })
         .collect();
-    let mut items = present::present_list(conn, rows, request.format, widths, now)?;
-    for (item, snippet) in items.iter_mut().zip(snippets) {
-        item.snippet = snippet;
-    }
-    let items = built(items);
+    // Whole items are the stored ones where current, as in any list.
+    let items = if request.whole {
+        spliced(conn, &page, widths, key, now)?
+    } else {
+        let rows = queries::in_order(conn, &page)?;
+        built(present::present_list(
+            conn,
+            rows,
+            request.format,
+            widths,
+            now,
+        )?)
+    };
+    let items = items
+        .into_iter()
+        .map(|item| {
+            let snippet = snippets.remove(item.id());
+            item.with_snippet(snippet)
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(ListPage {
         items,
         next_cursor,

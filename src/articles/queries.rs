@@ -396,6 +396,31 @@ pub struct SortTimes {
     pub modified_at: NaiveDateTime,
 }
 
+/// The text of an article that search excerpts are made from.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct SearchText {
+    pub id: String,
+    pub headline: String,
+    pub summary: Option<String>,
+    /// The stored body blocks.
+    pub body: String,
+}
+
+/// The text of these articles that search excerpts are made from, by id.
+pub fn texts(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, SearchText>> {
+    Ok(articles::table
+        .filter(articles::id.eq_any(ids))
+        .select(SearchText::as_select())
+        .load::<SearchText>(conn)?
+        .into_iter()
+        .map(|t| (t.id.clone(), t))
+        .collect())
+}
+
 /// These articles, in this order (ids that do not exist are left out).
 pub fn in_order(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<ArticleRow>> {
     let mut rows: Vec<ArticleRow> = articles::table

@@ -117,6 +117,11 @@ pub fn search(conn: &mut DbConn, q: &str) -> QueryResult<Vec<String>> {
                 .bind::<BigInt, _>(MAX_CANDIDATES)
                 .load::<Hit>(c)?;
                 hits.extend(found);
+                // A full page of headline matches leaves no room for the
+                // second tier: it is not read.
+                if hits.len() >= MAX_CANDIDATES as usize {
+                    break;
+                }
             }
         }
         DbConn::Postgres(c) => {
@@ -141,6 +146,9 @@ pub fn search(conn: &mut DbConn, q: &str) -> QueryResult<Vec<String>> {
                 .bind::<BigInt, _>(MAX_CANDIDATES)
                 .load::<Hit>(c)?;
                 hits.extend(found);
+                if hits.len() >= MAX_CANDIDATES as usize {
+                    break;
+                }
             }
         }
     }

@@ -1145,6 +1145,23 @@ async fn full_text_search_ranks_highlights_and_hides_drafts(app: &TestApp) {
     );
     // The excerpt keeps the article's text, escaped: never markup.
     assert!(!snippet.contains("<script>"), "escaped: {snippet}");
+    // A result is the article's list item with its excerpt, whether the
+    // item was stored ready or presented now.
+    let listed: Value = app
+        .get(&format!("/api/v1/articles?section={s}"), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut item = listed["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| id_of(a) == id_of(&body_hit))
+        .cloned()
+        .expect("listed");
+    item["snippet"] = json!(snippet);
+    assert_eq!(found["data"][1], item);
     // Every word must match; case and operators do not matter.
     let both: Value = app
         .get("/api/v1/articles?q=COMET%20moon", None)
