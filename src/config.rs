@@ -537,4 +537,16 @@ mod tests {
         assert!(parse_schedule("5 fortnights").is_err());
         assert!(parse_schedule("soon").is_err());
     }
+
+    #[test]
+    fn pool_size_defaults_by_backend() {
+        let args = |url: &str, size: Option<u32>| DatabaseArgs {
+            database_url: url.into(),
+            db_pool_size: size,
+        };
+        assert_eq!(args("sqlite://newsdesk.db", None).pool_size(), 4);
+        assert_eq!(args("postgres://db/newsdesk", None).pool_size(), 8);
+        assert_eq!(args("sqlite://newsdesk.db", Some(12)).pool_size(), 12);
+        assert_eq!(args("postgres://db/newsdesk", Some(0)).pool_size(), 1);
+    }
 }

@@ -334,18 +334,7 @@ pub fn list(
         None
     };
     let ids: Vec<String> = keys.into_iter().map(|t| t.id).collect();
-    let items = if request.whole {
-        spliced(conn, &ids, widths, key, now)?
-    } else {
-        let rows = queries::in_order(conn, &ids)?;
-        built(present::present_list(
-            conn,
-            rows,
-            request.format,
-            widths,
-            now,
-        )?)
-    };
+    let items = page_items(conn, &request, &ids, widths, key, now)?;
     Ok(ListPage {
         items,
         next_cursor,
@@ -399,19 +388,7 @@ fn ranked(
             Some((id.clone(), search::snippet_html(&snippet)))
         })
         .collect();
-    // Whole items are the stored ones where current, as in any list.
-    let items = if request.whole {
-        spliced(conn, &page, widths, key, now)?
-    } else {
-        let rows = queries::in_order(conn, &page)?;
-        built(present::present_list(
-            conn,
-            rows,
-            request.format,
-            widths,
-            now,
-        )?)
-    };
+    let items = page_items(conn, request, &page, widths, key, now)?;
     let items = items
         .into_iter()
         .map(|item| {
@@ -424,6 +401,29 @@ fn ranked(
         next_cursor,
         total: request.with_total.then_some(total as i64),
     })
+}
+
+/// The items of a page's articles, in its order: whole items are the
+/// stored ones where current (see [`spliced`]); trimmed ones are presented.
+fn page_items(
+    conn: &mut DbConn,
+    request: &ListRequest,
+    ids: &[String],
+    widths: &[u32],
+    key: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<ListItem>, ApiError> {
+    if request.whole {
+        return spliced(conn, ids, widths, key, now);
+    }
+    let rows = queries::in_order(conn, ids)?;
+    Ok(built(present::present_list(
+        conn,
+        rows,
+        request.format,
+        widths,
+        now,
+    )?))
 }
 
 fn built(items: Vec<ArticleResponse>) -> Vec<ListItem> {
