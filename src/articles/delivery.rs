@@ -134,8 +134,12 @@ pub fn items(
     ids: &[String],
     key: &str,
 ) -> QueryResult<std::collections::HashMap<String, (String, NaiveDateTime)>> {
-    Ok(article_deliveries::table
-        .filter(article_deliveries::article_id.eq_any(ids))
+    let query = article_deliveries::table.into_boxed();
+    Ok(
+        match db::json_among(conn, "article_deliveries.article_id", ids) {
+            Some(among) => query.filter(among),
+            None => query.filter(article_deliveries::article_id.eq_any(ids)),
+        }
         .filter(current(key, db::now()))
         .select((
             article_deliveries::article_id,
@@ -145,7 +149,8 @@ pub fn items(
         .load::<(String, String, NaiveDateTime)>(conn)?
         .into_iter()
         .map(|(id, item, modified_at)| (id, (item, modified_at)))
-        .collect())
+        .collect(),
+    )
 }
 
 /// The first moment after `now` at which the public's view of `row` changes

@@ -356,16 +356,38 @@ fn ranked(
         Position::Offset(offset) => offset,
         Position::After(_) => 0,
     };
-    let ids = search::search(conn, q)?;
-    let rank: HashMap<&str, usize> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
-    let mut found = queries::filter_ids(conn, &request.filter, &ids, now)?;
-    if request.by_relevance {
-        found.sort_by_key(|t| rank.get(t.id.as_str()).copied().unwrap_or(usize::MAX));
+    let limit = usize::try_from(request.limit).unwrap_or(0);
+    // The candidates a page needs: its own, those before it and one more (is
+    // there a next page?), with room for some the caller may not see.
+    // Relevance ranks the candidates' prefix alike whatever their number, so
+    // a page read from fewer is the page read from all; all are read when a
+    // total is asked for, another order, or too few were visible.
+    let needed = offset.saturating_add(limit).saturating_add(1);
+    let fewer = i64::try_from(needed.saturating_mul(2))
+        .unwrap_or(search::MAX_CANDIDATES)
+        .min(search::MAX_CANDIDATES);
+    let mut candidates = if request.by_relevance && !request.with_total {
+        fewer
     } else {
+        search::MAX_CANDIDATES
+    };
+    let mut found = loop {
+        let ids = search::search(conn, q, candidates)?;
+        let rank: HashMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
+        let mut found = queries::filter_ids(conn, &request.filter, &ids, now)?;
+        found.sort_by_key(|t| rank.get(t.id.as_str()).copied().unwrap_or(usize::MAX));
+        // Fewer ids than asked for: every candidate there is.
+        let complete = (ids.len() as i64) < candidates || candidates == search::MAX_CANDIDATES;
+        if complete || found.len() >= needed {
+            break found;
+        }
+        candidates = search::MAX_CANDIDATES;
+    };
+    if !request.by_relevance {
         let order = request.order;
         found.sort_by(|a, b| order.key_of(b).cmp(&order.key_of(a)).then(b.id.cmp(&a.id)));
     }
@@ -373,7 +395,7 @@ fn ranked(
     let page: Vec<String> = found
         .into_iter()
         .skip(offset)
-        .take(usize::try_from(request.limit).unwrap_or(0))
+        .take(limit)
         .map(|t| t.id)
         .collect();
     let next_cursor = (offset + page.len() < total).then(|| encode_cursor(&(offset + page.len())));

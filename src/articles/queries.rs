@@ -168,6 +168,9 @@ fn filtered<'a>(filter: &ArticleFilter, now: NaiveDateTime) -> Boxed<'a> {
         let secondary = article_sections::table
             .filter(article_sections::section_id.eq_any(sections.clone()))
             .select(article_sections::article_id);
+        // Literal lists, not one bound array (`db::json_among`): with the
+        // array SQLite's planner walks the whole publication order for the
+        // page, however small the section.
         query = match filter.section_match {
             SectionMatch::Either => query.filter(
                 articles::section_id
@@ -380,10 +383,13 @@ pub fn filter_ids(
     ids: &[String],
     now: NaiveDateTime,
 ) -> QueryResult<Vec<SortTimes>> {
-    filtered(filter, now)
-        .filter(articles::id.eq_any(ids))
-        .select(SortTimes::as_select())
-        .load(conn)
+    let query = filtered(filter, now);
+    match db::json_among(conn, "articles.id", ids) {
+        Some(among) => query.filter(among),
+        None => query.filter(articles::id.eq_any(ids)),
+    }
+    .select(SortTimes::as_select())
+    .load(conn)
 }
 
 /// An article's id and the times lists sort by.
@@ -412,13 +418,16 @@ pub fn texts(
     conn: &mut DbConn,
     ids: &[String],
 ) -> QueryResult<std::collections::HashMap<String, SearchText>> {
-    Ok(articles::table
-        .filter(articles::id.eq_any(ids))
-        .select(SearchText::as_select())
-        .load::<SearchText>(conn)?
-        .into_iter()
-        .map(|t| (t.id.clone(), t))
-        .collect())
+    let query = articles::table.into_boxed();
+    Ok(match db::json_among(conn, "articles.id", ids) {
+        Some(among) => query.filter(among),
+        None => query.filter(articles::id.eq_any(ids)),
+    }
+    .select(SearchText::as_select())
+    .load::<SearchText>(conn)?
+    .into_iter()
+    .map(|t| (t.id.clone(), t))
+    .collect())
 }
 
 /// These articles, in this order (ids that do not exist are left out).

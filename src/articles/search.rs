@@ -48,6 +48,13 @@ pub fn index(
             .bind::<Text, _>(summary)
             .bind::<Text, _>(body)
             .execute(c)?;
+            diesel::sql_query("DELETE FROM article_headlines_fts WHERE rowid = ?")
+                .bind::<BigInt, _>(key.rowid)
+                .execute(c)?;
+            diesel::sql_query("INSERT INTO article_headlines_fts (rowid, headline) VALUES (?, ?)")
+                .bind::<BigInt, _>(key.rowid)
+                .bind::<Text, _>(headline)
+                .execute(c)?;
         }
         DbConn::Postgres(c) => {
             diesel::sql_query(
@@ -87,8 +94,9 @@ fn fts5_query(q: &str) -> String {
         .join(" ")
 }
 
-/// The ids of the best matches of `q` (at most [`MAX_CANDIDATES`]), best
-/// first. Excerpts are made afterwards for the page shown.
+/// The ids of the best `limit` matches of `q` (at most [`MAX_CANDIDATES`]),
+/// best first: the first `limit` of the ranking, whatever `limit` is.
+/// Excerpts are made afterwards for the page shown.
 ///
 /// Ranking is in two tiers and by recency within each, as news search
 /// wants it: articles whose headline holds every word first, then those
@@ -98,7 +106,8 @@ fn fts5_query(q: &str) -> String {
 /// the archive's size or how common the words are; scoring every match
 /// (bm25 over all of them) cost hundreds of milliseconds for common words
 /// at 100,000 articles.
-pub fn search(conn: &mut DbConn, q: &str) -> QueryResult<Vec<String>> {
+pub fn search(conn: &mut DbConn, q: &str, limit: i64) -> QueryResult<Vec<String>> {
+    let limit = limit.clamp(1, MAX_CANDIDATES);
     let mut hits: Vec<Hit> = Vec::new();
     match conn {
         DbConn::Sqlite(c) => {
@@ -106,47 +115,42 @@ pub fn search(conn: &mut DbConn, q: &str) -> QueryResult<Vec<String>> {
             if query.is_empty() {
                 return Ok(Vec::new());
             }
-            for matching in [format!("headline : ({query})"), query] {
-                let found = diesel::sql_query(
+            // Headlines have an index of their own (a column filter on the
+            // whole index walks every article holding the words anywhere).
+            for table in ["article_headlines_fts", "articles_fts"] {
+                let found = diesel::sql_query(format!(
                     "SELECT k.article_id FROM \
-                     (SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH ? \
+                     (SELECT rowid AS id FROM {table} WHERE {table} MATCH ? \
                       ORDER BY rowid DESC LIMIT ?) m \
                      JOIN article_search_keys k ON k.rowid = m.id ORDER BY m.id DESC",
-                )
-                .bind::<Text, _>(matching)
-                .bind::<BigInt, _>(MAX_CANDIDATES)
+                ))
+                .bind::<Text, _>(&query)
+                .bind::<BigInt, _>(limit)
                 .load::<Hit>(c)?;
                 hits.extend(found);
                 // A full page of headline matches leaves no room for the
                 // second tier: it is not read.
-                if hits.len() >= MAX_CANDIDATES as usize {
+                if hits.len() >= limit as usize {
                     break;
                 }
             }
         }
         DbConn::Postgres(c) => {
             // Ids are UUIDv7: their order is the order articles were made in.
-            // The headline tier: every word with weight A (the headline's).
-            let headline: Vec<String> = words(q)
-                .map(|w| format!("{}:A", w.to_lowercase()))
-                .collect();
-            if headline.is_empty() {
+            // The headline tier reads the headlines' own index.
+            if words(q).next().is_none() {
                 return Ok(Vec::new());
             }
-            let tiers = [
-                ("to_tsquery('simple', $1)", headline.join(" & ")),
-                ("plainto_tsquery('simple', $1)", q.to_string()),
-            ];
-            for (parse, text) in tiers {
+            for column in ["headline_document", "document"] {
                 let found = diesel::sql_query(format!(
-                    "SELECT s.article_id FROM article_search s, {parse} q \
-                     WHERE s.document @@ q ORDER BY s.article_id DESC LIMIT $2"
+                    "SELECT s.article_id FROM article_search s, plainto_tsquery('simple', $1) q \
+                     WHERE s.{column} @@ q ORDER BY s.article_id DESC LIMIT $2"
                 ))
-                .bind::<Text, _>(text)
-                .bind::<BigInt, _>(MAX_CANDIDATES)
+                .bind::<Text, _>(q)
+                .bind::<BigInt, _>(limit)
                 .load::<Hit>(c)?;
                 hits.extend(found);
-                if hits.len() >= MAX_CANDIDATES as usize {
+                if hits.len() >= limit as usize {
                     break;
                 }
             }
@@ -158,7 +162,7 @@ pub fn search(conn: &mut DbConn, q: &str) -> QueryResult<Vec<String>> {
         .map(|h| h.article_id)
         .filter(|id| seen.insert(id.clone()))
         .collect();
-    ids.truncate(usize::try_from(MAX_CANDIDATES).unwrap_or(0));
+    ids.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(ids)
 }
 
@@ -166,6 +170,16 @@ pub fn search(conn: &mut DbConn, q: &str) -> QueryResult<Vec<String>> {
 /// diacritics removed): lower case, accents gone.
 fn fold(word: &str) -> String {
     deunicode::deunicode(word).to_lowercase()
+}
+
+/// Whether `word` is one of the folded `terms`: ASCII words are compared
+/// without folding them (most words of most texts, and no allocation).
+fn matches(terms: &[String], word: &str) -> bool {
+    if word.is_ascii() {
+        terms.iter().any(|t| t.eq_ignore_ascii_case(word))
+    } else {
+        terms.contains(&fold(word))
+    }
 }
 
 /// A highlighted excerpt of `q` in an article's text: about sixteen words
@@ -191,7 +205,7 @@ pub fn snippet(q: &str, texts: &[&str]) -> Option<String> {
             match (c.is_alphanumeric(), start) {
                 (true, None) => start = Some(i),
                 (false, Some(s)) => {
-                    let hit = terms.contains(&fold(&text[s..i]));
+                    let hit = matches(&terms, &text[s..i]);
                     words.push((s, i, hit));
                     start = None;
                 }

@@ -1690,8 +1690,79 @@ async fn search_ranks_headline_matches_then_recency(app: &TestApp) {
     );
 }
 
+/// A page of results read from the ranking's first candidates is the page
+/// read from all of them: here the newest matches are drafts the public
+/// does not see, so the first candidates hold no visible result at all.
+async fn search_pages_past_unseen_candidates(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let s = section(app, token, "Coast desk").await;
+    let mut published = Vec::new();
+    for n in 0..12 {
+        let a = create(
+            app,
+            token,
+            json!({"headline": format!("Lighthouse keeper {n}"), "section_id": s}),
+        )
+        .await;
+        assert_eq!(
+            action(app, token, &id_of(&a), "publish", None)
+                .await
+                .status(),
+            200
+        );
+        published.push(id_of(&a));
+    }
+    for n in 0..20 {
+        create(
+            app,
+            token,
+            json!({"headline": format!("Lighthouse draft {n}"), "section_id": s}),
+        )
+        .await;
+    }
+    published.reverse(); // newest first
+    let mut seen = Vec::new();
+    let mut url = "/api/v1/articles?q=lighthouse&limit=5".to_string();
+    loop {
+        let page: Value = app.get(&url, None).await.json().await.expect("json");
+        let ids: Vec<String> = page["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(id_of)
+            .collect();
+        assert!(ids.len() <= 5, "{page}");
+        seen.extend(ids);
+        match page["meta"]["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/articles?q=lighthouse&limit=5&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, published, "every published match once, newest first");
+    // The same ranking read whole (a total needs every candidate).
+    let whole: Value = app
+        .get(
+            "/api/v1/articles?q=lighthouse&limit=50&include_total=true",
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let ids: Vec<String> = whole["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(id_of)
+        .collect();
+    assert_eq!(ids, published);
+    assert_eq!(whole["meta"]["total"], 12);
+}
+
 both_backends!(
     search_ranks_headline_matches_then_recency,
+    search_pages_past_unseen_candidates,
     drafts_belong_to_their_writers,
     authorisation_comes_before_preconditions,
     fields_trim_and_lists_sort_by_update,

@@ -1,0 +1,2 @@
+DROP INDEX article_search_headline_idx;
+ALTER TABLE article_search DROP COLUMN headline_document;
