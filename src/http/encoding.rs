@@ -98,25 +98,12 @@ pub fn compress(encoding: Encoding, body: &[u8]) -> Bytes {
         }
         Encoding::Brotli => {
             // Quality 5: most of brotli's gain over gzip at gzip's speed.
-            let mut encoder =
-                brotli::CompressorWriter::new(&mut out, 4096, 5, window_bits(body.len()));
+            let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
             let _ = encoder.write_all(body);
             drop(encoder);
         }
     }
     Bytes::from(out)
-}
-
-/// The smallest brotli window (10 to 24 bits) that holds a body of `len`
-/// bytes whole: the same output as a larger one, but the encoder's ring
-/// buffer and hash tables are sized to the body (a 22-bit window cost 4 MiB
-/// of fresh pages per response, most of a bulk load's time and of the
-/// allocator's high-water mark).
-fn window_bits(len: usize) -> u32 {
-    // A window of `bits` holds (1 << bits) - 16 bytes.
-    (10..24)
-        .find(|bits| (1usize << bits) - 16 >= len)
-        .unwrap_or(24)
 }
 
 /// Whether a response of this type is text worth compressing.
@@ -292,34 +279,5 @@ mod tests {
             .expect("unbrotli");
         assert_eq!(back, body);
         assert!(br.len() < body.len() / 4 && gz.len() < body.len() / 4);
-    }
-
-    #[test]
-    fn brotli_windows_fit_the_body() {
-        use std::io::Read;
-        assert_eq!(window_bits(0), 10);
-        assert_eq!(window_bits(1008), 10);
-        assert_eq!(window_bits(1009), 11);
-        assert_eq!(window_bits(7_000), 13);
-        assert_eq!(window_bits(usize::MAX), 24);
-        // Bodies around window edges, with matches far back: whole again.
-        let mut state = 7u64;
-        let words: Vec<String> = (0..400)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                format!("w{} ", state >> 52)
-            })
-            .collect();
-        for len in [1_008, 1_009, 16_368, 70_000] {
-            let body: Vec<u8> = words.concat().bytes().cycle().take(len).collect();
-            let br = compress(Encoding::Brotli, &body);
-            let mut back = Vec::new();
-            brotli::Decompressor::new(&br[..], 4096)
-                .read_to_end(&mut back)
-                .expect("unbrotli");
-            assert_eq!(back, body, "{len} bytes");
-        }
     }
 }
