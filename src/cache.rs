@@ -38,9 +38,17 @@ use crate::http::encoding::{self, compress, Encoding};
 
 const MAX_ENTRIES: usize = 5_000;
 const MAX_BODY: usize = 2 * 1024 * 1024;
-/// The most response bytes kept at once: many distinct queries (`limit=100`,
-/// `fields=body`, …) must not be able to grow the server without bound.
-const MAX_BYTES: usize = 8 * 1024 * 1024;
+/// The most bytes kept at once (bodies, their compressed variants, keys and
+/// headers): many distinct queries (`limit=100`, `fields=body`, …) must not
+/// be able to grow the server without bound. What the cache is for is the
+/// few URLs asked for many times a second (a front page, a story everyone
+/// reads right after a CDN purge): 4 MiB hold some 1,500 article documents
+/// or 150 section pages. With 8 MiB (bodies only counted) random slugs took
+/// the server to 66 MiB.
+const MAX_BYTES: usize = 4 * 1024 * 1024;
+/// What an entry costs beyond its bytes: the map's slot, the `Arc`, the
+/// header list (an estimate).
+const ENTRY_OVERHEAD: usize = 256;
 /// How many TTLs a stale entry may be served while it is being refilled.
 const STALE_FACTOR: u32 = 10;
 /// How long a request waits for another's computation before doing its own.
@@ -60,13 +68,37 @@ struct Entry {
 }
 
 impl Entry {
-    /// The body in `encoding`, compressed once.
-    fn encoded(&self, encoding: Encoding) -> &Bytes {
+    /// The body in `encoding`, compressed once, and how many bytes that
+    /// added to the entry (0 when it was made before).
+    fn encoded(&self, encoding: Encoding) -> (Bytes, usize) {
         let slot = match encoding {
             Encoding::Brotli => &self.variants[0],
             Encoding::Gzip => &self.variants[1],
         };
-        slot.get_or_init(|| compress(encoding, &self.body))
+        let mut made = 0;
+        let bytes = slot.get_or_init(|| {
+            let bytes = compress(encoding, &self.body);
+            made = bytes.len();
+            bytes
+        });
+        (bytes.clone(), made)
+    }
+
+    /// What the entry stored under `key` holds: its key, body, the
+    /// variants made so far, its headers.
+    fn held(&self, key: &str) -> usize {
+        let variants: usize = self
+            .variants
+            .iter()
+            .filter_map(OnceLock::get)
+            .map(Bytes::len)
+            .sum();
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len())
+            .sum();
+        key.len() + self.body.len() + variants + headers + ENTRY_OVERHEAD
     }
 }
 
@@ -78,7 +110,7 @@ struct Inner {
     /// Bumped by every write, so that an answer computed before a write is
     /// not stored after it.
     generation: u64,
-    /// Body bytes held by `entries`.
+    /// Bytes held by `entries` (see [`Entry::held`]).
     bytes: usize,
 }
 
@@ -170,25 +202,48 @@ impl ReadCache {
         if inner.generation != generation {
             return;
         }
-        let size = entry.body.len() + key.len();
-        if inner.entries.len() >= MAX_ENTRIES || inner.bytes + size > MAX_BYTES {
-            // Expired answers go first; if that is not enough, all of them.
-            let ttl = self.ttl;
-            inner.entries.retain(|_, e| e.stored.elapsed() < ttl);
-            inner.bytes = inner
-                .entries
-                .iter()
-                .map(|(k, e)| e.body.len() + k.len())
-                .sum();
-            if inner.entries.len() >= MAX_ENTRIES || inner.bytes + size > MAX_BYTES {
-                inner.entries.clear();
-                inner.bytes = 0;
-            }
-        }
+        let size = entry.held(&key);
+        self.make_room(&mut inner, size, 1);
         if let Some(old) = inner.entries.insert(key.clone(), entry) {
-            inner.bytes = inner.bytes.saturating_sub(old.body.len() + key.len());
+            inner.bytes = inner.bytes.saturating_sub(old.held(&key));
         }
         inner.bytes += size;
+    }
+
+    /// Evicts until `size` more bytes and `count` more entries fit:
+    /// expired answers first; if that is not enough, all of them.
+    fn make_room(&self, inner: &mut Inner, size: usize, count: usize) {
+        let full = |inner: &Inner| {
+            inner.entries.len() + count > MAX_ENTRIES || inner.bytes + size > MAX_BYTES
+        };
+        if !full(inner) {
+            return;
+        }
+        let ttl = self.ttl;
+        inner.entries.retain(|_, e| e.stored.elapsed() < ttl);
+        inner.bytes = inner.entries.iter().map(|(k, e)| e.held(k)).sum();
+        if full(inner) {
+            inner.entries.clear();
+            inner.bytes = 0;
+        }
+    }
+
+    /// A variant of `entry` was made: count its `added` bytes, if the entry
+    /// is still the one stored under `key`.
+    fn grew(&self, key: &str, entry: &Arc<Entry>, added: usize) {
+        if added == 0 {
+            return;
+        }
+        let mut inner = self.lock();
+        if !inner
+            .entries
+            .get(key)
+            .is_some_and(|stored| Arc::ptr_eq(stored, entry))
+        {
+            return;
+        }
+        inner.bytes += added;
+        self.make_room(&mut inner, 0, 0);
     }
 
     /// Entries held and their bytes (bodies and keys), for the metrics.
@@ -237,7 +292,12 @@ fn if_none_match_hits(req: &ServiceRequest, etag: &str) -> bool {
 }
 
 /// The stored answer, or a 304 when the client already holds it.
-fn answer(req: ServiceRequest, entry: &Entry) -> ServiceResponse<BoxBody> {
+fn answer(
+    req: ServiceRequest,
+    cache: &ReadCache,
+    key: &str,
+    entry: &Arc<Entry>,
+) -> ServiceResponse<BoxBody> {
     let not_modified = entry
         .etag
         .as_deref()
@@ -256,7 +316,9 @@ fn answer(req: ServiceRequest, entry: &Entry) -> ServiceResponse<BoxBody> {
     let response = match encoding {
         _ if not_modified => builder.finish(),
         Some(encoding) => {
-            let mut response = builder.body(entry.encoded(encoding).clone());
+            let (bytes, added) = entry.encoded(encoding);
+            cache.grew(key, entry, added);
+            let mut response = builder.body(bytes);
             encoding::encoded_headers(response.headers_mut(), encoding);
             response
         }
@@ -290,7 +352,7 @@ pub async fn read_cache(
     }
     let key = format!("{}?{}", req.path(), req.query_string());
     let generation = match cache.lookup(&key) {
-        Lookup::Hit(entry) => return Ok(answer(req, &entry)),
+        Lookup::Hit(entry) => return Ok(answer(req, cache, &key, &entry)),
         Lookup::Pass => {
             let mut res = next.call(req).await?.map_into_boxed_body();
             res.headers_mut()
@@ -301,7 +363,7 @@ pub async fn read_cache(
             // Woken when the other computation ends (its sender is dropped).
             let _ = tokio::time::timeout(MAX_WAIT, computed.changed()).await;
             if let Some(entry) = cache.fresh(&key) {
-                return Ok(answer(req, &entry));
+                return Ok(answer(req, cache, &key, &entry));
             }
             // Not stored (an error, a private answer, a write meanwhile):
             // compute it here, without storing.
@@ -359,7 +421,9 @@ pub async fn read_cache(
     let encoding = encoding.filter(|_| compressible && bytes.len() >= encoding::MIN_SIZE);
     let mut response = match encoding {
         Some(encoding) => {
-            let mut response = head.set_body(BoxBody::new(entry.encoded(encoding).clone()));
+            let (bytes, added) = entry.encoded(encoding);
+            cache.grew(&key, &entry, added);
+            let mut response = head.set_body(BoxBody::new(bytes));
             encoding::encoded_headers(response.headers_mut(), encoding);
             response
         }
@@ -450,13 +514,43 @@ mod tests {
             cache.done(&key);
             let inner = cache.lock();
             assert!(inner.bytes <= MAX_BYTES, "{} bytes held", inner.bytes);
-            let counted: usize = inner
-                .entries
-                .iter()
-                .map(|(k, e)| e.body.len() + k.len())
-                .sum();
+            let counted: usize = inner.entries.iter().map(|(k, e)| e.held(k)).sum();
             assert_eq!(counted, inner.bytes);
         }
         assert!(cache.fresh("/list?limit=99").is_some());
+    }
+
+    #[test]
+    fn compressed_variants_count_against_the_budget() {
+        let cache = ReadCache::new(Duration::from_secs(60));
+        for i in 0..40 {
+            let key = format!("/article/{i}");
+            let g = generation(&cache, &key);
+            // Text that compresses poorly: its variants are nearly as big.
+            let body: Vec<u8> = (0..256 * 1024u32)
+                .map(|n| (n.wrapping_mul(2_654_435_761) >> 24) as u8)
+                .collect();
+            let entry = Arc::new(Entry {
+                stored: Instant::now(),
+                headers: Vec::new(),
+                etag: None,
+                body: Bytes::from(body),
+                compressible: true,
+                variants: Default::default(),
+            });
+            cache.put(key.clone(), g, Arc::clone(&entry));
+            cache.done(&key);
+            let before = cache.size().1;
+            let (_, added) = entry.encoded(Encoding::Gzip);
+            assert!(added > 0);
+            cache.grew(&key, &entry, added);
+            let inner = cache.lock();
+            assert!(inner.bytes <= MAX_BYTES, "{} bytes held", inner.bytes);
+            let counted: usize = inner.entries.iter().map(|(k, e)| e.held(k)).sum();
+            assert_eq!(counted, inner.bytes);
+            if inner.entries.len() > 1 {
+                assert_eq!(inner.bytes, before + added);
+            }
+        }
     }
 }
