@@ -162,6 +162,12 @@ pub struct ArticleFilter {
 type Boxed<'a> = articles::BoxedQuery<'a, db::MultiBackend>;
 
 fn filtered<'a>(filter: &ArticleFilter, now: NaiveDateTime) -> Boxed<'a> {
+    filtered_as_of(filter, now, true)
+}
+
+/// [`filtered`]; `up_to_now` false leaves out the test that publication is
+/// not after `now`, for a caller whose other conditions imply it.
+fn filtered_as_of<'a>(filter: &ArticleFilter, now: NaiveDateTime, up_to_now: bool) -> Boxed<'a> {
     use crate::db::schema::{article_sections, article_tags};
     let mut query = articles::table.into_boxed();
     if let Some(sections) = &filter.section_ids {
@@ -216,11 +222,15 @@ fn filtered<'a>(filter: &ArticleFilter, now: NaiveDateTime) -> Boxed<'a> {
         // which made SQLite sort a whole section for every first page; the
         // (section, publication) and publication indexes read in order and
         // stop after a page.
-        None | Some(ArticleStatus::Published) => query
-            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+        None | Some(ArticleStatus::Published) => {
+            let query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
                 "(articles.status || '') IN ('published', 'scheduled')",
-            ))
-            .filter(articles::published_at.le(now))
+            ));
+            if up_to_now {
+                query.filter(articles::published_at.le(now))
+            } else {
+                query
+            }
             .filter(
                 articles::embargo_until
                     .is_null()
@@ -230,7 +240,8 @@ fn filtered<'a>(filter: &ArticleFilter, now: NaiveDateTime) -> Boxed<'a> {
                 articles::expires_at
                     .is_null()
                     .or(articles::expires_at.gt(now)),
-            ),
+            )
+        }
         Some(status) => {
             let query = if status == ArticleStatus::Scheduled {
                 query
@@ -339,16 +350,23 @@ fn page<'a>(
 ) -> Boxed<'a> {
     use diesel::dsl::sql;
     use diesel::sql_types::{Bool, Text, Timestamp};
-    let mut query = filtered(filter, now);
+    // Past a cursor in publication order, that cursor bounds the
+    // publication time: testing `published_at <= now` as well made SQLite
+    // seek the (section, publication) index to now and walk the section
+    // from its newest article down to the cursor (page 450 of a section:
+    // 3.7 ms, against 0.14 ms seeking to the cursor, at 100,000 articles).
+    // A cursor that names a later time than now (made up) keeps the test.
+    let bounded = order == ListOrder::Published && after.is_some_and(|(key, _)| *key <= now);
+    let mut query = filtered_as_of(filter, now, !bounded);
     if let Some((key, id)) = after {
+        // Row values, which both backends compare in index order.
         query = match order {
             ListOrder::Published => query.filter(
-                articles::published_at
-                    .lt(*key)
-                    .or(articles::published_at
-                        .eq(*key)
-                        .and(articles::id.lt(id.clone())))
-                    .assume_not_null(),
+                sql::<Bool>("(articles.published_at, articles.id) < (")
+                    .bind::<Timestamp, _>(*key)
+                    .sql(", ")
+                    .bind::<Text, _>(id.clone())
+                    .sql(")"),
             ),
             ListOrder::Updated => query.filter(
                 sql::<Bool>(&format!("({UPDATED_KEY} < "))
@@ -360,9 +378,11 @@ fn page<'a>(
                     .sql("))"),
             ),
             ListOrder::Modified => query.filter(
-                articles::modified_at.lt(*key).or(articles::modified_at
-                    .eq(*key)
-                    .and(articles::id.lt(id.clone()))),
+                sql::<Bool>("(articles.modified_at, articles.id) < (")
+                    .bind::<Timestamp, _>(*key)
+                    .sql(", ")
+                    .bind::<Text, _>(id.clone())
+                    .sql(")"),
             ),
         };
     }
