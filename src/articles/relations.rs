@@ -125,10 +125,17 @@ pub fn related_of_many(
 
 /// Whether any article has one of these sections as a secondary section.
 pub fn have_secondary(conn: &mut DbConn, section_ids: &[String]) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        article_sections::table.filter(article_sections::section_id.eq_any(section_ids)),
-    ))
-    .get_result(conn)
+    // One section with `=`, a statement diesel keeps prepared.
+    match section_ids {
+        [one] => diesel::select(diesel::dsl::exists(
+            article_sections::table.filter(article_sections::section_id.eq(one)),
+        ))
+        .get_result(conn),
+        many => diesel::select(diesel::dsl::exists(
+            article_sections::table.filter(article_sections::section_id.eq_any(many)),
+        ))
+        .get_result(conn),
+    }
 }
 
 /// The corrections logs of `article_ids`, each in order, in one query.

@@ -1,6 +1,7 @@
 //! The database: one connection type over SQLite and PostgreSQL, a pool, the
 //! embedded migrations, and [`run`], the one way handlers reach the database.
 
+pub mod cached;
 pub mod constraints;
 pub mod schema;
 pub mod text_enum;
@@ -48,7 +49,8 @@ fn is_postgres(url: &str) -> bool {
 /// (whose `= ANY($1)`, diesel's `eq_any`, is one statement already).
 /// SQLite's `IN (?, ?, …)` is another statement for every count of ids, and
 /// diesel prepares it anew at each use (parsing and planning were 7% of a
-/// search's time); here the ids are one JSON array, read by `json_each`.
+/// search's time); here the ids are one JSON array, read by `json_each`,
+/// in a statement kept prepared ([`cached`]).
 pub fn json_among<'a, QS: 'a>(
     conn: &DbConn,
     column: &str,
@@ -58,11 +60,11 @@ pub fn json_among<'a, QS: 'a>(
         return None;
     };
     let array = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_string());
-    Some(Box::new(
-        diesel::dsl::sql::<Bool>(&format!("{column} IN (SELECT value FROM json_each("))
-            .bind::<Text, _>(array)
-            .sql("))"),
-    ))
+    Some(Box::new(cached::wrapped::<Bool, _>(
+        format!("{column} IN (SELECT value FROM json_each("),
+        diesel::IntoSql::into_sql::<Text>(array),
+        "))",
+    )))
 }
 
 /// Opens one connection, choosing the backend by the URL's scheme and keeping
