@@ -230,6 +230,16 @@ async fn editor_writes_the_seed_page_and_a_frontend_reads_it_in_one_request(app:
     );
 }
 
+/// The headlines of a list page, in order.
+fn headlines(page: &Value) -> Vec<&str> {
+    page["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["headline"].as_str())
+        .collect()
+}
+
 async fn visibility_follows_schedule_embargo_expiry_and_withdrawal(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
     let token = editor.access_token.as_str();
@@ -304,13 +314,7 @@ async fn visibility_follows_schedule_embargo_expiry_and_withdrawal(app: &TestApp
         .json()
         .await
         .expect("json");
-    let headlines: Vec<&str> = list["data"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|a| a["headline"].as_str())
-        .collect();
-    assert_eq!(headlines, vec!["Backdated story"]);
+    assert_eq!(headlines(&list), vec!["Backdated story"]);
     assert_eq!(list["meta"]["total"], 1);
     // A cursor made up to name a time after now (lists past a real cursor
     // let it bound the publication time) still shows nothing that is not due.
@@ -323,13 +327,7 @@ async fn visibility_follows_schedule_embargo_expiry_and_withdrawal(app: &TestApp
         format!("/api/v1/articles?section={s}&cursor={forged}"),
     ] {
         let page: Value = app.get(&path, None).await.json().await.expect("json");
-        let headlines: Vec<&str> = page["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|a| a["headline"].as_str())
-            .collect();
-        assert_eq!(headlines, vec!["Backdated story"], "{path}: {page}");
+        assert_eq!(headlines(&page), vec!["Backdated story"], "{path}: {page}");
     }
     assert!(
         list["data"][0].get("body").is_none(),
