@@ -440,14 +440,25 @@ mod tests {
     use super::*;
 
     fn entry(size: usize) -> Arc<Entry> {
+        entry_of(vec![b'x'; size])
+    }
+
+    fn entry_of(body: Vec<u8>) -> Arc<Entry> {
         Arc::new(Entry {
             stored: Instant::now(),
             headers: Vec::new(),
             etag: None,
-            body: Bytes::from(vec![b'x'; size]),
+            body: Bytes::from(body),
             compressible: true,
             variants: Default::default(),
         })
+    }
+
+    /// The byte count is within the budget and equals what the entries hold.
+    fn assert_accounted(inner: &Inner) {
+        assert!(inner.bytes <= MAX_BYTES, "{} bytes held", inner.bytes);
+        let counted: usize = inner.entries.iter().map(|(k, e)| e.held(k)).sum();
+        assert_eq!(counted, inner.bytes);
     }
 
     fn generation(cache: &ReadCache, key: &str) -> u64 {
@@ -512,10 +523,7 @@ mod tests {
             let g = generation(&cache, &key);
             cache.put(key.clone(), g, entry(1024 * 1024));
             cache.done(&key);
-            let inner = cache.lock();
-            assert!(inner.bytes <= MAX_BYTES, "{} bytes held", inner.bytes);
-            let counted: usize = inner.entries.iter().map(|(k, e)| e.held(k)).sum();
-            assert_eq!(counted, inner.bytes);
+            assert_accounted(&cache.lock());
         }
         assert!(cache.fresh("/list?limit=99").is_some());
     }
@@ -530,14 +538,7 @@ mod tests {
             let body: Vec<u8> = (0..256 * 1024u32)
                 .map(|n| (n.wrapping_mul(2_654_435_761) >> 24) as u8)
                 .collect();
-            let entry = Arc::new(Entry {
-                stored: Instant::now(),
-                headers: Vec::new(),
-                etag: None,
-                body: Bytes::from(body),
-                compressible: true,
-                variants: Default::default(),
-            });
+            let entry = entry_of(body);
             cache.put(key.clone(), g, Arc::clone(&entry));
             cache.done(&key);
             let before = cache.size().1;
@@ -545,9 +546,7 @@ mod tests {
             assert!(added > 0);
             cache.grew(&key, &entry, added);
             let inner = cache.lock();
-            assert!(inner.bytes <= MAX_BYTES, "{} bytes held", inner.bytes);
-            let counted: usize = inner.entries.iter().map(|(k, e)| e.held(k)).sum();
-            assert_eq!(counted, inner.bytes);
+            assert_accounted(&inner);
             if inner.entries.len() > 1 {
                 assert_eq!(inner.bytes, before + added);
             }
