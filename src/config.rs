@@ -43,6 +43,51 @@ pub struct DatabaseArgs {
     pub db_pool_size: Option<u32>,
 }
 
+/// Where the newsroom's own site shows its content: the public URLs of
+/// articles, sections, tags and authors (see [`crate::urls`]).
+#[derive(Debug, Clone, Args)]
+pub struct SiteArgs {
+    /// The API's own public address (its CDN's, say): media files in feeds
+    /// and syndication are named by it.
+    #[arg(long, env = "NEWSDESK_PUBLIC_API_URL", default_value = crate::urls::DEFAULT_API, global = true)]
+    pub public_api_url: String,
+    /// The publication's name, as feeds and the Google News sitemap print it.
+    #[arg(long, env = "NEWSDESK_PUBLICATION_NAME", default_value = crate::urls::DEFAULT_NAME, global = true)]
+    pub publication_name: String,
+    /// The site's address, e.g. `https://news.example`.
+    #[arg(long, env = "NEWSDESK_SITE_URL", default_value = crate::urls::DEFAULT_SITE, global = true)]
+    pub site_url: String,
+    /// An article's path: `{section}`, `{slug}`, `{id}`, `{locale}`,
+    /// `{yyyy}`, `{mm}` and `{dd}` (first publication), with `{slug}` or
+    /// `{id}`, e.g. `/{section}/{yyyy}/{mm}/{dd}/{slug}`.
+    #[arg(long, env = "NEWSDESK_ARTICLE_PATH", default_value = crate::urls::DEFAULT_ARTICLE_PATH, global = true)]
+    pub article_path: String,
+    /// A section's path, with `{section}` (its slug).
+    #[arg(long, env = "NEWSDESK_SECTION_PATH", default_value = crate::urls::DEFAULT_SECTION_PATH, global = true)]
+    pub section_path: String,
+    /// A tag's path, with `{tag}` (its slug).
+    #[arg(long, env = "NEWSDESK_TAG_PATH", default_value = crate::urls::DEFAULT_TAG_PATH, global = true)]
+    pub tag_path: String,
+    /// A staff author's path, with `{id}` (their user id).
+    #[arg(long, env = "NEWSDESK_AUTHOR_PATH", default_value = crate::urls::DEFAULT_AUTHOR_PATH, global = true)]
+    pub author_path: String,
+}
+
+impl SiteArgs {
+    /// The public URLs these settings give, checked.
+    pub fn resolve(&self) -> anyhow::Result<crate::urls::PublicUrls> {
+        crate::urls::PublicUrls::new(
+            &self.site_url,
+            &self.article_path,
+            &self.section_path,
+            &self.tag_path,
+            &self.author_path,
+        )?
+        .named(&self.publication_name)?
+        .with_api(&self.public_api_url)
+    }
+}
+
 impl DatabaseArgs {
     /// The pool size asked for, or the backend's default: SQLite reads run
     /// on this machine's cores and each connection keeps its own page
@@ -161,6 +206,10 @@ pub struct ServeArgs {
     /// `NEWSDESK_METRICS_TOKEN` is set too.
     #[arg(long, env = "NEWSDESK_METRICS_BIND")]
     pub metrics_bind: Option<String>,
+    /// The most URLs in one monthly sitemap; a bigger month is split in
+    /// parts (at most 50,000, the sitemaps.org limit).
+    #[arg(long, env = "NEWSDESK_SITEMAP_MAX_URLS", default_value_t = 50_000)]
+    pub sitemap_max_urls: usize,
     /// Webhook delivery.
     #[command(flatten)]
     pub webhooks: WebhookArgs,
@@ -306,6 +355,8 @@ pub struct Settings {
     pub login: LoginLimits,
     /// Who may read the metrics.
     pub metrics: crate::metrics::MetricsSettings,
+    /// The most URLs in one monthly sitemap.
+    pub sitemap_max_urls: usize,
 }
 
 /// Failed logins allowed within the throttle's window.
@@ -401,6 +452,9 @@ impl Settings {
                 },
                 bind: serve.metrics_bind.clone().filter(|b| !b.is_empty()),
             },
+            sitemap_max_urls: serve
+                .sitemap_max_urls
+                .clamp(1, crate::distribution::sitemaps::MAX_URLS),
         })
     }
 }

@@ -329,6 +329,8 @@ struct DemoArticle {
     quote: (&'static str, &'static str),
     photo: Option<usize>,
     hours_ago: i64,
+    /// Its locale, when not the server's default.
+    locale: Option<&'static str>,
 }
 
 const ARTICLES: &[DemoArticle] = &[
@@ -338,7 +340,7 @@ const ARTICLES: &[DemoArticle] = &[
         dateline: "GENEVA", source: "Northwire", category: "wire",
         paragraphs: &["The ministers met behind closed doors in a lakeside hotel and emerged late in the evening.", "Officials said a working group would draft a joint statement within a month."],
         quote: ("We did not solve everything today, but we now speak the same language.", "The host country's foreign minister"),
-        photo: None, hours_ago: 2,
+        photo: None, hours_ago: 2, locale: None,
     },
     DemoArticle {
         section: "europe", kicker: "Elections", headline: "Turnout rises in regional elections as polling stations stay open late",
@@ -346,7 +348,7 @@ const ARTICLES: &[DemoArticle] = &[
         dateline: "VIENNA", source: "Eastline Agency", category: "wire",
         paragraphs: &["Turnout reached 61 percent, the highest in two decades, according to preliminary figures.", "Results are expected after midnight, once postal ballots have been counted."],
         quote: ("People waited in the rain for an hour; that tells you how much this vote matters to them.", "A polling station chair"),
-        photo: None, hours_ago: 5,
+        photo: None, hours_ago: 5, locale: None,
     },
     DemoArticle {
         section: "politics", kicker: "City hall", headline: "Council passes budget after a debate that ran past midnight",
@@ -354,7 +356,7 @@ const ARTICLES: &[DemoArticle] = &[
         dateline: "RIVERTON", source: "Staff", category: "staff",
         paragraphs: &["The vote was 27 to 18, with two councillors abstaining.", "Opposition members said the plan relied on optimistic tax forecasts."],
         quote: ("This budget puts buses and classrooms ahead of grandstands.", "The council's finance chair"),
-        photo: Some(1), hours_ago: 7,
+        photo: Some(1), hours_ago: 7, locale: None,
     },
     DemoArticle {
         section: "politics", kicker: "Parliament", headline: "Committee opens hearings on the new housing bill",
@@ -362,7 +364,7 @@ const ARTICLES: &[DemoArticle] = &[
         dateline: "RIVERTON", source: "Staff", category: "staff",
         paragraphs: &["The bill would cap annual rent increases and shorten planning approvals for small projects.", "A vote in the full chamber is not expected before the summer recess."],
         quote: ("We want to hear from the people who will live with this law.", "The committee chair"),
-        photo: None, hours_ago: 9,
+        photo: None, hours_ago: 9, locale: None,
     },
     DemoArticle {
         section: "business", kicker: "Markets", headline: "Shares in regional lenders climb as rate cut expectations grow",
@@ -370,7 +372,7 @@ const ARTICLES: &[DemoArticle] = &[
         dateline: "FRANKFURT", source: "Northwire", category: "wire",
         paragraphs: &["The banking index rose 2.4 percent, its best day in three months.", "Bond yields fell as traders priced in a cut at the next policy meeting."],
         quote: ("The data gave the market the excuse it was looking for.", "A fund manager at a regional investment firm"),
-        photo: None, hours_ago: 3,
+        photo: None, hours_ago: 3, locale: None,
     },
     DemoArticle {
         section: "business", kicker: "Energy", headline: "Harbour wind farm delivers first power to the grid",
@@ -378,7 +380,7 @@ const ARTICLES: &[DemoArticle] = &[
         dateline: "PORT ELLEN", source: "Staff", category: "staff",
         paragraphs: &["At full capacity the farm will supply about a fifth of the region's households.", "Fishermen's groups said they were still negotiating compensation for lost grounds."],
         quote: ("Today the harbour starts exporting something other than fish.", "The project director"),
-        photo: Some(0), hours_ago: 11,
+        photo: Some(0), hours_ago: 11, locale: None,
     },
     DemoArticle {
         section: "science", kicker: "Space", headline: "Amateur astronomers spot a comet brightening faster than expected",
@@ -386,7 +388,7 @@ const ARTICLES: &[DemoArticle] = &[
         dateline: "LA PALMA", source: "Staff", category: "staff",
         paragraphs: &["Its brightness has doubled every two days since it was discovered in October.", "Astronomers caution that comets often fade as quickly as they flare."],
         quote: ("Comets are like cats: they have tails and they do exactly what they want.", "An observatory spokesperson"),
-        photo: None, hours_ago: 14,
+        photo: None, hours_ago: 14, locale: None,
     },
     DemoArticle {
         section: "science", kicker: "Climate", headline: "Glacier retreat measured with drones shows a record summer loss",
@@ -394,7 +396,7 @@ const ARTICLES: &[DemoArticle] = &[
         dateline: "ZERMATT", source: "Eastline Agency", category: "wire",
         paragraphs: &["The tongue of the glacier pulled back 47 metres, compared with an average of 18.", "Researchers plan to repeat the survey each month through the winter."],
         quote: ("The numbers were so large we flew the route twice to be sure.", "The survey's lead scientist"),
-        photo: Some(2), hours_ago: 20,
+        photo: Some(2), hours_ago: 20, locale: None,
     },
     DemoArticle {
         section: "sport", kicker: "Football", headline: "Late header sends the home side into the cup semi-finals",
@@ -402,7 +404,7 @@ const ARTICLES: &[DemoArticle] = &[
         dateline: "RIVERTON", source: "Staff", category: "staff",
         paragraphs: &["The visitors had equalised with ten minutes left and looked the stronger side.", "The semi-final draw takes place on Monday."],
         quote: ("I closed my eyes and the ball found my head.", "The match-winning defender"),
-        photo: None, hours_ago: 4,
+        photo: None, hours_ago: 4, locale: None,
     },
     DemoArticle {
         section: "sport", kicker: "Athletics", headline: "Marathon organisers move the start earlier to beat the heat",
@@ -410,7 +412,7 @@ const ARTICLES: &[DemoArticle] = &[
         dateline: "SEVILLE", source: "Northwire", category: "wire",
         paragraphs: &["Extra water stations will be added every five kilometres.", "Organisers said the course and the cut-off times were unchanged."],
         quote: ("Safety comes before television schedules.", "The race director"),
-        photo: None, hours_ago: 26,
+        photo: None, hours_ago: 26, locale: None,
     },
     DemoArticle {
         section: "world", kicker: "Aid", headline: "Relief convoy reaches flooded villages after roads reopen",
@@ -418,7 +420,7 @@ const ARTICLES: &[DemoArticle] = &[
         dateline: "DHAKA", source: "Eastline Agency", category: "wire",
         paragraphs: &["Volunteers unloaded supplies in the school yard, the only dry ground for miles.", "Health workers are testing wells for contamination."],
         quote: ("The water took our fields, but not our neighbours.", "A village elder"),
-        photo: None, hours_ago: 30,
+        photo: None, hours_ago: 30, locale: None,
     },
     DemoArticle {
         section: "europe", kicker: "Transport", headline: "Night trains return to the Alpine route after a decade",
@@ -426,7 +428,15 @@ const ARTICLES: &[DemoArticle] = &[
         dateline: "MUNICH", source: "Staff", category: "staff",
         paragraphs: &["Tickets sold out within hours for the first weekend of service.", "The operator said it would add a fourth weekly train if demand held."],
         quote: ("You fall asleep in the snow and wake up by the sea.", "The operator's chief executive"),
-        photo: None, hours_ago: 36,
+        photo: None, hours_ago: 36, locale: None,
+    },
+    DemoArticle {
+        section: "world", kicker: "Дипломатия", headline: "Министры иностранных дел договорились о новой встрече в Вене",
+        summary: "После шести часов переговоров стороны заявили, что сблизили позиции по транзиту и торговле.",
+        dateline: "ВЕНА", source: "Northwire", category: "wire",
+        paragraphs: &["Делегации встретились в субботу в здании бывшего дворца на берегу Дуная и работали до позднего вечера.", "По словам участников, рабочая группа подготовит проект совместного заявления в течение месяца."],
+        quote: ("Мы не решили всех вопросов, но теперь говорим на одном языке.", "Министр иностранных дел страны-хозяйки"),
+        photo: Some(0), hours_ago: 1, locale: Some("ru"),
     },
 ];
 
@@ -459,8 +469,8 @@ pub fn load_articles(conn: &mut DbConn, default_locale: &str) -> Result<usize, A
         .collect::<Result<_, _>>()?;
     let mut added = 0;
     for (i, a) in ARTICLES.iter().enumerate() {
-        if article_queries::find_by_slug(conn, default_locale, &crate::slug::slugify(a.headline))?
-            .is_some()
+        let locale = a.locale.unwrap_or(default_locale);
+        if article_queries::find_by_slug(conn, locale, &crate::slug::slugify(a.headline))?.is_some()
         {
             continue;
         }
@@ -485,7 +495,7 @@ pub fn load_articles(conn: &mut DbConn, default_locale: &str) -> Result<usize, A
             .map(|id| serde_json::json!({"media_id": id}));
         let doc: ArticleDocument = serde_json::from_value(serde_json::json!({
             "kicker": a.kicker, "headline": a.headline, "summary": a.summary, "dateline": a.dateline,
-            "source": a.source, "source_category": a.category, "section_id": section.id,
+            "source": a.source, "source_category": a.category, "section_id": section.id, "locale": locale,
             "bylines": [{"user_id": writer.id, "role": "reporting"}], "body": body, "main_media": main_media,
             "comments_policy": "moderated",
         }))

@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal};
 
 use clap::{Parser, Subcommand};
 use newsdesk::auth::role::Role;
-use newsdesk::config::{DatabaseArgs, ServeArgs, Settings, WebhookArgs};
+use newsdesk::config::{DatabaseArgs, ServeArgs, Settings, SiteArgs, WebhookArgs};
 use newsdesk::startup::{Application, Background};
 use newsdesk::users::service::{create as create_user, CreateUser};
 use newsdesk::webhooks::deliver::Sender;
@@ -15,6 +15,8 @@ use newsdesk::{db, demo, openapi};
 struct Cli {
     #[command(flatten)]
     db: DatabaseArgs,
+    #[command(flatten)]
+    site: SiteArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -118,6 +120,7 @@ fn main() -> anyhow::Result<()> {
         newsdesk::alloc::tune();
     }
     init_tracing();
+    newsdesk::urls::configure(cli.site.resolve()?);
     match cli.command {
         Command::Serve(serve) => {
             let settings = Settings::resolve(&cli.db, &serve)?;

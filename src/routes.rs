@@ -13,7 +13,7 @@ use crate::error::{ApiError, Problem};
 use crate::events::follow::Hub;
 use crate::metrics::{self as m, MetricsSettings};
 use crate::state::AppState;
-use crate::{articles, auth, comments, events, media, sections, users, webhooks};
+use crate::{articles, auth, comments, distribution, events, media, sections, users, webhooks};
 
 /// Every documented route: operations checks at the root, the API under `/api/v1`.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -27,6 +27,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .configure(sections::handlers::configure)
                 .configure(media::handlers::configure)
                 .configure(articles::configure)
+                .configure(distribution::configure)
                 .configure(comments::configure)
                 .configure(events::handlers::configure)
                 .configure(webhooks::handlers::configure),

@@ -63,6 +63,7 @@ impl Application {
             webhooks: sender.clone(),
             login: settings.login,
             delivery_key: crate::articles::delivery::render_key(&settings.media.widths),
+            sitemap_max_urls: settings.sitemap_max_urls,
         });
         let cache = web::Data::new(ReadCache::new(settings.read_cache_ttl));
         let hub = web::Data::new(Hub::default());

@@ -36,4 +36,6 @@ pub struct AppState {
     pub webhooks: Sender,
     /// The render key of the delivery documents this server serves.
     pub delivery_key: String,
+    /// The most URLs in one monthly sitemap.
+    pub sitemap_max_urls: usize,
 }

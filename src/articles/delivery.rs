@@ -44,7 +44,16 @@ static SETTINGS: OnceLock<Settings> = OnceLock::new();
 /// The key of documents rendered with `widths` by this program.
 pub fn render_key(widths: &[u32]) -> String {
     let widths: Vec<String> = widths.iter().map(u32::to_string).collect();
-    format!("{}/{}", env!("CARGO_PKG_VERSION"), widths.join(","))
+    // The public URLs are in every document: other settings, other key.
+    // Hashed, so that a long site address does not make every lookup's key
+    // long.
+    let urls = crate::http::conditional::content_etag(crate::urls::get().key().as_bytes());
+    format!(
+        "{}/{}/{}",
+        env!("CARGO_PKG_VERSION"),
+        widths.join(","),
+        urls.trim_matches('"')
+    )
 }
 
 /// Sets the rendering settings of this process (the first call wins: one

@@ -124,6 +124,22 @@ pub struct SectionSummary {
     pub slug: String,
     /// Name.
     pub name: String,
+    /// The section's page on the site (`NEWSDESK_SECTION_PATH`).
+    #[schema(example = "https://news.example/world")]
+    pub url: String,
+}
+
+impl SectionSummary {
+    /// The summary of a section, with its public address.
+    pub fn new(id: String, slug: String, name: String) -> Self {
+        let url = crate::urls::get().section(&slug);
+        Self {
+            id,
+            slug,
+            name,
+            url,
+        }
+    }
 }
 
 /// A related article, as a teaser.
@@ -137,6 +153,9 @@ pub struct RelatedArticle {
     pub kicker: Option<String>,
     /// Headline.
     pub headline: String,
+    /// Its page on the site: the canonical address.
+    #[schema(example = "https://news.example/world/talks-resume")]
+    pub url: String,
     /// Publication time.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub published_at: Option<String>,
@@ -151,6 +170,8 @@ pub struct Byline {
     pub role: Option<String>,
     /// Staff user id, if a staff member.
     pub user_id: Option<String>,
+    /// A staff member's author page on the site (`NEWSDESK_AUTHOR_PATH`).
+    pub url: Option<String>,
 }
 
 /// The lead media with everything a frontend prints under it.
@@ -184,6 +205,11 @@ pub struct ArticleResponse {
     pub id: String,
     /// URL name.
     pub slug: String,
+    /// The article's page on the site: `seo.canonical_url` when the story
+    /// first ran elsewhere, else its address by `NEWSDESK_SITE_URL` and
+    /// `NEWSDESK_ARTICLE_PATH`. Feeds, sitemaps and syndication link here.
+    #[schema(example = "https://news.example/world/talks-resume")]
+    pub url: String,
     /// BCP 47 language tag.
     pub locale: String,
     /// `draft`, `in_review`, `scheduled`, `published`, `archived` or `withdrawn`.
@@ -392,11 +418,15 @@ pub struct Tag {
     pub slug: String,
     /// Display name, e.g. "Climate policy".
     pub name: String,
+    /// The tag's page on the site (`NEWSDESK_TAG_PATH`).
+    #[schema(example = "https://news.example/tags/climate-policy")]
+    pub url: String,
 }
 
 impl From<TagRow> for Tag {
     fn from(row: TagRow) -> Self {
         Self {
+            url: crate::urls::get().tag(&row.slug),
             id: row.id,
             slug: row.slug,
             name: row.name,

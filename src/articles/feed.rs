@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::articles::dto::SectionSummary;
 use crate::articles::queries::{self, ArticleFilter};
-use crate::articles::relations;
+use crate::articles::{present, relations};
 use crate::db;
 use crate::error::ApiError;
 use crate::http::pagination::{list_json, NoFilters, Page, Paged};
@@ -25,6 +25,9 @@ pub struct FeedItem {
     pub kicker: Option<String>,
     /// Headline.
     pub headline: String,
+    /// Its page on the site: the canonical address.
+    #[schema(example = "https://news.example/world/talks-resume")]
+    pub url: String,
     /// Its section.
     pub section: SectionSummary,
     /// Publication time (RFC 3339, UTC).
@@ -79,11 +82,11 @@ pub async fn get_feed(
             .map(|r| {
                 let (slug, name) = names.get(&r.section_id).cloned().unwrap_or_default();
                 FeedItem {
-                    section: SectionSummary {
-                        id: r.section_id,
-                        slug,
-                        name,
-                    },
+                    url: r
+                        .canonical_url
+                        .clone()
+                        .unwrap_or_else(|| present::article_url(&r, &slug)),
+                    section: SectionSummary::new(r.section_id, slug, name),
                     id: r.id,
                     slug: r.slug,
                     kicker: r.kicker,

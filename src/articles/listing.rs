@@ -9,7 +9,7 @@ use crate::articles::dto::{ArticleListQuery, ArticleResponse};
 use crate::articles::present::{self, BodyFormat};
 use crate::articles::queries::{self, ArticleFilter, ListOrder, SectionMatch};
 use crate::articles::status::ArticleStatus;
-use crate::articles::{body, delivery, relations, search};
+use crate::articles::{delivery, relations, search};
 use crate::auth::role::{Actor, Role};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
@@ -108,6 +108,14 @@ impl ListItem {
                 }
             }
         })
+    }
+
+    /// The presented article, owned (see [`ListItem::built`]).
+    pub fn into_built(self) -> Option<ArticleResponse> {
+        match self {
+            ListItem::Built(a) => Some(*a),
+            ListItem::Stored { .. } => None,
+        }
     }
 
     /// The presented article (`fields=` trims those; stored items are only
@@ -399,14 +407,12 @@ fn ranked(
         .map(|t| t.id)
         .collect();
     let next_cursor = (offset + page.len() < total).then(|| encode_cursor(&(offset + page.len())));
-    let mut texts = queries::texts(conn, &page)?;
+    let mut texts = search::texts(conn, &page)?;
     let mut snippets: HashMap<String, String> = page
         .iter()
         .filter_map(|id| {
             let found = texts.remove(id)?;
-            let text = body::stored_text(&found.body);
-            let summary = found.summary.as_deref().unwrap_or("");
-            let snippet = search::snippet(q, &[text.as_str(), summary, found.headline.as_str()])?;
+            let snippet = search::snippet(q, &[&found.body, &found.summary, &found.headline])?;
             Some((id.clone(), search::snippet_html(&snippet)))
         })
         .collect();

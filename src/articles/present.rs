@@ -56,6 +56,22 @@ pub fn present_full(
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut related = relations::related_of_many(conn, &ids)?;
     let mut corrections = relations::corrections_of_many(conn, &ids)?;
+    // The related articles' section slugs, for their addresses.
+    let mut wanted: Vec<&String> = related.values().flatten().map(|r| &r.section_id).collect();
+    wanted.sort();
+    wanted.dedup();
+    let sections: std::collections::HashMap<String, String> = if wanted.is_empty() {
+        Default::default()
+    } else {
+        use crate::db::schema::sections;
+        use diesel::prelude::*;
+        sections::table
+            .filter(sections::id.eq_any(wanted))
+            .select((sections::id, sections::slug))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -66,6 +82,10 @@ pub fn present_full(
                 .iter()
                 .filter(|r| staff || r.is_visible(now))
                 .map(|r| RelatedArticle {
+                    url: r.canonical_url.clone().unwrap_or_else(|| {
+                        let section = sections.get(&r.section_id).map_or("", String::as_str);
+                        article_url(r, section)
+                    }),
                     id: r.id.clone(),
                     slug: r.slug.clone(),
                     kicker: r.kicker.clone(),
@@ -117,15 +137,9 @@ fn build(
     let section = related
         .sections
         .get(&row.section_id)
-        .map(|s| SectionSummary {
-            id: s.id.clone(),
-            slug: s.slug.clone(),
-            name: s.name.clone(),
-        })
-        .unwrap_or(SectionSummary {
-            id: row.section_id.clone(),
-            slug: String::new(),
-            name: String::new(),
+        .map(|s| SectionSummary::new(s.id.clone(), s.slug.clone(), s.name.clone()))
+        .unwrap_or_else(|| {
+            SectionSummary::new(row.section_id.clone(), String::new(), String::new())
         });
     let bylines = related
         .bylines
@@ -135,6 +149,7 @@ fn build(
                 .map(|b| Byline {
                     name: b.name.clone(),
                     role: b.role.clone(),
+                    url: b.user_id.as_deref().map(|id| crate::urls::get().author(id)),
                     user_id: b.user_id.clone(),
                 })
                 .collect()
@@ -188,11 +203,7 @@ fn build(
         .map(|ids| {
             ids.iter()
                 .filter_map(|id| related.sections.get(id))
-                .map(|s| SectionSummary {
-                    id: s.id.clone(),
-                    slug: s.slug.clone(),
-                    name: s.name.clone(),
-                })
+                .map(|s| SectionSummary::new(s.id.clone(), s.slug.clone(), s.name.clone()))
                 .collect()
         })
         .unwrap_or_default();
@@ -201,8 +212,13 @@ fn build(
         .get(&row.id)
         .map(|tags| tags.iter().cloned().map(Tag::from).collect())
         .unwrap_or_default();
+    let url = row
+        .canonical_url
+        .clone()
+        .unwrap_or_else(|| article_url(&row, &section.slug));
     ArticleResponse {
         status: row.effective_status(now),
+        url,
         id: row.id,
         slug: row.slug,
         locale: row.locale,
@@ -244,10 +260,26 @@ fn build(
     }
 }
 
+/// An article's address on the site (the canonical URL set by editors
+/// aside): by the article path, dated by its first publication.
+pub fn article_url(row: &ArticleRow, section_slug: &str) -> String {
+    crate::urls::get().article(&crate::urls::ArticleParts {
+        id: &row.id,
+        slug: &row.slug,
+        section: section_slug,
+        locale: &row.locale,
+        date: row
+            .first_published_at
+            .or(row.published_at)
+            .unwrap_or(row.created_at),
+    })
+}
+
 /// The top-level fields of an article that `fields=` may name.
 pub const FIELDS: &[&str] = &[
     "id",
     "slug",
+    "url",
     "locale",
     "status",
     "kicker",

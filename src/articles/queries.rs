@@ -349,6 +349,53 @@ pub fn list_articles(
         .load(conn)
 }
 
+/// What a sitemap entry needs of an article: its address's parts, its
+/// last change, its headline (news sitemaps) and its lead media.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct SitemapRow {
+    pub id: String,
+    pub slug: String,
+    pub locale: String,
+    pub section_id: String,
+    pub canonical_url: Option<String>,
+    pub headline: String,
+    pub first_published_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub modified_at: NaiveDateTime,
+    pub main_media_id: Option<String>,
+}
+
+/// Public articles of a listing for sitemaps, newest published first,
+/// `skip` rows past `after` (no body read).
+pub fn sitemap_rows(
+    conn: &mut DbConn,
+    filter: &ArticleFilter,
+    after: Option<&(NaiveDateTime, String)>,
+    skip: i64,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<SitemapRow>> {
+    page(filter, ListOrder::Published, after, limit, now)
+        .offset(skip)
+        .select(SitemapRow::as_select())
+        .load(conn)
+}
+
+/// The oldest publication time among public articles.
+pub fn first_publication(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
+    filtered(&ArticleFilter::default(), now)
+        .order((articles::published_at.asc(), articles::id.asc()))
+        .select(articles::published_at)
+        .first::<Option<NaiveDateTime>>(conn)
+        .optional()
+        .map(Option::flatten)
+}
+
 /// [`list_articles`] reading only ids and times: for pages whose items are
 /// mostly stored, whose rows (bodies included) need not be read.
 pub fn list_keys(
@@ -441,34 +488,6 @@ pub struct SortTimes {
     pub published_at: Option<NaiveDateTime>,
     pub updated_at: Option<NaiveDateTime>,
     pub modified_at: NaiveDateTime,
-}
-
-/// The text of an article that search excerpts are made from.
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = articles)]
-pub struct SearchText {
-    pub id: String,
-    pub headline: String,
-    pub summary: Option<String>,
-    /// The stored body blocks.
-    pub body: String,
-}
-
-/// The text of these articles that search excerpts are made from, by id.
-pub fn texts(
-    conn: &mut DbConn,
-    ids: &[String],
-) -> QueryResult<std::collections::HashMap<String, SearchText>> {
-    let query = articles::table.into_boxed();
-    Ok(match db::json_among(conn, "articles.id", ids) {
-        Some(among) => query.filter(among),
-        None => query.filter(articles::id.eq_any(ids)),
-    }
-    .select(SearchText::as_select())
-    .load::<SearchText>(conn)?
-    .into_iter()
-    .map(|t| (t.id.clone(), t))
-    .collect())
 }
 
 /// These articles, in this order (ids that do not exist are left out).

@@ -2,7 +2,9 @@
 //! PostgreSQL. Raw SQL per backend; the index is written with every save.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use std::collections::HashMap;
+
+use diesel::sql_types::{Array, BigInt, Text};
 
 use crate::db::DbConn;
 
@@ -166,19 +168,65 @@ pub fn search(conn: &mut DbConn, q: &str, limit: i64) -> QueryResult<Vec<String>
     Ok(ids)
 }
 
+/// The text of an article as indexed: what excerpts are made from.
+#[derive(QueryableByName)]
+pub struct Indexed {
+    /// The article.
+    #[diesel(sql_type = Text)]
+    pub article_id: String,
+    /// Its headline.
+    #[diesel(sql_type = Text)]
+    pub headline: String,
+    /// Its summary ('' for none).
+    #[diesel(sql_type = Text)]
+    pub summary: String,
+    /// Its body as plain text.
+    #[diesel(sql_type = Text)]
+    pub body: String,
+}
+
+/// The indexed text of these articles, by id: read from the index, which
+/// keeps it as plain text already (parsing each body's stored blocks again
+/// was a seventh of a search's time).
+pub fn texts(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, Indexed>> {
+    let found: Vec<Indexed> = match conn {
+        DbConn::Sqlite(c) => {
+            let array = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_string());
+            diesel::sql_query(
+                "SELECT k.article_id, f.headline, f.summary, f.body \
+                 FROM article_search_keys k JOIN articles_fts f ON f.rowid = k.rowid \
+                 WHERE k.article_id IN (SELECT value FROM json_each(?))",
+            )
+            .bind::<Text, _>(array)
+            .load(c)?
+        }
+        DbConn::Postgres(c) => diesel::sql_query(
+            "SELECT article_id, headline, summary, body FROM article_search \
+             WHERE article_id = ANY($1)",
+        )
+        .bind::<Array<Text>, _>(ids)
+        .load(c)?,
+    };
+    Ok(found
+        .into_iter()
+        .map(|t| (t.article_id.clone(), t))
+        .collect())
+}
+
 /// Folds a word for matching as the index does (unicode61 with
 /// diacritics removed): lower case, accents gone.
 fn fold(word: &str) -> String {
     deunicode::deunicode(word).to_lowercase()
 }
 
-/// Whether `word` is one of the folded `terms`: ASCII words are compared
+/// Which of the folded `terms` `word` is, if any: ASCII words are compared
 /// without folding them (most words of most texts, and no allocation).
-fn matches(terms: &[String], word: &str) -> bool {
+fn term_of(terms: &[String], word: &str) -> Option<usize> {
     if word.is_ascii() {
-        terms.iter().any(|t| t.eq_ignore_ascii_case(word))
+        terms.iter().position(|t| t.eq_ignore_ascii_case(word))
     } else {
-        terms.contains(&fold(word))
+        let folded = fold(word);
+        terms.iter().position(|t| *t == folded)
     }
 }
 
@@ -195,8 +243,9 @@ pub fn snippet(q: &str, texts: &[&str]) -> Option<String> {
         return None;
     }
     for text in texts {
-        // Words with their byte ranges.
-        let mut words: Vec<(usize, usize, bool)> = Vec::new();
+        // Words with their byte ranges and the bit of the query word each
+        // is (0 for none; queries have at most sixteen words).
+        let mut words: Vec<(usize, usize, u32)> = Vec::new();
         let mut start = None;
         for (i, c) in text
             .char_indices()
@@ -205,22 +254,23 @@ pub fn snippet(q: &str, texts: &[&str]) -> Option<String> {
             match (c.is_alphanumeric(), start) {
                 (true, None) => start = Some(i),
                 (false, Some(s)) => {
-                    let hit = matches(&terms, &text[s..i]);
-                    words.push((s, i, hit));
+                    let bit = term_of(&terms, &text[s..i]).map_or(0, |t| 1u32 << t);
+                    words.push((s, i, bit));
                     start = None;
                 }
                 _ => {}
             }
         }
-        let Some(best) = (0..words.len()).filter(|&i| words[i].2).max_by_key(|&i| {
-            let window = &words[i..words.len().min(i + WINDOW)];
-            let distinct: std::collections::HashSet<String> = window
-                .iter()
-                .filter(|w| w.2)
-                .map(|w| fold(&text[w.0..w.1]))
-                .collect();
-            (distinct.len(), std::cmp::Reverse(i))
-        }) else {
+        // The window holding the most distinct query words, the first such.
+        let Some(best) = (0..words.len())
+            .filter(|&i| words[i].2 != 0)
+            .max_by_key(|&i| {
+                let seen = words[i..words.len().min(i + WINDOW)]
+                    .iter()
+                    .fold(0u32, |seen, w| seen | w.2);
+                (seen.count_ones(), std::cmp::Reverse(i))
+            })
+        else {
             continue;
         };
         // A little context before the first match.
@@ -231,9 +281,9 @@ pub fn snippet(q: &str, texts: &[&str]) -> Option<String> {
             out.push('…');
         }
         let mut at = words[first].0;
-        for &(s, e, hit) in &words[first..last] {
+        for &(s, e, bit) in &words[first..last] {
             out.push_str(&text[at..s]);
-            if hit {
+            if bit != 0 {
                 out.push(OPEN);
                 out.push_str(&text[s..e]);
                 out.push(CLOSE);

@@ -140,7 +140,20 @@ fn constraints() -> Vec<(&'static str, Value)> {
         .map(|h| h.replace('.', r"\."))
         .collect::<Vec<_>>()
         .join("|");
+    // What a webhook URL may not name, as the server refuses it when saved
+    // (unless it allows private addresses): this machine by name, and IPv4
+    // literals of loopback, private and link-local networks. Resolved names
+    // are checked again at every delivery, which no schema can state.
+    let octet = "[0-9]{1,3}";
+    let ipv4_private = format!(
+        "(127|10|0)(\\.{octet}){{3}}|192\\.168(\\.{octet}){{2}}|169\\.254(\\.{octet}){{2}}|172\\.(1[6-9]|2[0-9]|3[01])(\\.{octet}){{2}}"
+    );
+    let refused_host = json!({"not": {"type": "string", "pattern": format!(
+        "^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@]*@)?(([^/?#:@]*\\.)?[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]\\.?|{ipv4_private})([:/?#]|$)"
+    )}});
     vec![
+        ("CreateWebhookRequest.url", refused_host.clone()),
+        ("UpdateWebhookRequest.url", refused_host),
         (
             "ArticleDocument.locale",
             json!({"pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", "maxLength": 35}),

@@ -10,7 +10,7 @@ use crate::sections::model::SectionRow;
 /// A section of the site.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": "0193c5a2-7d1e-7cc0-9a35-0f1e2d3c4b5a", "slug": "europe", "name": "Europe",
+    "id": "0193c5a2-7d1e-7cc0-9a35-0f1e2d3c4b5a", "slug": "europe", "name": "Europe", "url": "https://news.example/europe",
     "description": "Politics, economies and people across the continent.",
     "parent_id": "0193c5a2-7d1e-7cc0-9a35-0f1e2d3c4b00", "position": 1, "version": 3,
     "created_at": "2026-11-26T09:30:00Z", "updated_at": "2026-11-26T10:02:00Z"
@@ -22,6 +22,9 @@ pub struct SectionResponse {
     pub slug: String,
     /// Display name.
     pub name: String,
+    /// The section's page on the site (`NEWSDESK_SECTION_PATH`).
+    #[schema(example = "https://news.example/world")]
+    pub url: String,
     /// What the section covers, for its front page and meta description.
     pub description: Option<String>,
     /// The parent section; `null` for a top-level section.
@@ -43,6 +46,7 @@ pub struct SectionResponse {
 impl From<SectionRow> for SectionResponse {
     fn from(row: SectionRow) -> Self {
         Self {
+            url: crate::urls::get().section(&row.slug),
             id: row.id,
             slug: row.slug,
             name: row.name,

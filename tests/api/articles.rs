@@ -152,12 +152,12 @@ async fn editor_writes_the_seed_page_and_a_frontend_reads_it_in_one_request(app:
         .is_some_and(|t| t.ends_with('Z')));
     assert_eq!(
         page["section"],
-        json!({"id": world, "slug": "world", "name": "World"})
+        json!({"id": world, "slug": "world", "name": "World", "url": "http://localhost:3000/world"})
     );
     assert_eq!(page["bylines"][0]["name"], "Test User");
     assert_eq!(
         page["bylines"][1],
-        json!({"name": "Jo Park", "role": "additional reporting", "user_id": null})
+        json!({"name": "Jo Park", "role": "additional reporting", "user_id": null, "url": null})
     );
     assert_eq!(
         page["main_media"]["credit_line"],
@@ -974,7 +974,7 @@ async fn tags_sections_related_and_filters(app: &TestApp) {
     .await;
     assert_eq!(
         main["tags"],
-        json!([{"id": main["tags"][0]["id"], "slug": "trade-policy", "name": "Trade policy"}, {"id": main["tags"][1]["id"], "slug": "eu", "name": "EU"}])
+        json!([{"id": main["tags"][0]["id"], "slug": "trade-policy", "name": "Trade policy", "url": "http://localhost:3000/tags/trade-policy"}, {"id": main["tags"][1]["id"], "slug": "eu", "name": "EU", "url": "http://localhost:3000/tags/eu"}])
     );
     assert_eq!(main["secondary_sections"][0]["slug"], "business");
     assert_eq!(

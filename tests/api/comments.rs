@@ -925,7 +925,7 @@ async fn demo_has_threads_a_reply_chain_and_a_pending_comment(app: &TestApp) {
     })
     .await
     .expect("join");
-    assert_eq!(articles, 12);
+    assert_eq!(articles, 13);
     assert_eq!(comments, 8);
     let res = app
         .get(

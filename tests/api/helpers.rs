@@ -131,6 +131,7 @@ pub fn test_settings(url: &str, media_dir: &std::path::Path) -> Settings {
         cors: Default::default(),
         login: Default::default(),
         metrics: Default::default(),
+        sitemap_max_urls: 50_000,
     }
 }
 

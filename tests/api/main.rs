@@ -14,6 +14,7 @@ mod contract;
 mod cors;
 mod crash;
 mod delivery;
+mod distribution;
 mod errors;
 mod events;
 mod openapi;
