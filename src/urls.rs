@@ -154,6 +154,18 @@ pub struct ArticleParts<'a> {
     pub date: NaiveDateTime,
 }
 
+impl ArticleParts<'_> {
+    /// The date an article's path carries: its first publication, else its
+    /// publication, else (never published) its creation.
+    pub fn path_date(
+        first_published_at: Option<NaiveDateTime>,
+        published_at: Option<NaiveDateTime>,
+        created_at: NaiveDateTime,
+    ) -> NaiveDateTime {
+        first_published_at.or(published_at).unwrap_or(created_at)
+    }
+}
+
 /// The defaults: a site at `http://localhost:3000` (a frontend's development
 /// server) with the paths most news sites use.
 pub const DEFAULT_SITE: &str = "http://localhost:3000";
@@ -240,6 +252,12 @@ impl PublicUrls {
     }
 
     /// An article's address.
+    /// An article's canonical address: the URL its editors set
+    /// (`seo.canonical_url`) when there is one, else its path on the site.
+    pub fn canonical_article(&self, canonical_url: Option<&str>, a: &ArticleParts<'_>) -> String {
+        canonical_url.map_or_else(|| self.article(a), str::to_string)
+    }
+
     pub fn article(&self, a: &ArticleParts<'_>) -> String {
         let path = self.article.expand(|name| match name {
             "slug" => a.slug.to_string(),

@@ -82,10 +82,7 @@ pub async fn get_feed(
             .map(|r| {
                 let (slug, name) = names.get(&r.section_id).cloned().unwrap_or_default();
                 FeedItem {
-                    url: r
-                        .canonical_url
-                        .clone()
-                        .unwrap_or_else(|| present::article_url(&r, &slug)),
+                    url: present::article_url(&r, &slug),
                     section: SectionSummary::new(r.section_id, slug, name),
                     id: r.id,
                     slug: r.slug,

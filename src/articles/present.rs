@@ -82,10 +82,7 @@ pub fn present_full(
                 .iter()
                 .filter(|r| staff || r.is_visible(now))
                 .map(|r| RelatedArticle {
-                    url: r.canonical_url.clone().unwrap_or_else(|| {
-                        let section = sections.get(&r.section_id).map_or("", String::as_str);
-                        article_url(r, section)
-                    }),
+                    url: article_url(r, sections.get(&r.section_id).map_or("", String::as_str)),
                     id: r.id.clone(),
                     slug: r.slug.clone(),
                     kicker: r.kicker.clone(),
@@ -212,10 +209,7 @@ fn build(
         .get(&row.id)
         .map(|tags| tags.iter().cloned().map(Tag::from).collect())
         .unwrap_or_default();
-    let url = row
-        .canonical_url
-        .clone()
-        .unwrap_or_else(|| article_url(&row, &section.slug));
+    let url = article_url(&row, &section.slug);
     ArticleResponse {
         status: row.effective_status(now),
         url,
@@ -260,19 +254,23 @@ fn build(
     }
 }
 
-/// An article's address on the site (the canonical URL set by editors
-/// aside): by the article path, dated by its first publication.
+/// An article's canonical address: the URL set by its editors, else its
+/// path on the site.
 pub fn article_url(row: &ArticleRow, section_slug: &str) -> String {
-    crate::urls::get().article(&crate::urls::ArticleParts {
-        id: &row.id,
-        slug: &row.slug,
-        section: section_slug,
-        locale: &row.locale,
-        date: row
-            .first_published_at
-            .or(row.published_at)
-            .unwrap_or(row.created_at),
-    })
+    crate::urls::get().canonical_article(
+        row.canonical_url.as_deref(),
+        &crate::urls::ArticleParts {
+            id: &row.id,
+            slug: &row.slug,
+            section: section_slug,
+            locale: &row.locale,
+            date: crate::urls::ArticleParts::path_date(
+                row.first_published_at,
+                row.published_at,
+                row.created_at,
+            ),
+        },
+    )
 }
 
 /// The top-level fields of an article that `fields=` may name.

@@ -9,9 +9,8 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -24,9 +23,8 @@ use crate::articles::relations;
 use crate::db::{self, schema::media, DbConn};
 use crate::distribution::xml::Xml;
 use crate::error::ApiError;
-use crate::http::conditional::{content_etag, not_modified};
 use crate::http::pagination::Page;
-use crate::http::PUBLIC_CACHE;
+use crate::http::response::public_hashed;
 use crate::sections;
 use crate::state::AppState;
 use crate::urls;
@@ -149,72 +147,13 @@ pub async fn syndication_feed(
         FeedFormat::Atom => atom(&feed, &self_url),
         FeedFormat::Json => json_feed(&feed, &self_url)?,
     };
-    Ok(respond(
+    Ok(public_hashed(
         &req,
         body,
         format.media_type(),
         last_modified,
         feed.surrogate_keys,
     ))
-}
-
-/// A public, cacheable response of `body`: strong ETag (a hash of the
-/// bytes), Last-Modified, Cache-Control and Surrogate-Key; 304 when the
-/// client has it.
-pub fn respond(
-    req: &HttpRequest,
-    body: Vec<u8>,
-    media_type: &'static str,
-    last_modified: Option<NaiveDateTime>,
-    surrogate_keys: String,
-) -> HttpResponse {
-    let etag = content_etag(&body);
-    let fresh = not_modified(req, &etag);
-    let mut builder = if fresh {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    builder
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, PUBLIC_CACHE))
-        .insert_header(("Surrogate-Key", surrogate_keys));
-    if let Some(t) = last_modified {
-        let at = std::time::SystemTime::from(DateTime::<Utc>::from_naive_utc_and_offset(t, Utc));
-        builder.insert_header((header::LAST_MODIFIED, header::HttpDate::from(at)));
-    }
-    if fresh {
-        return builder.finish();
-    }
-    builder
-        .insert_header((header::CONTENT_TYPE, media_type))
-        .body(body)
-}
-
-/// A document whose answer depends on the caller (a token opens what the
-/// public cannot read): private and uncached when `private`, else public as
-/// [`respond`] makes it; either way `Vary: Authorization`.
-pub fn respond_to_reader(
-    req: &HttpRequest,
-    body: Vec<u8>,
-    media_type: &'static str,
-    last_modified: NaiveDateTime,
-    surrogate_keys: String,
-    private: bool,
-) -> HttpResponse {
-    let mut res = if private {
-        HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, crate::http::response::PRIVATE_CACHE))
-            .insert_header((header::CONTENT_TYPE, media_type))
-            .body(body)
-    } else {
-        respond(req, body, media_type, Some(last_modified), surrogate_keys)
-    };
-    res.headers_mut().insert(
-        header::VARY,
-        header::HeaderValue::from_static("Authorization"),
-    );
-    res
 }
 
 fn load(
@@ -254,10 +193,7 @@ fn load(
     }
     if let Some(author) = &query.author {
         home = site.author(author);
-        if let Some(name) = crate::users::queries::find_by_id(conn, author)
-            .ok()
-            .flatten()
-            .map(|u| u.display_name)
+        if let Some(name) = crate::users::queries::find_by_id(conn, author)?.map(|u| u.display_name)
         {
             title = format!("{title} – {name}");
         }

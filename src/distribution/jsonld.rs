@@ -13,8 +13,8 @@ use crate::articles::present::{self, BodyFormat};
 use crate::articles::{access, queries as article_queries};
 use crate::auth::extract::MaybeAuthUser;
 use crate::db;
-use crate::distribution::feeds::respond_to_reader;
 use crate::error::ApiError;
+use crate::http::response::public_or_private;
 use crate::media::queries as media_queries;
 use crate::state::AppState;
 use crate::urls;
@@ -175,7 +175,7 @@ pub async fn article_jsonld(
     })
     .await?;
     let body = serde_json::to_vec(&doc).map_err(ApiError::internal)?;
-    Ok(respond_to_reader(
+    Ok(public_or_private(
         &req, body, JSON_LD, modified, keys, private,
     ))
 }

@@ -19,9 +19,9 @@ use crate::articles::status::{ArticleStatus, SourceCategory};
 use crate::articles::{body, queries as article_queries};
 use crate::auth::extract::MaybeAuthUser;
 use crate::db::{self, DbConn};
-use crate::distribution::feeds::{respond, respond_to_reader};
 use crate::error::ApiError;
 use crate::http::format_time;
+use crate::http::response::{public_hashed, public_or_private};
 use crate::media::dto::MediaResponse;
 use crate::media::queries as media_queries;
 use crate::state::AppState;
@@ -429,7 +429,7 @@ pub async fn article_ninjs(
     })
     .await?;
     let body = serde_json::to_vec(&doc).map_err(ApiError::internal)?;
-    Ok(respond_to_reader(
+    Ok(public_or_private(
         &req, body, NINJS, modified, keys, private,
     ))
 }
@@ -462,5 +462,5 @@ pub async fn media_ninjs(
     let keys = format!("media:{} ninjs", asset.id);
     let modified = asset.updated_at;
     let body = serde_json::to_vec(&media(&asset)).map_err(ApiError::internal)?;
-    Ok(respond(&req, body, NINJS, Some(modified), keys))
+    Ok(public_hashed(&req, body, NINJS, Some(modified), keys))
 }

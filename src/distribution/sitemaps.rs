@@ -17,9 +17,9 @@ use diesel::prelude::*;
 use crate::articles::queries::{self, ArticleFilter, SitemapRow};
 use crate::db::schema::{media, sections};
 use crate::db::{self, DbConn, Pool};
-use crate::distribution::feeds::respond;
 use crate::distribution::xml::{escape_into, Xml};
 use crate::error::ApiError;
+use crate::http::response::public_hashed;
 use crate::http::PUBLIC_CACHE;
 use crate::state::AppState;
 use crate::urls;
@@ -155,7 +155,7 @@ pub async fn sitemap_index(
         doc.close("sitemap");
     }
     doc.close("sitemapindex");
-    Ok(respond(
+    Ok(public_hashed(
         &req,
         doc.finish(),
         XML,
@@ -214,10 +214,11 @@ pub async fn month_sitemap(
     // The part's first batch now: a part past the month's end is a 404,
     // not an empty sitemap, and an unreachable database a 503.
     let filter = part.filter();
+    let asked = BATCH.min(max);
     let first = {
         let filter = filter.clone();
         db::run(&state.pool, move |conn| {
-            batch(conn, &filter, None, skip, BATCH.min(max))
+            batch(conn, &filter, None, skip, asked)
         })
         .await?
     };
@@ -233,10 +234,9 @@ pub async fn month_sitemap(
     let stream = Stream {
         pool: state.pool.clone(),
         filter,
-        pending: Some(first),
+        pending: Some((first, asked)),
         left: max,
         head: Some(head),
-        done: false,
     };
     let body = futures_util::stream::unfold(stream, |mut s| async move {
         let chunk = s.next().await?;
@@ -307,18 +307,20 @@ fn embedded(
 }
 
 fn article_url(row: &SitemapRow, section_slug: &str) -> String {
-    row.canonical_url.clone().unwrap_or_else(|| {
-        urls::get().article(&urls::ArticleParts {
+    urls::get().canonical_article(
+        row.canonical_url.as_deref(),
+        &urls::ArticleParts {
             id: &row.id,
             slug: &row.slug,
             section: section_slug,
             locale: &row.locale,
-            date: row
-                .first_published_at
-                .or(row.published_at)
-                .unwrap_or(row.created_at),
-        })
-    })
+            date: urls::ArticleParts::path_date(
+                row.first_published_at,
+                row.published_at,
+                row.created_at,
+            ),
+        },
+    )
 }
 
 /// The `<url>` entries of a batch; with `news`, the Google News elements.
@@ -367,49 +369,42 @@ fn news_language(locale: &str) -> String {
 struct Stream {
     pool: Pool,
     filter: ArticleFilter,
-    pending: Option<Batch>,
+    /// The batch to write next, and how many rows were asked for it; none
+    /// once the document is closed.
+    pending: Option<(Batch, i64)>,
     /// Entries this part may still hold.
     left: i64,
+    /// The XML declaration and the opening `urlset`, until written.
     head: Option<String>,
-    done: bool,
 }
 
 impl Stream {
     async fn next(&mut self) -> Option<Result<Bytes, actix_web::Error>> {
-        if self.done {
-            return None;
-        }
-        let out = self.head.take().unwrap_or_default();
-        let Some(batch) = self.pending.take() else {
-            return self.finish(out);
-        };
-        let mut out = out;
-        let count = i64::try_from(batch.0.len()).unwrap_or(0);
-        entries(&mut out, &batch, false);
+        let (rows, asked) = self.pending.take()?;
+        let mut out = self.head.take().unwrap_or_default();
+        let count = i64::try_from(rows.0.len()).unwrap_or(0);
+        entries(&mut out, &rows, false);
         self.left -= count;
-        // The next batch, after this one's last row, if the part has room.
-        let last = batch
+        // A short batch is the month's last; a full part ends here too.
+        if count < asked || self.left <= 0 {
+            out.push_str("</urlset>");
+            return Some(Ok(Bytes::from(out)));
+        }
+        let last = rows
             .0
             .last()
             .map(|r| (r.published_at.unwrap_or(r.modified_at), r.id.clone()));
-        if count == 0 || self.left <= 0 || count < BATCH.min(self.left + count) {
-            self.pending = None;
-            out.push_str("</urlset>");
-            self.done = true;
-            return Some(Ok(Bytes::from(out)));
-        }
         let filter = self.filter.clone();
         let limit = BATCH.min(self.left);
         match db::run(&self.pool, move |conn| {
-            batch_after(conn, &filter, last, limit)
+            batch(conn, &filter, last.as_ref(), 0, limit)
         })
         .await
         {
-            Ok(next) => self.pending = Some(next),
+            Ok(next) => self.pending = Some((next, limit)),
             Err(e) => {
                 // Headers are out: the connection ends without the closing
                 // tag, so a crawler sees a broken document, not a short one.
-                self.done = true;
                 tracing::error!("sitemap stream: {e}");
                 return Some(Err(actix_web::error::ErrorInternalServerError(
                     "sitemap stream failed",
@@ -418,21 +413,6 @@ impl Stream {
         }
         Some(Ok(Bytes::from(out)))
     }
-
-    fn finish(&mut self, mut out: String) -> Option<Result<Bytes, actix_web::Error>> {
-        out.push_str("</urlset>");
-        self.done = true;
-        Some(Ok(Bytes::from(out)))
-    }
-}
-
-fn batch_after(
-    conn: &mut DbConn,
-    filter: &ArticleFilter,
-    after: Option<(NaiveDateTime, String)>,
-    limit: i64,
-) -> Result<Batch, ApiError> {
-    batch(conn, filter, after.as_ref(), 0, limit)
 }
 
 /// The Google News sitemap: public articles published in the last 48
@@ -469,7 +449,13 @@ pub async fn news_sitemap(
     for r in &batch.0 {
         keys.push_str(&format!(" article:{}", r.id));
     }
-    Ok(respond(&req, out.into_bytes(), XML, last_modified, keys))
+    Ok(public_hashed(
+        &req,
+        out.into_bytes(),
+        XML,
+        last_modified,
+        keys,
+    ))
 }
 
 /// The sitemap of sections: each section's page on the site.
@@ -511,7 +497,7 @@ pub async fn sections_sitemap(
     }
     doc.close("urlset");
     let last_modified = rows.iter().map(|(_, t)| *t).max();
-    Ok(respond(
+    Ok(public_hashed(
         &req,
         doc.finish(),
         XML,

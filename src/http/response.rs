@@ -3,6 +3,8 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use std::time::SystemTime;
+
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
@@ -44,25 +46,43 @@ pub struct CacheInfo {
 }
 
 /// A public JSON response with ETag, Last-Modified, Cache-Control and
-/// Surrogate-Key; a matching `If-None-Match` gets a bodiless 304.
+/// Surrogate-Key; a client that holds it (`If-None-Match`) gets a bodiless
+/// 304. `If-Modified-Since` is not honoured: a list's newest change misses
+/// an article that left it (withdrawn, expired), and a 304 on it would keep
+/// that article in a reader's copy; the ETag is exact.
 pub fn public_json(req: &HttpRequest, body: Vec<u8>, cache: CacheInfo) -> HttpResponse {
-    let mut builder = if not_modified(req, &cache.etag) {
+    public_bytes(req, body, JSON, cache)
+}
+
+/// A public response of `body` in `media_type`, as [`public_json`] makes it.
+pub fn public_bytes(
+    req: &HttpRequest,
+    body: Vec<u8>,
+    media_type: &'static str,
+    cache: CacheInfo,
+) -> HttpResponse {
+    let changed = cache
+        .last_modified
+        .map(|t| SystemTime::from(DateTime::<Utc>::from_naive_utc_and_offset(t, Utc)));
+    let fresh = not_modified(req, &cache.etag);
+    let mut builder = if fresh {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
     builder
-        .insert_header((header::ETAG, cache.etag.clone()))
+        .insert_header((header::ETAG, cache.etag))
         .insert_header((header::CACHE_CONTROL, PUBLIC_CACHE))
         .insert_header(("Surrogate-Key", cache.surrogate_keys));
-    if let Some(t) = cache.last_modified {
-        let at = std::time::SystemTime::from(DateTime::<Utc>::from_naive_utc_and_offset(t, Utc));
+    if let Some(at) = changed {
         builder.insert_header((header::LAST_MODIFIED, header::HttpDate::from(at)));
     }
-    if not_modified(req, &cache.etag) {
+    if fresh {
         return builder.finish();
     }
-    json_body(&mut builder, body)
+    builder
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(media_type)))
+        .body(body)
 }
 
 /// A public JSON response whose ETag is a hash of its bytes: lists, and
@@ -74,16 +94,53 @@ pub fn public_json_hashed(
     last_modified: Option<NaiveDateTime>,
     surrogate_keys: String,
 ) -> HttpResponse {
+    public_hashed(req, body, JSON, last_modified, surrogate_keys)
+}
+
+/// A public response in `media_type` whose ETag is a hash of its bytes:
+/// feeds, sitemaps and syndication documents.
+pub fn public_hashed(
+    req: &HttpRequest,
+    body: Vec<u8>,
+    media_type: &'static str,
+    last_modified: Option<NaiveDateTime>,
+    surrogate_keys: String,
+) -> HttpResponse {
     let etag = content_etag(&body);
-    public_json(
+    public_bytes(
         req,
         body,
+        media_type,
         CacheInfo {
             etag,
             last_modified,
             surrogate_keys,
         },
     )
+}
+
+/// A document whose answer depends on the caller (a token opens what the
+/// public cannot read): private and uncached when `private`, else public as
+/// [`public_hashed`] makes it; either way `Vary: Authorization`.
+pub fn public_or_private(
+    req: &HttpRequest,
+    body: Vec<u8>,
+    media_type: &'static str,
+    last_modified: NaiveDateTime,
+    surrogate_keys: String,
+    private: bool,
+) -> HttpResponse {
+    let mut res = if private {
+        HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, PRIVATE_CACHE))
+            .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(media_type)))
+            .body(body)
+    } else {
+        public_hashed(req, body, media_type, Some(last_modified), surrogate_keys)
+    };
+    res.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Authorization"));
+    res
 }
 
 /// A JSON response for the caller alone (anything that depends on the token).
@@ -103,12 +160,12 @@ pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
+/// The media type of every JSON body.
+const JSON: &str = "application/json; charset=utf-8";
+
 fn json_body(builder: &mut HttpResponseBuilder, body: Vec<u8>) -> HttpResponse {
     builder
-        .insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        ))
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(JSON)))
         .body(body)
 }
 

@@ -7,6 +7,7 @@ use newsdesk::auth::role::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use crate::crash::{free_port, start_binary, Running};
 use crate::events::{created_id, draft, publish, section};
 use crate::helpers::{assert_problem, header, TestApp};
 use crate::media::{jpeg_bytes, upload};
@@ -139,9 +140,33 @@ async fn fetch(app: &TestApp, path: &str, media_type: &str) -> (feed_rs::model::
         .unwrap_or_default()
         .contains("feeds"));
     let text = res.text().await.expect("body");
+    if media_type == "application/feed+json" {
+        check_json_feed(&serde_json::from_str(&text).expect("JSON"));
+    }
     let feed = feed_rs::parser::parse(text.as_bytes())
         .unwrap_or_else(|e| panic!("{path} does not parse: {e}\n{text}"));
     (feed, text)
+}
+
+/// Validates a JSON Feed against the JSON Schema of JSON Feed 1.1
+/// (`tests/schemas/jsonfeed-1.1.json`, from the `jsonfeed-schema` package;
+/// jsonfeed.org publishes none of its own), formats included. It is strict:
+/// no property outside the specification but `_`-prefixed extensions.
+fn check_json_feed(doc: &Value) {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/jsonfeed-1.1.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the JSON Feed schema"))
+            .expect("JSON");
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "not JSON Feed 1.1: {errors:#?}\n{doc:#}");
 }
 
 fn ids(feed: &feed_rs::model::Feed) -> Vec<String> {
@@ -308,14 +333,34 @@ async fn feeds_answer_304_and_change_with_content(app: &TestApp) {
     let res = app.get("/api/v1/feeds/rss", None).await;
     let etag = header(&res, "etag").expect("etag");
     assert!(header(&res, "last-modified").is_some());
-    let res = app
-        .request(Method::GET, "/api/v1/feeds/rss", None)
-        .header("If-None-Match", &etag)
-        .send()
+    let conditional = |name: &'static str, value: String| {
+        app.request(Method::GET, "/api/v1/feeds/rss", None)
+            .header(name, value)
+            .send()
+    };
+    let res = conditional("If-None-Match", etag.clone())
         .await
         .expect("request");
     assert_eq!(res.status(), 304);
     assert_eq!(res.text().await.expect("body"), "");
+    // Sitemaps and ninjs documents are validated the same way.
+    let room_ninjs = format!("/api/v1/articles/{}/ninjs", room.lead);
+    for path in [
+        "/api/v1/sitemaps/news.xml",
+        "/api/v1/sitemaps/index.xml",
+        room_ninjs.as_str(),
+    ] {
+        let res = app.get(path, None).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let etag = header(&res, "etag").expect("etag");
+        let res = app
+            .request(Method::GET, path, None)
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 304, "{path}");
+    }
     // A correction of the headline changes the feed.
     let version = article_json(app, &room.second).await["version"]
         .as_i64()
@@ -340,11 +385,33 @@ async fn feeds_answer_304_and_change_with_content(app: &TestApp) {
         .await
         .expect("request");
     assert_eq!(res.status(), 200);
+    let held = header(&res, "last-modified").expect("last-modified");
     assert!(res
         .text()
         .await
         .expect("body")
         .contains("Ferry timetable changed"));
+    // Withdrawing the story changed last takes the feed's newest change
+    // back in time: a reader that sends only If-Modified-Since with the
+    // date it holds gets the feed without it, never a 304 that would keep
+    // it (only the ETag is exact).
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/articles/{}/withdraw", room.second),
+            Some(&room.token),
+        )
+        .send()
+        .await
+        .expect("withdraw");
+    assert_eq!(res.status(), 200, "withdraw");
+    let res = conditional("If-Modified-Since", held)
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.expect("body");
+    assert!(text.contains(room.lead.as_str()));
+    assert!(!text.contains(room.second.as_str()));
 }
 
 /// The path on the test server of an address the API names with its
@@ -931,6 +998,132 @@ async fn the_demo_story_in_russian_comes_out_in_every_format(app: &TestApp) {
     }
 }
 
+/// The real binary under other public-URL settings, on the same database:
+/// every format names things by the configured patterns, a canonical URL
+/// set by editors wins, and what was rendered under the other settings is
+/// rendered anew, both ways.
+async fn addresses_follow_the_url_settings(app: &TestApp) {
+    let room = newsroom(app).await;
+    let here = article_json(app, &room.lead).await;
+    assert_eq!(here["url"], "http://localhost:3000/world/talks-resume");
+    let port = free_port();
+    let _server = Running(
+        start_binary(
+            &app.client,
+            &app.settings.database_url,
+            &app.media_dir,
+            port,
+            &[
+                ("NEWSDESK_SITE_URL", "https://news.example/"),
+                (
+                    "NEWSDESK_ARTICLE_PATH",
+                    "/{section}/{yyyy}/{mm}/{dd}/{slug}.html",
+                ),
+                ("NEWSDESK_SECTION_PATH", "/rubrik/{section}"),
+                ("NEWSDESK_TAG_PATH", "/t/{tag}"),
+                ("NEWSDESK_AUTHOR_PATH", "/by/{id}"),
+                ("NEWSDESK_PUBLICATION_NAME", "Harbour Times"),
+                ("NEWSDESK_PUBLIC_API_URL", "https://api.news.example"),
+            ],
+        )
+        .await,
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let get = |path: String| {
+        let request = app.client.get(format!("{base}{path}"));
+        async move {
+            let res = request.send().await.expect("request");
+            assert_eq!(res.status(), 200);
+            res.text().await.expect("body")
+        }
+    };
+    let there: Value =
+        serde_json::from_str(&get(format!("/api/v1/articles/{}", room.lead)).await).expect("json");
+    let day = there["published_at"].as_str().expect("published")[..10].replace('-', "/");
+    let url = format!("https://news.example/world/{day}/talks-resume.html");
+    assert_eq!(there["url"], url.as_str());
+    assert_eq!(there["section"]["url"], "https://news.example/rubrik/world");
+    assert_eq!(there["tags"][0]["url"], "https://news.example/t/diplomacy");
+    assert_eq!(
+        there["bylines"][0]["url"],
+        format!("https://news.example/by/{}", room.author)
+    );
+
+    let rss = get("/api/v1/feeds/rss".to_string()).await;
+    let feed = feed_rs::parser::parse(rss.as_bytes()).expect("rss");
+    assert_eq!(
+        feed.entries[0].links.first().map(|l| l.href.as_str()),
+        Some(url.as_str())
+    );
+    assert!(feed.title.is_some_and(|t| t.content == "Harbour Times"));
+    let image = feed.entries[0].media[0].content[0]
+        .url
+        .as_ref()
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    assert!(
+        image.starts_with("https://api.news.example/api/v1/media/"),
+        "{image}"
+    );
+    let news = get("/api/v1/sitemaps/news.xml".to_string()).await;
+    check_sitemap(&news, "urlset");
+    assert!(texts(&news, "loc").contains(&url));
+    assert_eq!(texts(&news, "name"), vec!["Harbour Times".to_string(); 2]);
+    let index = get("/api/v1/sitemaps/index.xml".to_string()).await;
+    for loc in texts(&index, "loc") {
+        assert!(
+            loc.starts_with("https://api.news.example/api/v1/sitemaps/"),
+            "{loc}"
+        );
+    }
+    let ld: Value =
+        serde_json::from_str(&get(format!("/api/v1/articles/{}/jsonld", room.lead)).await)
+            .expect("json");
+    assert_eq!(ld["mainEntityOfPage"]["@id"], url.as_str());
+    assert_eq!(ld["publisher"]["name"], "Harbour Times");
+    let ninjs: Value =
+        serde_json::from_str(&get(format!("/api/v1/articles/{}/ninjs", room.lead)).await)
+            .expect("json");
+    check_ninjs(&ninjs);
+    assert_eq!(
+        ninjs["subjects"][0]["uri"],
+        "https://news.example/rubrik/world"
+    );
+
+    // The canonical URL editors set is the address everywhere.
+    let canonical = "https://partner.example/ferries";
+    let version = article_json(app, &room.second).await["version"]
+        .as_i64()
+        .expect("version");
+    let res = app
+        .client
+        .patch(format!("{base}/api/v1/articles/{}", room.second))
+        .bearer_auth(&room.token)
+        .header("Content-Type", "application/merge-patch+json")
+        .header("If-Match", format!("\"{version}\""))
+        .body(json!({"seo": {"canonical_url": canonical}}).to_string())
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(res.status(), 200);
+    let rss = get("/api/v1/feeds/rss".to_string()).await;
+    let feed = feed_rs::parser::parse(rss.as_bytes()).expect("rss");
+    assert_eq!(
+        feed.entries[1].links.first().map(|l| l.href.as_str()),
+        Some(canonical)
+    );
+    assert_eq!(article_json(app, &room.second).await["url"], canonical);
+    // And the server under the defaults, its micro-cache expired, renders
+    // the lead its own way again rather than take the other's document.
+    tokio::time::sleep(app.settings.read_cache_ttl + std::time::Duration::from_millis(100)).await;
+    let res = app
+        .get(&format!("/api/v1/articles/{}", room.lead), None)
+        .await;
+    assert_eq!(header(&res, "x-cache").as_deref(), Some("miss"));
+    let again: Value = res.json().await.expect("json");
+    assert_eq!(again["url"], "http://localhost:3000/world/talks-resume");
+}
+
 with_settings!(
     sitemap_parts,
     big_months_split_and_news_keeps_48_hours_and_1000,
@@ -945,4 +1138,5 @@ both_backends!(
     every_format_lists_public_articles_with_credits,
     feeds_narrow_to_a_section_tag_author_or_locale,
     feeds_answer_304_and_change_with_content,
+    addresses_follow_the_url_settings,
 );
