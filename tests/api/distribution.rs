@@ -150,22 +150,10 @@ async fn fetch(app: &TestApp, path: &str, media_type: &str) -> (feed_rs::model::
 
 /// Validates a JSON Feed against the JSON Schema of JSON Feed 1.1
 /// (`tests/schemas/jsonfeed-1.1.json`, from the `jsonfeed-schema` package;
-/// jsonfeed.org publishes none of its own), formats included. It is strict:
-/// no property outside the specification but `_`-prefixed extensions.
+/// jsonfeed.org publishes none of its own). It is strict: no property
+/// outside the specification but `_`-prefixed extensions.
 fn check_json_feed(doc: &Value) {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/jsonfeed-1.1.json");
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("the JSON Feed schema"))
-            .expect("JSON");
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("a valid schema");
-    let errors: Vec<String> = validator
-        .iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors = schema_errors("jsonfeed-1.1.json", doc);
     assert!(errors.is_empty(), "not JSON Feed 1.1: {errors:#?}\n{doc:#}");
 }
 
@@ -723,23 +711,64 @@ impl jsonschema::Retrieve for GeoJson {
 }
 
 /// Validates a ninjs document against the IPTC's ninjs 2.2 schema
-/// (`tests/schemas/`, copied from the official file), formats included.
+/// (`tests/schemas/`, copied from the official file).
 fn check_ninjs(doc: &Value) {
+    let errors = schema_errors("ninjs-schema_2.2.json", doc);
+    assert!(errors.is_empty(), "not ninjs 2.2: {errors:#?}\n{doc:#}");
+}
+
+/// What `doc` breaks of the JSON Schema `tests/schemas/{file}`, formats
+/// included.
+fn schema_errors(file: &str, doc: &Value) -> Vec<String> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/schemas/ninjs-schema_2.2.json");
+        .join("tests/schemas")
+        .join(file);
     let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("the ninjs schema"))
-            .expect("JSON");
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the schema")).expect("JSON");
     let validator = jsonschema::options()
         .with_retriever(GeoJson)
         .should_validate_formats(true)
         .build(&schema)
         .expect("a valid schema");
-    let errors: Vec<String> = validator
+    validator
         .iter_errors(doc)
         .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "not ninjs 2.2: {errors:#?}\n{doc:#}");
+        .collect()
+}
+
+/// The checks above can fail: each schema refuses what its specification
+/// does, and takes a minimal valid document.
+#[test]
+fn the_schemas_refuse_what_their_specifications_do() {
+    let feed = |item: Value| json!({"version": "https://jsonfeed.org/version/1.1", "title": "News", "items": [item]});
+    let errors = |file: &str, doc: Value| schema_errors(file, &doc).len();
+    assert_eq!(
+        errors(
+            "jsonfeed-1.1.json",
+            feed(json!({"id": "1", "content_text": "x"}))
+        ),
+        0
+    );
+    assert!(errors("jsonfeed-1.1.json", feed(json!({"content_text": "x"}))) > 0);
+    assert!(errors("jsonfeed-1.1.json", feed(json!({"id": "1"}))) > 0);
+    assert!(
+        errors(
+            "jsonfeed-1.1.json",
+            feed(json!({"id": "1", "content_text": "x", "colour": "red"}))
+        ) > 0
+    );
+    assert!(
+        errors(
+            "jsonfeed-1.1.json",
+            feed(json!({"id": "1", "content_text": "x", "url": "not a url"}))
+        ) > 0
+    );
+    let ninjs = json!({"uri": "urn:uuid:1", "type": "text", "version": "1"});
+    assert_eq!(errors("ninjs-schema_2.2.json", ninjs.clone()), 0);
+    let mut bad = ninjs.clone();
+    bad["pubstatus"] = json!("withdrawn");
+    assert!(errors("ninjs-schema_2.2.json", bad) > 0);
+    assert!(errors("ninjs-schema_2.2.json", json!({"type": "text"})) > 0);
 }
 
 async fn ninjs(app: &TestApp, path: &str, token: Option<&str>) -> Value {
