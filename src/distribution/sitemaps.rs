@@ -172,21 +172,24 @@ fn months(conn: &mut DbConn, max: usize) -> Result<Vec<MonthPart>, ApiError> {
     };
     let mut month = NaiveDate::from_ymd_opt(first.year(), first.month(), 1)
         .ok_or_else(|| ApiError::internal("a publication time without a month"))?;
-    let mut found = Vec::new();
+    let mut months = Vec::new();
     while month.and_hms_opt(0, 0, 0).is_some_and(|t| t <= now) {
         let first_part = MonthPart {
             start: month,
             part: 1,
         };
         let count = queries::count_articles(conn, &first_part.filter(), now)?;
-        let count = usize::try_from(count).unwrap_or(0);
-        for part in 1..=count.div_ceil(max.max(1)) {
-            found.push(MonthPart { start: month, part });
-        }
+        months.push((month, usize::try_from(count).unwrap_or(0)));
         month = next_month(month);
     }
-    found.reverse();
-    Ok(found)
+    // Newest month first; a month's parts in order (part 1 its newest).
+    Ok(months
+        .into_iter()
+        .rev()
+        .flat_map(|(start, count)| {
+            (1..=count.div_ceil(max.max(1))).map(move |part| MonthPart { start, part })
+        })
+        .collect())
 }
 
 /// The sitemap of one month of publication (`2026-11`), or of one part of

@@ -1153,6 +1153,70 @@ async fn addresses_follow_the_url_settings(app: &TestApp) {
     assert_eq!(again["url"], "http://localhost:3000/world/talks-resume");
 }
 
+/// At the protocol's own limit, with the default settings: a month of
+/// 50,001 public articles (copies of one seeded article, made in SQL) is
+/// two sitemaps of 50,000 URLs and 1, each valid by the official XSD and
+/// the first within the protocol's 50 MB.
+async fn a_month_past_50000_urls_is_split_at_the_limit(app: &TestApp) {
+    seeded(app, 1).await;
+    let (series, id, at) = if app.settings.database_url.starts_with("postgres") {
+        (
+            "SELECT a.*, i AS bulk_n FROM articles a, generate_series(1, 50001) AS i",
+            "'00000000-0000-7000-8000-' || lpad(bulk_n::text, 12, '0')",
+            "timestamp '2020-02-01' + bulk_n * interval '40 seconds'",
+        )
+    } else {
+        (
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50001) \
+             SELECT a.*, i AS bulk_n FROM articles a, n",
+            "printf('00000000-0000-7000-8000-%012d', bulk_n)",
+            "datetime('2020-02-01', '+' || (bulk_n * 40) || ' seconds')",
+        )
+    };
+    sql(
+        app,
+        format!(
+            "CREATE TEMP TABLE bulk AS {series} \
+               WHERE a.id = (SELECT id FROM articles WHERE status = 'published' LIMIT 1); \
+             UPDATE bulk SET id = {id}, slug = 'bulk-' || bulk_n, body = '[]', \
+               published_at = {at}, first_published_at = {at}, modified_at = {at}, \
+               canonical_url = NULL, embargo_until = NULL, expires_at = NULL; \
+             ALTER TABLE bulk DROP COLUMN bulk_n; \
+             INSERT INTO articles SELECT * FROM bulk; \
+             DROP TABLE bulk;"
+        ),
+    )
+    .await;
+    let index = xml(app, "/api/v1/sitemaps/index.xml").await;
+    let parts: Vec<String> = texts(&index, "loc")
+        .into_iter()
+        .filter(|l| l.contains("/sitemaps/articles/2020-"))
+        .collect();
+    assert_eq!(
+        parts,
+        vec![
+            "http://localhost:8080/api/v1/sitemaps/articles/2020-02.xml".to_string(),
+            "http://localhost:8080/api/v1/sitemaps/articles/2020-02-2.xml".to_string(),
+        ]
+    );
+    let first = xml(app, "/api/v1/sitemaps/articles/2020-02.xml").await;
+    assert!(first.len() < 50 * 1024 * 1024, "{} bytes", first.len());
+    check_sitemap(&first, "urlset");
+    let first = texts(&first, "loc");
+    assert_eq!(first.len(), 50_000);
+    let second = xml(app, "/api/v1/sitemaps/articles/2020-02-2.xml").await;
+    check_sitemap(&second, "urlset");
+    let second = texts(&second, "loc");
+    assert_eq!(second.len(), 1);
+    assert!(!first.contains(&second[0]));
+    assert_problem(
+        app.get("/api/v1/sitemaps/articles/2020-02-3.xml", None)
+            .await,
+        404,
+    )
+    .await;
+}
+
 with_settings!(
     sitemap_parts,
     big_months_split_and_news_keeps_48_hours_and_1000,
@@ -1168,4 +1232,5 @@ both_backends!(
     feeds_narrow_to_a_section_tag_author_or_locale,
     feeds_answer_304_and_change_with_content,
     addresses_follow_the_url_settings,
+    a_month_past_50000_urls_is_split_at_the_limit,
 );
