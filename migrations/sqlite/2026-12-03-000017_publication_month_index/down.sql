@@ -1,0 +1,1 @@
+DROP INDEX articles_publication_visibility_idx;
