@@ -32,6 +32,7 @@ use crate::events::kind::EventKind;
 use crate::http::conditional::content_etag;
 use crate::http::encoding::{compress, Encoding};
 use actix_web::web::Bytes;
+use sha2::Digest;
 
 /// What documents are rendered with, set once per process when a server (or
 /// the seed) starts; until then changes only queue their articles.
@@ -48,12 +49,18 @@ pub fn render_key(widths: &[u32]) -> String {
     // The public URLs are in every document: other settings, other key.
     // Hashed, so that a long site address does not make every lookup's key
     // long.
-    let urls = crate::http::conditional::content_etag(crate::urls::get().key().as_bytes());
+    // SHA-256, as the keys of stored documents have always been made: a
+    // new key makes every stored document stale, to be rendered again.
+    let urls: String = sha2::Sha256::digest(crate::urls::get().key().as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!(
         "{}/{}/{}",
         env!("CARGO_PKG_VERSION"),
         widths.join(","),
-        urls.trim_matches('"')
+        urls
     )
 }
 

@@ -16,7 +16,7 @@ use crate::auth::extract::{AuthUser, MaybeAuthUser};
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::http::encoding::{self, Encoding};
-use crate::http::pagination::{list_json, Page, Paged, Total};
+use crate::http::pagination::{list_json, list_json_written, Page, Paged, Total};
 use crate::http::response::{public_json, read_json, Audience, CacheInfo};
 use crate::http::{self, ApiJson, IfMatch, ListMeta};
 use crate::state::AppState;
@@ -376,7 +376,7 @@ pub async fn list_articles(
         }
     };
     Ok(match fields {
-        None => list_json(&req, page.items, meta, audience),
+        None => list_json_written(&req, &page.items, meta, audience)?,
         Some(fields) => {
             let data: Vec<serde_json::Value> = page
                 .items

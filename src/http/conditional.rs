@@ -3,7 +3,6 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use futures_util::future::{ready, Ready};
-use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, FieldError};
 
@@ -12,11 +11,13 @@ pub fn version_etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// A strong ETag over response bytes, for lists.
+/// A strong ETag over response bytes: their 128-bit XXH3, which every
+/// server computes alike (several servers behind one CDN answer the same
+/// ETag for the same bytes). Not a cryptographic hash: an ETag only tells
+/// versions of one resource apart, and XXH3 hashes a 30 KB page in a few
+/// microseconds (SHA-256 was 7 % of a section page's time).
 pub fn content_etag(body: &[u8]) -> String {
-    let digest = Sha256::digest(body);
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
+    format!("\"{:032x}\"", xxhash_rust::xxh3::xxh3_128(body))
 }
 
 /// Whether an `If-None-Match` value (a list of ETags, or `*`) names `etag`,

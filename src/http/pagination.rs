@@ -183,6 +183,50 @@ pub fn list_json<T: Serialize>(
     response
 }
 
+/// A list item that writes its own JSON: one kept ready as JSON is copied
+/// as it is, not parsed and serialized again.
+pub trait WriteJson {
+    /// Appends the item's JSON to `out`.
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+}
+
+impl WriteJson for serde_json::Value {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+}
+
+/// [`list_json`] for items that write their own JSON: the same bytes as a
+/// [`Listed`] of them serialized.
+pub fn list_json_written<T: WriteJson>(
+    req: &HttpRequest,
+    data: &[T],
+    meta: ListMeta,
+    audience: Audience,
+) -> Result<HttpResponse, ApiError> {
+    let next_cursor = meta.next_cursor.clone();
+    let body = listed_body(data, &meta).map_err(ApiError::internal)?;
+    let mut response = read_json(req, body, audience);
+    add_next_link(&mut response, req, next_cursor.as_deref());
+    Ok(response)
+}
+
+/// `{"data":[…],"meta":{…}}`, written item by item.
+fn listed_body<T: WriteJson>(data: &[T], meta: &ListMeta) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"data\":[");
+    for (i, item) in data.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item.write_json(&mut out)?;
+    }
+    out.extend_from_slice(b"],\"meta\":");
+    serde_json::to_writer(&mut out, meta)?;
+    out.push(b'}');
+    Ok(out)
+}
+
 /// The paging parameters every list takes: `limit` and `cursor`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -278,4 +322,37 @@ fn from_pairs<X: DeserializeOwned>(
     let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
     serde_urlencoded::from_str(&query)
         .map_err(|e| query_error(QueryPayloadError::Deserialize(e), req))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_written_item_by_item_is_the_list_serialized() {
+        let items = vec![
+            serde_json::json!({"id": "a", "headline": "Quoted \"word\" and ünïcode"}),
+            serde_json::json!({"id": "b", "tags": [], "n": 1.5}),
+        ];
+        for (data, next_cursor, total) in [
+            (items.clone(), Some("abc".to_string()), None),
+            (items.clone(), None, Some(2)),
+            (Vec::new(), None, Some(0)),
+        ] {
+            let meta = || ListMeta {
+                next_cursor: next_cursor.clone(),
+                limit: 20,
+                total,
+            };
+            let written = listed_body(&data, &meta()).expect("written");
+            let serialized = to_json(&Listed {
+                data: data.clone(),
+                meta: meta(),
+            });
+            assert_eq!(
+                String::from_utf8(written).expect("utf-8"),
+                String::from_utf8(serialized).expect("utf-8")
+            );
+        }
+    }
 }
