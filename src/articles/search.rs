@@ -352,6 +352,20 @@ mod tests {
             Some("New [crane] for the port")
         );
         assert_eq!(snippet("absent", &["nothing", "at all"]), None);
+        // The first window with every word wins, however much text follows
+        //; a lone word earlier does not.
+        let text = format!(
+            "crane {} harbour crane, then {} harbour crane again",
+            words[..20].join(" "),
+            words[20..].join(" ")
+        );
+        let excerpt = marked(&snippet("harbour crane", &[&text]).expect("a match"));
+        assert!(
+            excerpt.starts_with("…w18 w19 [harbour] [crane], then w20"),
+            "{excerpt}"
+        );
+        assert!(excerpt.ends_with('…'), "{excerpt}");
+        assert_eq!(excerpt.matches("[harbour]").count(), 1, "{excerpt}");
         assert_eq!(snippet("!!", &["anything"]), None);
     }
 }
