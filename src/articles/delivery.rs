@@ -87,25 +87,57 @@ pub fn deferred<T>(work: impl FnOnce() -> T) -> T {
     result
 }
 
-/// A stored document, as a read serves it.
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = article_deliveries)]
+/// A stored document, as a read serves it: the JSON, and the compressed
+/// form the client accepts when it accepts one.
 pub struct Document {
     /// The JSON body.
-    #[diesel(column_name = document)]
     pub body: String,
-    /// The body gzip-compressed.
-    #[diesel(column_name = document_gzip)]
-    pub gzip: Vec<u8>,
-    /// The body brotli-compressed.
-    #[diesel(column_name = document_br)]
-    pub br: Vec<u8>,
+    /// The body in the coding the read asked for, if it asked for one.
+    pub compressed: Option<Vec<u8>>,
     /// Its strong ETag.
     pub etag: String,
     /// CDN purge keys.
     pub surrogate_keys: String,
     /// The article's last change.
     pub modified_at: NaiveDateTime,
+}
+
+/// The document `$query` finds, with only the compressed form `$encoding`
+/// read: SQLite reads a row's overflow pages only as far as the columns
+/// asked for, and PostgreSQL fetches each long value from its TOAST table
+/// (three fetches a read when all three forms were read). A macro, not a
+/// function over a boxed query: diesel keeps a boxed query's statement
+/// prepared for no longer than one use.
+macro_rules! fetch {
+    ($conn:expr, $query:expr, $encoding:expr) => {{
+        use article_deliveries as d;
+        type Row = (String, String, NaiveDateTime, String);
+        let head = (d::etag, d::surrogate_keys, d::modified_at, d::document);
+        let document = |(etag, surrogate_keys, modified_at, body): Row, compressed| Document {
+            body,
+            compressed,
+            etag,
+            surrogate_keys,
+            modified_at,
+        };
+        Ok(match $encoding {
+            None => $query
+                .select(head)
+                .first::<Row>($conn)
+                .optional()?
+                .map(|row| document(row, None)),
+            Some(Encoding::Gzip) => $query
+                .select((head, d::document_gzip))
+                .first::<(Row, Vec<u8>)>($conn)
+                .optional()?
+                .map(|(row, gzip)| document(row, Some(gzip))),
+            Some(Encoding::Brotli) => $query
+                .select((head, d::document_br))
+                .first::<(Row, Vec<u8>)>($conn)
+                .optional()?
+                .map(|(row, br)| document(row, Some(br))),
+        })
+    }};
 }
 
 /// Documents rendered with `key` and not past their `valid_until` at `now`.
@@ -118,30 +150,34 @@ fn current<'a>(key: &'a str, now: NaiveDateTime) -> _ {
     )
 }
 
-/// The current document of a slug, if there is one.
+/// The current document of a slug, if there is one, with the compressed
+/// form `encoding`.
 pub fn by_slug(
     conn: &mut DbConn,
     locale: &str,
     slug: &str,
     key: &str,
+    encoding: Option<Encoding>,
 ) -> QueryResult<Option<Document>> {
-    article_deliveries::table
+    let query = article_deliveries::table
         .filter(article_deliveries::locale.eq(locale))
         .filter(article_deliveries::slug.eq(slug))
-        .filter(current(key, db::now()))
-        .select(Document::as_select())
-        .first(conn)
-        .optional()
+        .filter(current(key, db::now()));
+    fetch!(conn, query, encoding)
 }
 
-/// The current document of an article id, if there is one.
-pub fn by_id(conn: &mut DbConn, id: &str, key: &str) -> QueryResult<Option<Document>> {
-    article_deliveries::table
+/// The current document of an article id, if there is one, with the
+/// compressed form `encoding`.
+pub fn by_id(
+    conn: &mut DbConn,
+    id: &str,
+    key: &str,
+    encoding: Option<Encoding>,
+) -> QueryResult<Option<Document>> {
+    let query = article_deliveries::table
         .filter(article_deliveries::article_id.eq(id))
-        .filter(current(key, db::now()))
-        .select(Document::as_select())
-        .first(conn)
-        .optional()
+        .filter(current(key, db::now()));
+    fetch!(conn, query, encoding)
 }
 
 /// The stored list items of these articles that are current, with the

@@ -124,10 +124,14 @@ async fn delivered<F>(
     find: F,
 ) -> Result<Option<HttpResponse>, ApiError>
 where
-    F: FnOnce(&mut db::DbConn, &str) -> diesel::QueryResult<Option<Document>> + Send + 'static,
+    F: FnOnce(&mut db::DbConn, &str, Option<Encoding>) -> diesel::QueryResult<Option<Document>>
+        + Send
+        + 'static,
 {
     let key = state.delivery_key.clone();
-    let doc = db::read_quick(&state.pool, move |conn| Ok(find(conn, &key)?)).await?;
+    // Only the form the client accepts is read.
+    let accepted = encoding::negotiate(req.headers());
+    let doc = db::read_quick(&state.pool, move |conn| Ok(find(conn, &key, accepted)?)).await?;
     Ok(doc.map(|doc| document_response(req, doc)))
 }
 
@@ -135,10 +139,9 @@ where
 /// compressed as stored when the client accepts it.
 fn document_response(req: &HttpRequest, doc: Document) -> HttpResponse {
     let encoding = encoding::for_kept(req.headers(), doc.body.len());
-    let body = match encoding {
-        None => doc.body.into_bytes(),
-        Some(Encoding::Gzip) => doc.gzip,
-        Some(Encoding::Brotli) => doc.br,
+    let (encoding, body) = match (encoding, doc.compressed) {
+        (Some(encoding), Some(compressed)) => (Some(encoding), compressed),
+        _ => (None, doc.body.into_bytes()),
     };
     let mut res = public_json(
         req,
@@ -219,7 +222,9 @@ pub async fn get_article(
     let widths = state.media.widths.clone();
     if plain {
         let id = id.clone();
-        let find = move |conn: &mut db::DbConn, key: &str| delivery::by_id(conn, &id, key);
+        let find = move |conn: &mut db::DbConn, key: &str, accepted| {
+            delivery::by_id(conn, &id, key, accepted)
+        };
         if let Some(res) = delivered(&state, &req, find).await? {
             return Ok(res);
         }
@@ -278,8 +283,9 @@ pub async fn get_article_by_slug(
     let widths = state.media.widths.clone();
     if plain {
         let (locale, slug) = (locale.clone(), slug.clone());
-        let find =
-            move |conn: &mut db::DbConn, key: &str| delivery::by_slug(conn, &locale, &slug, key);
+        let find = move |conn: &mut db::DbConn, key: &str, accepted| {
+            delivery::by_slug(conn, &locale, &slug, key, accepted)
+        };
         if let Some(res) = delivered(&state, &req, find).await? {
             return Ok(res);
         }
