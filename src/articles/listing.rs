@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::articles::dto::{ArticleListQuery, ArticleResponse};
 use crate::articles::present::{self, BodyFormat};
-use crate::articles::queries::{self, ArticleFilter, ListOrder, SectionMatch};
+use crate::articles::queries::{self, ArticleFilter, ListOrder, SectionMatch, TagPlan};
 use crate::articles::status::ArticleStatus;
 use crate::articles::{delivery, relations, search};
 use crate::auth::role::{Actor, Role};
@@ -218,6 +219,7 @@ impl ListRequest {
                 section_ids: None,
                 section_match: SectionMatch::Either,
                 tag_id: None,
+                tag_plan: TagPlan::Among,
                 author: query.author,
                 source: query.source,
                 published_after: time_param("published_after", query.published_after)?,
@@ -335,6 +337,8 @@ pub fn list(
         halves.dedup_by(|a, b| a.id == b.id);
         halves.truncate(usize::try_from(limit + 1).unwrap_or(0));
         halves
+    } else if request.filter.tag_id.is_some() && order == ListOrder::Published {
+        tagged_keys(conn, &request.filter, after.as_ref(), limit + 1, now)?
     } else {
         queries::list_keys(conn, &request.filter, order, after.as_ref(), limit + 1, now)?
     };
@@ -351,6 +355,47 @@ pub fn list(
         next_cursor,
         total,
     })
+}
+
+/// How far a tag's page walks the publication order before it looks the
+/// tag's articles up instead: a tag on one article in forty fills a page
+/// of fifty within the walk.
+static TAG_WALK: AtomicI64 = AtomicI64::new(2000);
+
+/// Sets how far a tag's page walks (tests: a page must not depend on it).
+#[doc(hidden)]
+pub fn set_tag_walk(articles: i64) {
+    TAG_WALK.store(articles.max(1), Ordering::Relaxed);
+}
+
+/// The keys of a tag's page in publication order. Looking the tag's
+/// articles up reads every one of them before the sort (a tag on 9,500 of
+/// 100,000 articles: 16 ms, most of a random feed's time); walking the
+/// publication order and testing each article stops after a page when the
+/// tag is common (0.3 ms for that tag). The walk goes at most
+/// [`TAG_WALK`] articles (those published by now, whatever they are); a tag too rare to fill the page within them is
+/// looked up after all.
+fn tagged_keys(
+    conn: &mut DbConn,
+    filter: &ArticleFilter,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> Result<Vec<queries::SortTimes>, ApiError> {
+    let order = ListOrder::Published;
+    let walk_length = TAG_WALK.load(Ordering::Relaxed);
+    let down_to = queries::nth_published(conn, after, walk_length, now)?;
+    let walk = ArticleFilter {
+        tag_plan: TagPlan::Walk { down_to },
+        ..filter.clone()
+    };
+    let walked = queries::list_keys(conn, &walk, order, after, limit, now)?;
+    // A full page, or a walk that went to the oldest article: that is the
+    // page.
+    if walked.len() as i64 >= limit || down_to.is_none() {
+        return Ok(walked);
+    }
+    Ok(queries::list_keys(conn, filter, order, after, limit, now)?)
 }
 
 /// A page of search results: rank ids only, filter them, then load and

@@ -132,6 +132,22 @@ pub enum SectionMatch {
     Secondary,
 }
 
+/// How a tag narrows a listing: its articles looked up (and then sorted),
+/// or the publication order walked and each article tested for the tag,
+/// which stops after a page when the tag is common.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TagPlan {
+    /// The tag's articles, looked up.
+    #[default]
+    Among,
+    /// The publication order walked, down to this publication time
+    /// (inclusive) when there is one.
+    Walk {
+        /// Where the walk stops.
+        down_to: Option<NaiveDateTime>,
+    },
+}
+
 /// Which articles a listing shows.
 #[derive(Debug, Clone, Default)]
 pub struct ArticleFilter {
@@ -142,6 +158,8 @@ pub struct ArticleFilter {
     pub section_match: SectionMatch,
     /// Only with this tag id.
     pub tag_id: Option<String>,
+    /// How the tag is tested.
+    pub tag_plan: TagPlan,
     /// Only by this user (writer or byline).
     pub author: Option<String>,
     /// Only from this source.
@@ -211,10 +229,25 @@ fn filtered_as_of<'a>(filter: &ArticleFilter, now: NaiveDateTime, up_to_now: boo
         };
     }
     if let Some(tag) = &filter.tag_id {
-        let tagged = article_tags::table
-            .filter(article_tags::tag_id.eq(tag.clone()))
-            .select(article_tags::article_id);
-        query = query.filter(articles::id.eq_any(tagged));
+        query = match filter.tag_plan {
+            TagPlan::Among => {
+                let tagged = article_tags::table
+                    .filter(article_tags::tag_id.eq(tag.clone()))
+                    .select(article_tags::article_id);
+                query.filter(articles::id.eq_any(tagged))
+            }
+            TagPlan::Walk { down_to } => {
+                let query = query.filter(diesel::dsl::exists(
+                    article_tags::table
+                        .filter(article_tags::article_id.eq(articles::id))
+                        .filter(article_tags::tag_id.eq(tag.clone())),
+                ));
+                match down_to {
+                    Some(t) => query.filter(articles::published_at.ge(t)),
+                    None => query,
+                }
+            }
+        };
     }
     if let Some(author) = &filter.author {
         let bylined = article_bylines::table
@@ -462,6 +495,41 @@ fn page<'a>(
         ListOrder::Modified => query.order((articles::modified_at.desc(), articles::id.desc())),
     };
     query.limit(limit)
+}
+
+/// The publication time of the `n`th article (from 1) in publication order
+/// published by `now` and past the cursor `after`: where a walk of `n`
+/// articles ends (`None`: there are fewer). Read from the publication index
+/// alone.
+pub fn nth_published(
+    conn: &mut DbConn,
+    after: Option<&(NaiveDateTime, String)>,
+    n: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
+    use crate::db::cached::wrapped;
+    use diesel::sql_types::{Bool, Text, Timestamp};
+    let mut query = articles::table
+        .filter(articles::published_at.le(now))
+        .into_boxed();
+    if let Some((key, id)) = after {
+        let key = (
+            (*key).into_sql::<Timestamp>(),
+            id.clone().into_sql::<Text>(),
+        );
+        query = query.filter(wrapped::<Bool, _>(
+            "(articles.published_at, articles.id) < (",
+            key,
+            ")",
+        ));
+    }
+    Ok(query
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .select(articles::published_at)
+        .offset(n.max(1) - 1)
+        .first::<Option<NaiveDateTime>>(conn)
+        .optional()?
+        .flatten())
 }
 
 /// The articles among `ids` that a listing shows (in no particular order).

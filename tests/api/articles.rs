@@ -1286,6 +1286,61 @@ async fn full_text_search_ranks_highlights_and_hides_drafts(app: &TestApp) {
     assert_eq!(found["data"].as_array().map(Vec::len), Some(3));
 }
 
+/// A tag's pages walk the publication order for a while, then look the
+/// tag's articles up: the pages are the same whichever way they are read.
+async fn a_tags_pages_do_not_depend_on_how_far_the_walk_goes(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let s = section(app, token, "Walks").await;
+    // Twelve articles an hour apart, newest last: every one "common", the
+    // third and the tenth oldest also "rare".
+    let mut common = Vec::new();
+    let mut rare = Vec::new();
+    for n in 0..12 {
+        let tags = if n == 2 || n == 9 {
+            json!(["Common", "Rare"])
+        } else {
+            json!(["Common"])
+        };
+        let made = create(
+            app,
+            token,
+            json!({"headline": format!("Walked story {n}"), "section_id": s, "tags": tags}),
+        )
+        .await;
+        let at = Utc::now() - Duration::hours(24 - n);
+        action(
+            app,
+            token,
+            &id_of(&made),
+            "publish",
+            Some(json!({"at": at.to_rfc3339()})),
+        )
+        .await;
+        common.insert(0, id_of(&made));
+        if n == 2 || n == 9 {
+            rare.insert(0, id_of(&made));
+        }
+    }
+    for walk in [2000, 5, 1] {
+        newsdesk::articles::listing::set_tag_walk(walk);
+        for (tag, expected) in [("common", &common), ("rare", &rare)] {
+            let mut seen = Vec::new();
+            let mut path = format!("/api/v1/articles?tag={tag}&limit=5");
+            loop {
+                let page: Value = app.get(&path, None).await.json().await.expect("json");
+                seen.extend(page["data"].as_array().into_iter().flatten().map(id_of));
+                match page["meta"]["next_cursor"].as_str() {
+                    Some(c) => path = format!("/api/v1/articles?tag={tag}&limit=5&cursor={c}"),
+                    None => break,
+                }
+            }
+            assert_eq!(&seen, expected, "tag {tag}, walk {walk}");
+        }
+    }
+    newsdesk::articles::listing::set_tag_walk(2000);
+}
+
 async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
     let pool = app.pool.clone();
     let made = tokio::task::spawn_blocking(move || {
@@ -1786,6 +1841,7 @@ both_backends!(
     seed_fills_a_realistic_newsroom,
     full_text_search_ranks_highlights_and_hides_drafts,
     tags_sections_related_and_filters,
+    a_tags_pages_do_not_depend_on_how_far_the_walk_goes,
     corrections_old_slugs_previews_and_the_feed,
     editor_writes_the_seed_page_and_a_frontend_reads_it_in_one_request,
     visibility_follows_schedule_embargo_expiry_and_withdrawal,
