@@ -73,7 +73,10 @@ impl Application {
             hub: hub.clone(),
         };
         let route_table = web::Data::new(RouteTable::from_doc(&openapi::api_doc()));
-        let doc = openapi::api_doc_value();
+        // The document served, serialized once and shared by the workers:
+        // kept as a JSON value per worker (as Swagger UI's own route keeps
+        // it) it was several megabytes of small allocations each.
+        let doc = web::Bytes::from(serde_json::to_vec(&openapi::api_doc_value())?);
         let cors = web::Data::new(settings.cors.clone());
         let metrics = web::Data::new(settings.metrics.clone());
         crate::metrics::mark_start();
@@ -123,9 +126,11 @@ impl Application {
                     ApiError::bad_request(format!("invalid path: {err}")).into()
                 }))
                 .service(web::redirect("/docs", "/docs/"))
+                .route("/openapi.json", web::get().to(openapi_json))
+                .app_data(web::Data::new(OpenApiJson(doc.clone())))
                 .service(
                     SwaggerUi::new("/docs/{_:.*}")
-                        .external_url_unchecked("/openapi.json", doc.clone()),
+                        .config(utoipa_swagger_ui::Config::new(["/openapi.json"])),
                 )
                 .default_service(web::to(fallback))
                 .wrap(from_fn(crate::cache::read_cache))
@@ -305,4 +310,14 @@ fn blocking_threads(settings: &Settings) -> usize {
         |w| w.max(1),
     );
     (settings.db_pool_size as usize).div_ceil(workers).max(1)
+}
+
+/// The OpenAPI document's bytes.
+struct OpenApiJson(web::Bytes);
+
+/// `GET /openapi.json`.
+async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.clone())
 }
