@@ -337,7 +337,10 @@ pub fn list(
         halves.dedup_by(|a, b| a.id == b.id);
         halves.truncate(usize::try_from(limit + 1).unwrap_or(0));
         halves
-    } else if request.filter.tag_id.is_some() && order == ListOrder::Published {
+    } else if request.filter.tag_id.is_some()
+        && order == ListOrder::Published
+        && matches!(conn, DbConn::Sqlite(_))
+    {
         tagged_keys(conn, &request.filter, after.as_ref(), limit + 1, now)?
     } else {
         queries::list_keys(conn, &request.filter, order, after.as_ref(), limit + 1, now)?
@@ -374,7 +377,9 @@ pub fn set_tag_walk(articles: i64) {
 /// publication order and testing each article stops after a page when the
 /// tag is common (0.3 ms for that tag). The walk goes at most
 /// [`TAG_WALK`] articles (those published by now, whatever they are); a tag too rare to fill the page within them is
-/// looked up after all.
+/// looked up after all. SQLite only: on PostgreSQL at 5,000 articles the
+/// walk answered random feeds 12 % slower (620-690 req/s against 760-780),
+/// and it has not been measured larger there.
 fn tagged_keys(
     conn: &mut DbConn,
     filter: &ArticleFilter,
