@@ -76,7 +76,9 @@ impl Application {
         // The document served, serialized once and shared by the workers:
         // kept as a JSON value per worker (as Swagger UI's own route keeps
         // it) it was several megabytes of small allocations each.
-        let doc = web::Bytes::from(serde_json::to_vec(&openapi::api_doc_value())?);
+        let doc = web::Data::new(OpenApiJson(web::Bytes::from(serde_json::to_vec(
+            &openapi::api_doc_value(),
+        )?)));
         let cors = web::Data::new(settings.cors.clone());
         let metrics = web::Data::new(settings.metrics.clone());
         crate::metrics::mark_start();
@@ -127,7 +129,7 @@ impl Application {
                 }))
                 .service(web::redirect("/docs", "/docs/"))
                 .route("/openapi.json", web::get().to(openapi_json))
-                .app_data(web::Data::new(OpenApiJson(doc.clone())))
+                .app_data(doc.clone())
                 .service(
                     SwaggerUi::new("/docs/{_:.*}")
                         .config(utoipa_swagger_ui::Config::new(["/openapi.json"])),

@@ -376,8 +376,9 @@ pub fn set_tag_walk(articles: i64) {
 /// 100,000 articles: 16 ms, most of a random feed's time); walking the
 /// publication order and testing each article stops after a page when the
 /// tag is common (0.3 ms for that tag). The walk goes at most
-/// [`TAG_WALK`] articles (those published by now, whatever they are); a tag too rare to fill the page within them is
-/// looked up after all. SQLite only: on PostgreSQL at 5,000 articles the
+/// [`TAG_WALK`] articles (those published by now, whatever they are); a
+/// tag too rare to fill the page within them is looked up after all.
+/// SQLite only: on PostgreSQL at 5,000 articles the
 /// walk answered random feeds 12 % slower (620-690 req/s against 760-780),
 /// and it has not been measured larger there.
 fn tagged_keys(

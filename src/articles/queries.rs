@@ -444,6 +444,29 @@ pub fn list_keys(
         .load(conn)
 }
 
+/// A cursor's `(key, id) < (…)` test, as [`before_cursor`] makes it.
+type BeforeCursor = crate::db::cached::Wrapped<
+    diesel::sql_types::Bool,
+    (
+        diesel::dsl::AsExprOf<NaiveDateTime, diesel::sql_types::Timestamp>,
+        diesel::dsl::AsExprOf<String, diesel::sql_types::Text>,
+    ),
+>;
+
+/// `row < (key, id)`, `row` opening the comparison (`"(a, b) < ("`): row
+/// values, which both backends compare in index order.
+fn before_cursor(row: impl Into<String>, key: &NaiveDateTime, id: &str) -> BeforeCursor {
+    use diesel::sql_types::{Text, Timestamp};
+    crate::db::cached::wrapped(
+        row,
+        (
+            (*key).into_sql::<Timestamp>(),
+            id.to_string().into_sql::<Text>(),
+        ),
+        ")",
+    )
+}
+
 fn page<'a>(
     filter: &ArticleFilter,
     order: ListOrder,
@@ -452,7 +475,7 @@ fn page<'a>(
     now: NaiveDateTime,
 ) -> Boxed<'a> {
     use crate::db::cached::wrapped;
-    use diesel::sql_types::{Bool, Text, Timestamp};
+    use diesel::sql_types::Timestamp;
     // Past a cursor in publication order, that cursor bounds the
     // publication time: testing `published_at <= now` as well made SQLite
     // seek the (section, publication) index to now and walk the section
@@ -462,26 +485,21 @@ fn page<'a>(
     let bounded = order == ListOrder::Published && after.is_some_and(|(key, _)| *key <= now);
     let mut query = filtered_as_of(filter, now, !bounded);
     if let Some((key, id)) = after {
-        // Row values, which both backends compare in index order.
-        let key = (
-            (*key).into_sql::<Timestamp>(),
-            id.clone().into_sql::<Text>(),
-        );
         query = match order {
-            ListOrder::Published => query.filter(wrapped::<Bool, _>(
+            ListOrder::Published => query.filter(before_cursor(
                 "(articles.published_at, articles.id) < (",
                 key,
-                ")",
+                id,
             )),
-            ListOrder::Updated => query.filter(wrapped::<Bool, _>(
+            ListOrder::Updated => query.filter(before_cursor(
                 format!("({UPDATED_KEY}, articles.id) < ("),
                 key,
-                ")",
+                id,
             )),
-            ListOrder::Modified => query.filter(wrapped::<Bool, _>(
+            ListOrder::Modified => query.filter(before_cursor(
                 "(articles.modified_at, articles.id) < (",
                 key,
-                ")",
+                id,
             )),
         };
     }
@@ -507,20 +525,14 @@ pub fn nth_published(
     n: i64,
     now: NaiveDateTime,
 ) -> QueryResult<Option<NaiveDateTime>> {
-    use crate::db::cached::wrapped;
-    use diesel::sql_types::{Bool, Text, Timestamp};
     let mut query = articles::table
         .filter(articles::published_at.le(now))
         .into_boxed();
     if let Some((key, id)) = after {
-        let key = (
-            (*key).into_sql::<Timestamp>(),
-            id.clone().into_sql::<Text>(),
-        );
-        query = query.filter(wrapped::<Bool, _>(
+        query = query.filter(before_cursor(
             "(articles.published_at, articles.id) < (",
             key,
-            ")",
+            id,
         ));
     }
     Ok(query

@@ -178,7 +178,17 @@ pub fn list_json<T: Serialize>(
     audience: Audience,
 ) -> HttpResponse {
     let next_cursor = meta.next_cursor.clone();
-    let mut response = read_json(req, to_json(&Listed { data, meta }), audience);
+    list_response(req, to_json(&Listed { data, meta }), next_cursor, audience)
+}
+
+/// A list's body answered with its `Link: <…>; rel="next"`.
+fn list_response(
+    req: &HttpRequest,
+    body: Vec<u8>,
+    next_cursor: Option<String>,
+    audience: Audience,
+) -> HttpResponse {
+    let mut response = read_json(req, body, audience);
     add_next_link(&mut response, req, next_cursor.as_deref());
     response
 }
@@ -204,11 +214,8 @@ pub fn list_json_written<T: WriteJson>(
     meta: ListMeta,
     audience: Audience,
 ) -> Result<HttpResponse, ApiError> {
-    let next_cursor = meta.next_cursor.clone();
     let body = listed_body(data, &meta).map_err(ApiError::internal)?;
-    let mut response = read_json(req, body, audience);
-    add_next_link(&mut response, req, next_cursor.as_deref());
-    Ok(response)
+    Ok(list_response(req, body, meta.next_cursor, audience))
 }
 
 /// `{"data":[…],"meta":{…}}`, written item by item.
