@@ -412,6 +412,9 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 Self::Conflict("the resource is referenced by, or refers to, another one".into())
             }
+            lost if crate::db::connection_lost(&lost) => {
+                Self::Unavailable(format!("database connection lost: {lost}"))
+            }
             other => Self::from_source("database", other),
         }
     }

@@ -142,7 +142,7 @@ fn ids_in(list: &Value) -> Vec<String> {
 /// Runs SQL on the test database (to move timestamps into the past).
 fn sql(app: &TestApp, statement: &str) {
     let mut conn = app.pool.get().expect("connection");
-    let n = match &mut *conn {
+    let n = match &mut **conn {
         DbConn::Sqlite(c) => diesel::sql_query(statement).execute(c),
         DbConn::Postgres(c) => diesel::sql_query(statement).execute(c),
     }

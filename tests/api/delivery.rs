@@ -45,7 +45,7 @@ async fn documents(app: &TestApp, ids: &[&str]) -> Vec<String> {
         let mut found: Vec<String> = article_deliveries::table
             .filter(article_deliveries::article_id.eq_any(&ids))
             .select(article_deliveries::article_id)
-            .load(&mut *conn)
+            .load(&mut **conn)
             .expect("documents");
         found.sort();
         found

@@ -143,7 +143,7 @@ async fn media_rows(app: &TestApp) -> i64 {
         let mut conn = pool.get().expect("connection");
         newsdesk::db::schema::media::table
             .count()
-            .get_result::<i64>(&mut *conn)
+            .get_result::<i64>(&mut **conn)
             .expect("count")
     })
     .await

@@ -234,3 +234,56 @@ async fn postgres_outage_fails_fast_and_recovers() {
     }
     assert_eq!(timed_get(&client, &base, "/api/v1/sections").await.0, 200);
 }
+
+/// Connections cut while the database stays up (an operator's
+/// `pg_terminate_backend`, a proxy's restart, a failover). The pool does not
+/// check a connection that was in use a moment ago, so the next request may
+/// find its connection dead: it answers a plain 503 with `Retry-After`
+/// (never a 500 telling the cause), and the pool drops every dead
+/// connection at once, so that the requests after it are served again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cut_connections_are_replaced_at_once() {
+    let Some(cluster) = Cluster::create() else {
+        return;
+    };
+    let media = cluster.dir.join("media");
+    let client = reqwest::Client::new();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server =
+        Running(start_binary(&client, &cluster.url(), Path::new(&media), port, &[]).await);
+    assert_eq!(timed_get(&client, &base, "/api/v1/sections").await.0, 200);
+
+    let port = cluster.port.to_string();
+    cluster.run(
+        "psql",
+        &[
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+        ],
+    );
+    let (status, took, retry, body) = timed_get(&client, &base, "/api/v1/sections").await;
+    assert!(status == 200 || status == 503, "{status}: {body}");
+    assert!(took < Duration::from_secs(1), "answered after {took:?}");
+    if status == 503 {
+        assert_eq!(retry.as_deref(), Some("5"));
+        for secret in ["terminat", "connection", "postgres", "administrator"] {
+            assert!(!body.contains(secret), "the 503 tells `{secret}`: {body}");
+        }
+    }
+    // No dead connection is handed out again: every request after it is served.
+    for _ in 0..20 {
+        let (status, took, _, body) = timed_get(&client, &base, "/api/v1/sections").await;
+        assert_eq!(status, 200, "{body}");
+        assert!(took < Duration::from_secs(1), "answered after {took:?}");
+    }
+}
