@@ -564,7 +564,15 @@ pub fn seed(
              INSERT INTO article_headlines_fts (article_headlines_fts) VALUES ('optimize')",
         )?;
     }
-    // Fresh statistics, so that the query planner knows the new data.
-    diesel::connection::SimpleConnection::batch_execute(conn, "ANALYZE")?;
+    // Fresh statistics, so that the query planner knows the new data. On
+    // PostgreSQL a VACUUM as well, as autovacuum would do a while later:
+    // it merges what the full-text indexes still hold in their pending
+    // lists, and marks the pages all-visible, so that index-only scans
+    // need not visit the table.
+    let analyze = match conn {
+        DbConn::Sqlite(_) => "ANALYZE",
+        DbConn::Postgres(_) => "VACUUM ANALYZE",
+    };
+    diesel::connection::SimpleConnection::batch_execute(conn, analyze)?;
     Ok(done)
 }
