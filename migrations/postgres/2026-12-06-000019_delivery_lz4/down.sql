@@ -1,0 +1,1 @@
+ALTER TABLE article_deliveries ALTER COLUMN document SET COMPRESSION default;
