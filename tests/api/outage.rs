@@ -178,17 +178,22 @@ async fn timed_get(
     (status, started.elapsed(), retry, body)
 }
 
+/// `newsdesk serve` on `cluster`: a client, the server's base URL, and the
+/// running binary (stopped when dropped).
+async fn serve(cluster: &Cluster) -> (reqwest::Client, String, Running) {
+    let media = cluster.dir.join("media");
+    let client = reqwest::Client::new();
+    let port = free_port();
+    let server = start_binary(&client, &cluster.url(), Path::new(&media), port, &[]).await;
+    (client, format!("http://127.0.0.1:{port}"), Running(server))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_outage_fails_fast_and_recovers() {
     let Some(cluster) = Cluster::create() else {
         return;
     };
-    let media = cluster.dir.join("media");
-    let client = reqwest::Client::new();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let _server =
-        Running(start_binary(&client, &cluster.url(), Path::new(&media), port, &[]).await);
+    let (client, base, _server) = serve(&cluster).await;
     assert_eq!(timed_get(&client, &base, "/readyz").await.0, 200);
     assert_eq!(timed_get(&client, &base, "/api/v1/sections").await.0, 200);
 
@@ -246,12 +251,7 @@ async fn cut_connections_are_replaced_at_once() {
     let Some(cluster) = Cluster::create() else {
         return;
     };
-    let media = cluster.dir.join("media");
-    let client = reqwest::Client::new();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let _server =
-        Running(start_binary(&client, &cluster.url(), Path::new(&media), port, &[]).await);
+    let (client, base, _server) = serve(&cluster).await;
     assert_eq!(timed_get(&client, &base, "/api/v1/sections").await.0, 200);
 
     let port = cluster.port.to_string();
