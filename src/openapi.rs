@@ -5,6 +5,9 @@
 
 mod strict;
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
 use actix_web::App;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, ResponseBuilder};
@@ -390,6 +393,43 @@ fn document_errors(doc: &mut OpenApiDoc) {
             }
         }
     }
+}
+
+/// The fields of a JSON Merge Patch body (`ArticleDocumentPatch`…), each
+/// with the patch schema of its value where that is merged in turn (`seo`:
+/// `SeoPatch`). Read from the document once, so that the server refuses
+/// exactly the fields its schema refuses, `null` ones too.
+pub fn patch_fields(schema: &str) -> Option<&'static BTreeMap<String, Option<String>>> {
+    static FIELDS: OnceLock<HashMap<String, BTreeMap<String, Option<String>>>> = OnceLock::new();
+    FIELDS
+        .get_or_init(|| {
+            let doc = api_doc_value();
+            let Some(schemas) = doc["components"]["schemas"].as_object() else {
+                return HashMap::new();
+            };
+            schemas
+                .iter()
+                .filter(|(name, _)| name.ends_with("Patch"))
+                .map(|(name, schema)| {
+                    let fields = schema["properties"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(field, prop)| {
+                            let nested = prop["$ref"]
+                                .as_str()
+                                .or_else(|| prop["oneOf"][0]["$ref"].as_str())
+                                .map(|r| r.trim_start_matches("#/components/schemas/"))
+                                .filter(|n| n.ends_with("Patch"))
+                                .map(str::to_string);
+                            (field.clone(), nested)
+                        })
+                        .collect();
+                    (name.clone(), fields)
+                })
+                .collect()
+        })
+        .get(schema)
 }
 
 /// The document as pretty JSON with a trailing newline, the committed form.

@@ -20,7 +20,7 @@ use crate::error::{ApiError, FieldError};
 use crate::events::kind::EventKind;
 use crate::events::service as events;
 use crate::http::conditional::check_if_match;
-use crate::http::json::{merge_patch, parse_merged};
+use crate::http::json::{check_patch_fields, merge_patch, parse_merged};
 use crate::validation::checked_text;
 
 /// Writes a new article as a draft (contributor and up); its id.
@@ -121,6 +121,7 @@ pub fn update(
         access::may_read(conn, Some(actor), &current, db::now())?;
         access::may_edit(actor, &current)?;
         check_if_match(expected?, current.version)?;
+        check_patch_fields("ArticleDocumentPatch", patch)?;
         let mut doc = current_document(conn, &current)?;
         merge_patch(&mut doc, patch);
         let doc: ArticleDocument = parse_merged(&doc)?;

@@ -233,32 +233,34 @@ pub fn parse_merged<T: DeserializeOwned>(document: &serde_json::Value) -> Result
     })
 }
 
-/// Refuses a merge patch naming fields the document does not have. A `null`
-/// for an unknown field would otherwise pass silently (it removes nothing),
-/// while the schema says unknown fields are refused.
-pub fn check_patch_fields(
-    target: &serde_json::Value,
-    patch: &serde_json::Value,
-) -> Result<(), ApiError> {
+/// Refuses a merge patch naming fields its schema (`ArticleDocumentPatch`,
+/// `MediaMetadataPatch`) does not have, at any depth. A `null` for an
+/// unknown field would otherwise pass silently (it removes nothing), while
+/// the schema says unknown fields are refused.
+pub fn check_patch_fields(schema: &str, patch: &serde_json::Value) -> Result<(), ApiError> {
     fn walk(
-        target: &serde_json::Value,
+        schema: &str,
         patch: &serde_json::Value,
         prefix: &str,
         errors: &mut Vec<FieldError>,
-    ) {
-        let (Some(target), Some(patch)) = (target.as_object(), patch.as_object()) else {
-            return;
+    ) -> Result<(), ApiError> {
+        let Some(patch) = patch.as_object() else {
+            return Ok(());
         };
+        let fields = crate::openapi::patch_fields(schema)
+            .ok_or_else(|| ApiError::internal(format!("no schema {schema} in the document")))?;
         for (key, value) in patch {
             let path = format!("{prefix}{key}");
-            match target.get(key) {
+            match fields.get(key) {
                 None => errors.push(FieldError::new(&path, "is not a field of this resource")),
-                Some(inner) => walk(inner, value, &format!("{path}."), errors),
+                Some(Some(nested)) => walk(nested, value, &format!("{path}."), errors)?,
+                Some(None) => {}
             }
         }
+        Ok(())
     }
     let mut errors = Vec::new();
-    walk(target, patch, "", &mut errors);
+    walk(schema, patch, "", &mut errors)?;
     if errors.is_empty() {
         Ok(())
     } else {

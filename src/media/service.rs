@@ -76,8 +76,8 @@ pub fn update(
         // (RFC 9110 §13.2.1): a malformed one is a 400 for them alone.
         check_if_match(expected?, current.version)?;
         let stored = MediaMetadata::from_row(&current);
+        check_patch_fields("MediaMetadataPatch", patch)?;
         let mut document = serde_json::to_value(&stored).map_err(ApiError::internal)?;
-        check_patch_fields(&document, patch)?;
         merge_patch(&mut document, patch);
         let metadata: MediaMetadata = parse_merged(&document)?;
         let metadata = metadata.validated()?;

@@ -608,6 +608,19 @@ async fn revisions_concurrency_and_validation(app: &TestApp) {
     let mut fields = error_fields(&assert_problem(bad, 422).await);
     fields.sort();
     assert_eq!(fields, vec!["body[0].level", "body[1].url", "section_id"]);
+    // A null for a field that does not exist is refused, not ignored, at any
+    // depth, and even where the stored object it would merge into is empty.
+    for (body, field) in [
+        (json!({"bogus": null}), "bogus"),
+        (json!({"seo": {"bogus": null}}), "seo.bogus"),
+        (
+            json!({"main_media": {"media_id": "x", "bogus": null}}),
+            "main_media.bogus",
+        ),
+    ] {
+        let res = patch(Some("\"2\""), body).await.expect("request");
+        assert_eq!(error_fields(&assert_problem(res, 422).await), [field]);
+    }
 
     let revisions: Value = app
         .get(&format!("{path}/revisions"), Some(token))
