@@ -6,6 +6,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-c
 WORKDIR /src
 # Build the dependencies first so that a source change does not rebuild them.
 COPY Cargo.toml Cargo.lock ./
+# How the bundled SQLite is compiled (LIBSQLITE3_FLAGS).
+COPY .cargo ./.cargo
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && echo '' > src/lib.rs \
     && cargo build --release --locked \
     && rm -rf src

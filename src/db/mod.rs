@@ -499,4 +499,33 @@ mod tests {
             assert_eq!(reprepared, 0);
         }
     }
+
+    /// The bundled SQLite is built as `.cargo/config.toml` asks: a page
+    /// cache per connection (no process-wide one behind a mutex) and no
+    /// allocation counters.
+    #[test]
+    fn sqlite_is_built_without_shared_page_cache_or_memory_counters() {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = diesel::SqliteConnection::establish(":memory:").expect("in-memory db");
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<CompileOption>(&mut conn)
+            .expect("compile options")
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        assert!(options.iter().any(|o| o == "ENABLE_FTS5"), "{options:?}");
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+    }
 }
