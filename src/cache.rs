@@ -112,6 +112,8 @@ struct Inner {
     generation: u64,
     /// Bytes held by `entries` (see [`Entry::held`]).
     bytes: usize,
+    /// When expired entries were last swept out of a full cache.
+    swept: Option<Instant>,
 }
 
 /// Slots of the admission filter: the hashes of recently missed keys.
@@ -168,18 +170,24 @@ impl ReadCache {
         let mut inner = self.lock();
         let inner = &mut *inner;
         let age = inner.entries.get(key).map(|e| (e.stored.elapsed(), e));
-        match (age, inner.inflight.get(key)) {
-            (Some((age, entry)), _) if age < self.ttl => Lookup::Hit(Arc::clone(entry)),
+        let stored = match (age, inner.inflight.get(key)) {
+            (Some((age, entry)), _) if age < self.ttl => return Lookup::Hit(Arc::clone(entry)),
             (Some((age, entry)), Some(_)) if age < self.ttl * STALE_FACTOR => {
-                Lookup::Hit(Arc::clone(entry))
+                return Lookup::Hit(Arc::clone(entry))
             }
-            (_, Some(sender)) => Lookup::Wait(sender.subscribe()),
-            (None, None) if !self.seen_before(key) => Lookup::Pass,
-            (_, None) => {
-                inner.inflight.insert(key.to_string(), watch::channel(()).0);
-                Lookup::Fill(inner.generation)
-            }
+            (_, Some(sender)) => return Lookup::Wait(sender.subscribe()),
+            (None, None) if !self.seen_before(key) => return Lookup::Pass,
+            (stored, None) => stored.is_some(),
+        };
+        // Full of fresh answers (no room for one of their average size):
+        // this one is not stored (nor buffered to be stored), rather than
+        // evicting those.
+        let average = inner.bytes / inner.entries.len().max(1);
+        if !stored && !self.has_room(inner, average, 1) {
+            return Lookup::Pass;
         }
+        inner.inflight.insert(key.to_string(), watch::channel(()).0);
+        Lookup::Fill(inner.generation)
     }
 
     /// A fresh entry, if there is one (after waiting for another's computation).
@@ -202,30 +210,38 @@ impl ReadCache {
         if inner.generation != generation {
             return;
         }
-        let size = entry.held(&key);
-        self.make_room(&mut inner, size, 1);
-        if let Some(old) = inner.entries.insert(key.clone(), entry) {
+        if let Some(old) = inner.entries.remove(&key) {
             inner.bytes = inner.bytes.saturating_sub(old.held(&key));
         }
-        inner.bytes += size;
+        let size = entry.held(&key);
+        if self.has_room(&mut inner, size, 1) {
+            inner.entries.insert(key, entry);
+            inner.bytes += size;
+        }
     }
 
-    /// Evicts until `size` more bytes and `count` more entries fit:
-    /// expired answers first; if that is not enough, all of them.
-    fn make_room(&self, inner: &mut Inner, size: usize, count: usize) {
-        let full = |inner: &Inner| {
-            inner.entries.len() + count > MAX_ENTRIES || inner.bytes + size > MAX_BYTES
+    /// Whether `size` more bytes and `count` more entries fit, once expired
+    /// answers are swept out (at most every quarter TTL: a sweep reads every
+    /// entry). A full cache keeps what it holds until it expires and turns
+    /// new answers away: under long-tail traffic (keys coming back, but more
+    /// of them than fit) emptying it for each newcomer cost every request
+    /// the buffering and storing of an answer seldom read again, and threw
+    /// out the hot ones with the rest.
+    fn has_room(&self, inner: &mut Inner, size: usize, count: usize) -> bool {
+        let fits = |inner: &Inner| {
+            inner.entries.len() + count <= MAX_ENTRIES && inner.bytes + size <= MAX_BYTES
         };
-        if !full(inner) {
-            return;
+        if fits(inner) {
+            return true;
         }
         let ttl = self.ttl;
+        if inner.swept.is_some_and(|at| at.elapsed() < ttl / 4) {
+            return false;
+        }
+        inner.swept = Some(Instant::now());
         inner.entries.retain(|_, e| e.stored.elapsed() < ttl);
         inner.bytes = inner.entries.iter().map(|(k, e)| e.held(k)).sum();
-        if full(inner) {
-            inner.entries.clear();
-            inner.bytes = 0;
-        }
+        fits(inner)
     }
 
     /// A variant of `entry` was made: count its `added` bytes, if the entry
@@ -243,7 +259,12 @@ impl ReadCache {
             return;
         }
         inner.bytes += added;
-        self.make_room(&mut inner, 0, 0);
+        if !self.has_room(&mut inner, 0, 0) {
+            // Over the budget by this variant: the entry goes, not the others.
+            if let Some(old) = inner.entries.remove(key) {
+                inner.bytes = inner.bytes.saturating_sub(old.held(key));
+            }
+        }
     }
 
     /// Entries held and their bytes (bodies and keys), for the metrics.
@@ -462,14 +483,21 @@ mod tests {
     }
 
     fn generation(cache: &ReadCache, key: &str) -> u64 {
+        admitted(cache, key).unwrap_or_else(|| panic!("expected to fill {key}"))
+    }
+
+    /// The generation to fill `key` under, on its second request; `None`
+    /// when a full cache passes it.
+    fn admitted(cache: &ReadCache, key: &str) -> Option<u64> {
         // The first request only passes; the second is admitted.
         let mut lookup = cache.lookup(key);
         if matches!(lookup, Lookup::Pass) {
             lookup = cache.lookup(key);
         }
         match lookup {
-            Lookup::Fill(g) => g,
-            _ => panic!("expected to fill {key}"),
+            Lookup::Fill(g) => Some(g),
+            Lookup::Pass => None,
+            _ => panic!("expected to fill or pass {key}"),
         }
     }
 
@@ -520,12 +548,35 @@ mod tests {
         let cache = ReadCache::new(Duration::from_secs(60));
         for i in 0..100 {
             let key = format!("/list?limit={i}");
-            let g = generation(&cache, &key);
-            cache.put(key.clone(), g, entry(1024 * 1024));
-            cache.done(&key);
+            if let Some(g) = admitted(&cache, &key) {
+                cache.put(key.clone(), g, entry(1024 * 1024));
+                cache.done(&key);
+            }
             assert_accounted(&cache.lock());
         }
-        assert!(cache.fresh("/list?limit=99").is_some());
+        // The first answers stay until they expire; the later ones, which
+        // did not fit, were not stored, and a full cache passes new keys.
+        assert!(cache.fresh("/list?limit=0").is_some());
+        assert!(cache.fresh("/list?limit=99").is_none());
+        assert!(cache.size().1 > MAX_BYTES / 2);
+        assert!(matches!(cache.lookup("/new"), Lookup::Pass));
+        assert!(matches!(cache.lookup("/new"), Lookup::Pass));
+        // Expired answers make room again.
+        let cache = ReadCache::new(Duration::from_millis(20));
+        for i in 0..10 {
+            let key = format!("/list?limit={i}");
+            if let Some(g) = admitted(&cache, &key) {
+                cache.put(key.clone(), g, entry(1024 * 1024));
+                cache.done(&key);
+            }
+        }
+        assert!(cache.fresh("/list?limit=9").is_none());
+        std::thread::sleep(Duration::from_millis(30));
+        let g = generation(&cache, "/later");
+        cache.put("/later".into(), g, entry(1024 * 1024));
+        cache.done("/later");
+        assert!(cache.fresh("/later").is_some());
+        assert_accounted(&cache.lock());
     }
 
     #[test]
@@ -533,7 +584,9 @@ mod tests {
         let cache = ReadCache::new(Duration::from_secs(60));
         for i in 0..40 {
             let key = format!("/article/{i}");
-            let g = generation(&cache, &key);
+            let Some(g) = admitted(&cache, &key) else {
+                continue;
+            };
             // Text that compresses poorly: its variants are nearly as big.
             let body: Vec<u8> = (0..256 * 1024u32)
                 .map(|n| (n.wrapping_mul(2_654_435_761) >> 24) as u8)
@@ -547,8 +600,11 @@ mod tests {
             cache.grew(&key, &entry, added);
             let inner = cache.lock();
             assert_accounted(&inner);
-            if inner.entries.len() > 1 {
-                assert_eq!(inner.bytes, before + added);
+            // The variant is counted, or the entry it would overfill is
+            // gone (or was never stored, the cache being full).
+            match inner.entries.get(&key) {
+                Some(_) => assert_eq!(inner.bytes, before + added),
+                None => assert!(inner.bytes <= before),
             }
         }
     }
