@@ -543,15 +543,20 @@ mod tests {
         assert!(cache.fresh("/a").is_none());
     }
 
+    /// Asks for `key` twice and stores `entry` if the cache fills it.
+    fn store_if_admitted(cache: &ReadCache, key: &str, entry: Arc<Entry>) {
+        if let Some(g) = admitted(cache, key) {
+            cache.put(key.to_string(), g, entry);
+            cache.done(key);
+        }
+    }
+
     #[test]
     fn the_byte_budget_holds() {
         let cache = ReadCache::new(Duration::from_secs(60));
         for i in 0..100 {
             let key = format!("/list?limit={i}");
-            if let Some(g) = admitted(&cache, &key) {
-                cache.put(key.clone(), g, entry(1024 * 1024));
-                cache.done(&key);
-            }
+            store_if_admitted(&cache, &key, entry(1024 * 1024));
             assert_accounted(&cache.lock());
         }
         // The first answers stay until they expire; the later ones, which
@@ -565,10 +570,7 @@ mod tests {
         let cache = ReadCache::new(Duration::from_millis(20));
         for i in 0..10 {
             let key = format!("/list?limit={i}");
-            if let Some(g) = admitted(&cache, &key) {
-                cache.put(key.clone(), g, entry(1024 * 1024));
-                cache.done(&key);
-            }
+            store_if_admitted(&cache, &key, entry(1024 * 1024));
         }
         assert!(cache.fresh("/list?limit=9").is_none());
         std::thread::sleep(Duration::from_millis(30));
