@@ -283,9 +283,11 @@ pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
         });
     }
     let compressed = compressed(&rendered);
-    for (r, (gzip, br)) in rendered.iter().zip(compressed) {
-        diesel::insert_into(article_deliveries::table)
-            .values((
+    let values: Vec<_> = rendered
+        .iter()
+        .zip(&compressed)
+        .map(|(r, (gzip, br))| {
+            (
                 article_deliveries::article_id.eq(&r.id),
                 article_deliveries::locale.eq(&r.locale),
                 article_deliveries::slug.eq(&r.slug),
@@ -298,8 +300,15 @@ pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
                 article_deliveries::modified_at.eq(r.modified_at),
                 article_deliveries::valid_until.eq(r.valid_until),
                 article_deliveries::render_key.eq(&settings.key),
-            ))
-            .execute(conn)?;
+            )
+        })
+        .collect();
+    // A statement a hundred documents (twelve values each; the documents'
+    // bytes are what a statement carries).
+    for chunk in values.chunks(100) {
+        db::each_backend!(conn, c => diesel::insert_into(article_deliveries::table)
+            .values(chunk)
+            .execute(c))?;
     }
     Ok(())
 }
@@ -383,12 +392,17 @@ fn queue(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
                 .select(delivery_queue::article_id)
                 .load(conn)?,
         };
-        // One row a statement, the others skipped: the two backends share
-        // no batch insert, nor (through diesel) `ON CONFLICT DO NOTHING`.
-        for id in chunk.iter().filter(|id| !queued.contains(id)) {
-            diesel::insert_into(delivery_queue::table)
-                .values(delivery_queue::article_id.eq(id))
-                .execute(conn)?;
+        // The others, skipped: the two backends share (through diesel) no
+        // `ON CONFLICT DO NOTHING`.
+        let new: Vec<_> = chunk
+            .iter()
+            .filter(|id| !queued.contains(id))
+            .map(|id| delivery_queue::article_id.eq(id))
+            .collect();
+        if !new.is_empty() {
+            db::each_backend!(conn, c => diesel::insert_into(delivery_queue::table)
+                .values(&new)
+                .execute(c))?;
         }
     }
     Ok(())
@@ -397,17 +411,38 @@ fn queue(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
 /// An article changed: its document renders again now (unless a bulk load
 /// defers it), and the articles showing its teaser are queued.
 pub fn article_changed(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
-    let ids = [id.to_string()];
+    articles_changed(conn, &[id.to_string()])
+}
+
+/// Several articles changed (an import): [`article_changed`] for all of
+/// them at once.
+pub fn articles_changed(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
     if DEFERRED.with(Cell::get) {
-        queue(conn, &ids)?;
+        queue(conn, ids)?;
     } else {
-        render(conn, &ids)?;
+        render(conn, ids)?;
     }
-    let referrers: Vec<String> = article_related::table
-        .filter(article_related::related_id.eq(id))
-        .select(article_related::article_id)
-        .distinct()
-        .load(conn)?;
+    let mut referrers: Vec<String> = Vec::new();
+    for chunk in ids.chunks(1000) {
+        let found: Vec<String> = match chunk {
+            [id] => article_related::table
+                .filter(article_related::related_id.eq(id))
+                .select(article_related::article_id)
+                .distinct()
+                .load(conn)?,
+            _ => article_related::table
+                .filter(article_related::related_id.eq_any(chunk))
+                .select(article_related::article_id)
+                .distinct()
+                .load(conn)?,
+        };
+        referrers.extend(found);
+    }
+    // Those of the batch are rendered (or queued) already.
+    let changed: std::collections::HashSet<&String> = ids.iter().collect();
+    referrers.retain(|r| !changed.contains(r));
+    referrers.sort();
+    referrers.dedup();
     queue(conn, &referrers)
 }
 

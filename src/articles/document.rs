@@ -1,6 +1,8 @@
 //! From what an editor sends to what is stored: validation, slugs, derived
 //! counts, and the links (bylines, media used) saved beside the row.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::articles::body;
@@ -11,6 +13,7 @@ use crate::articles::status::{ArticleStatus, CommentsPolicy};
 use crate::auth::role::Role;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError};
+use crate::users::model::UserRow;
 use crate::{media, sections, slug, users};
 
 /// A validated document, ready to store.
@@ -60,14 +63,110 @@ fn valid_locale(locale: &str) -> bool {
         && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
+/// What the documents of one batch (an import) looked up already, inside
+/// its transaction: a section or staff member is found once, and slugs
+/// checked together beforehand are not checked again one by one. On
+/// PostgreSQL each lookup is a round trip, three an article.
+#[derive(Default)]
+pub struct Known {
+    sections: HashSet<String>,
+    users: HashMap<String, Option<UserRow>>,
+    free_slugs: HashSet<(String, String)>,
+}
+
+impl Known {
+    /// Checks these (locale, slug) pairs in a query a locale, and
+    /// remembers the free ones.
+    pub fn check_slugs(
+        &mut self,
+        conn: &mut DbConn,
+        pairs: Vec<(String, String)>,
+    ) -> Result<(), ApiError> {
+        let mut by_locale: HashMap<String, Vec<String>> = HashMap::new();
+        for (locale, slug) in pairs {
+            by_locale.entry(locale).or_default().push(slug);
+        }
+        for (locale, slugs) in by_locale {
+            for chunk in slugs.chunks(1000) {
+                let taken: HashSet<String> = queries::slugs_taken(conn, &locale, chunk)?
+                    .into_iter()
+                    .collect();
+                self.free_slugs.extend(
+                    chunk
+                        .iter()
+                        .filter(|s| !taken.contains(*s))
+                        .map(|s| (locale.clone(), s.clone())),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn section_exists(&mut self, conn: &mut DbConn, id: &str) -> Result<bool, ApiError> {
+        if self.sections.contains(id) {
+            return Ok(true);
+        }
+        let found = sections::queries::find_by_id(conn, id)?.is_some();
+        if found {
+            self.sections.insert(id.to_string());
+        }
+        Ok(found)
+    }
+
+    fn user(&mut self, conn: &mut DbConn, id: &str) -> Result<Option<UserRow>, ApiError> {
+        if let Some(found) = self.users.get(id) {
+            return Ok(found.clone());
+        }
+        let found = users::queries::find_by_id(conn, id)?;
+        self.users.insert(id.to_string(), found.clone());
+        Ok(found)
+    }
+
+    fn slug_taken(
+        &mut self,
+        conn: &mut DbConn,
+        locale: &str,
+        slug: &str,
+        except: &str,
+    ) -> Result<bool, ApiError> {
+        if self
+            .free_slugs
+            .contains(&(locale.to_string(), slug.to_string()))
+        {
+            return Ok(false);
+        }
+        Ok(queries::slug_taken(conn, locale, slug, Some(except))?)
+    }
+}
+
 /// Validates a document against the database and builds the row to store.
 /// `existing` is the stored article when this is an edit.
 pub fn prepare(
+    conn: &mut DbConn,
+    doc: ArticleDocument,
+    existing: Option<&ArticleRow>,
+    default_locale: &str,
+    author: Option<&str>,
+) -> Result<Prepared, ApiError> {
+    prepare_known(
+        conn,
+        doc,
+        existing,
+        default_locale,
+        author,
+        &mut Known::default(),
+    )
+}
+
+/// [`prepare`], one of a batch: lookups made for its earlier documents
+/// are not made again. The slug it takes is no longer free in `known`.
+pub fn prepare_known(
     conn: &mut DbConn,
     mut doc: ArticleDocument,
     existing: Option<&ArticleRow>,
     default_locale: &str,
     author: Option<&str>,
+    known: &mut Known,
 ) -> Result<Prepared, ApiError> {
     let mut e = Vec::new();
     // Names of things that do not exist (404), and values the current state
@@ -121,7 +220,7 @@ pub fn prepare(
         }
     }
     let mut media_ids = body::validate(&mut doc.body, &mut e);
-    if sections::queries::find_by_id(conn, &doc.section_id)?.is_none() {
+    if !known.section_exists(conn, &doc.section_id)? {
         unknown.push(FieldError::new("section_id", "no section has this id"));
     }
     let main = doc.main_media.clone();
@@ -157,7 +256,7 @@ pub fn prepare(
     for (i, b) in doc.bylines.iter().enumerate() {
         let field = format!("bylines[{i}]");
         let staff = match &b.user_id {
-            Some(id) => match users::queries::find_by_id(conn, id)? {
+            Some(id) => match known.user(conn, id)? {
                 Some(u) if u.role >= Role::Contributor => Some(u),
                 Some(_) => {
                     conflicts.push(FieldError::new(&field, "user_id must be a staff member"));
@@ -208,7 +307,7 @@ pub fn prepare(
     }
     let mut section_ids: Vec<String> = Vec::new();
     for (i, id) in doc.section_ids.iter().enumerate() {
-        if sections::queries::find_by_id(conn, id)?.is_none() {
+        if !known.section_exists(conn, id)? {
             unknown.push(FieldError::new(
                 format!("section_ids[{i}]"),
                 "no section has this id",
@@ -248,7 +347,7 @@ pub fn prepare(
     let id = existing.map(|r| r.id.clone()).unwrap_or_else(db::new_id);
     let slug = match &doc.slug {
         Some(s) => {
-            if queries::slug_taken(conn, &locale, s, Some(&id))? {
+            if known.slug_taken(conn, &locale, s, &id)? {
                 return Err(ApiError::Conflict(format!(
                     "the slug `{s}` is taken in locale {locale}"
                 )));
@@ -265,6 +364,7 @@ pub fn prepare(
             slug::first_free(&base, |c| queries::slug_taken(conn, &locale, c, Some(&id)))?
         }
     };
+    known.free_slugs.remove(&(locale.clone(), slug.clone()));
     for b in &mut bylines {
         b.article_id = id.clone();
     }

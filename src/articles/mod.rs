@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod body;
+pub mod bulk;
 pub mod corrections;
 pub mod delivery;
 pub mod document;

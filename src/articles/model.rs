@@ -75,7 +75,7 @@ impl ArticleRow {
 
 /// A row of `article_bylines`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = article_bylines)]
+#[diesel(table_name = article_bylines, treat_none_as_null = true)]
 pub struct BylineRow {
     pub article_id: String,
     pub position: i32,
@@ -86,7 +86,7 @@ pub struct BylineRow {
 
 /// A row of `article_revisions`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = article_revisions)]
+#[diesel(table_name = article_revisions, treat_none_as_null = true)]
 pub struct RevisionRow {
     pub article_id: String,
     pub number: i32,

@@ -50,6 +50,15 @@ pub fn slug_taken(
     Ok(query.first::<String>(conn).optional()?.is_some())
 }
 
+/// Which of these slugs articles of `locale` have.
+pub fn slugs_taken(conn: &mut DbConn, locale: &str, slugs: &[String]) -> QueryResult<Vec<String>> {
+    articles::table
+        .filter(articles::locale.eq(locale))
+        .filter(articles::slug.eq_any(slugs))
+        .select(articles::slug)
+        .load(conn)
+}
+
 /// Inserts a new article.
 pub fn insert_article(conn: &mut DbConn, row: &ArticleRow) -> QueryResult<()> {
     diesel::insert_into(articles::table)

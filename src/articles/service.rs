@@ -5,15 +5,17 @@
 //! subscribers about it. Handlers, `seed`, `demo` and importers call these;
 //! nothing else writes articles.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDateTime;
 
 use crate::articles::access::{self, not_found};
 use crate::articles::body;
-use crate::articles::document::{self, Prepared};
+use crate::articles::document::{self, Known, Prepared};
 use crate::articles::dto::{ArticleDocument, CorrectionRequest};
 use crate::articles::model::{ArticleRow, CorrectionRow};
 use crate::articles::status::ArticleStatus;
-use crate::articles::{queries, relations, search};
+use crate::articles::{bulk, queries, relations, search};
 use crate::auth::role::{Actor, Role};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError};
@@ -32,7 +34,7 @@ pub fn create(
 ) -> Result<String, ApiError> {
     actor.require(Role::Contributor)?;
     db::write_tx(conn, |conn| {
-        insert(conn, actor, &actor.id, doc, default_locale, None)
+        insert(conn, actor, &actor.id, doc, default_locale)
     })
 }
 
@@ -48,8 +50,11 @@ pub struct Import {
 
 /// Imports published articles in one transaction (seed, demo, importers
 /// from another CMS); their ids. Editors only. One transaction for the
-/// batch, not one each: SQLite's full-text index flushes at every commit
-/// and savepoint, which made a large import quadratic.
+/// batch, not one each (SQLite's full-text index flushes at every commit
+/// and savepoint, which made a large import quadratic), and its rows
+/// written together ([`bulk`]). Each article is validated as [`create`]
+/// validates it; a slug that an earlier article of the batch took is
+/// taken.
 pub fn import_published(
     conn: &mut DbConn,
     actor: &Actor,
@@ -58,46 +63,83 @@ pub fn import_published(
 ) -> Result<Vec<String>, ApiError> {
     actor.require(Role::Editor)?;
     db::write_tx(conn, |conn| {
-        imports
-            .into_iter()
-            .map(|i| {
-                insert(
-                    conn,
-                    actor,
-                    &i.writer,
-                    i.doc,
-                    default_locale,
-                    Some(i.published_at),
-                )
+        let mut ids = Vec::with_capacity(imports.len());
+        let mut pending: Vec<Prepared> = Vec::new();
+        let mut slugs: HashSet<(String, String)> = HashSet::new();
+        let mut known = Known::default();
+        let wanted = imports
+            .iter()
+            .filter_map(|i| {
+                let locale = i.doc.locale.as_deref().unwrap_or(default_locale);
+                Some((locale.to_string(), i.doc.slug.clone()?))
             })
-            .collect()
+            .collect();
+        known.check_slugs(conn, wanted)?;
+        for import in imports {
+            let mut prepared = document::prepare_known(
+                conn,
+                import.doc.clone(),
+                None,
+                default_locale,
+                Some(&import.writer),
+                &mut known,
+            )?;
+            let key = (prepared.row.locale.clone(), prepared.row.slug.clone());
+            if slugs.contains(&key) {
+                // Prepared against the stored articles only: the batch so
+                // far is stored first, and the article prepared again.
+                store_imported(conn, actor, &mut pending)?;
+                slugs.clear();
+                prepared = document::prepare_known(
+                    conn,
+                    import.doc,
+                    None,
+                    default_locale,
+                    Some(&import.writer),
+                    &mut known,
+                )?;
+            }
+            let at = import.published_at;
+            prepared.row.status = ArticleStatus::Published;
+            prepared.row.published_at = Some(at);
+            prepared.row.first_published_at = Some(at);
+            prepared.row.created_at = at;
+            slugs.insert((prepared.row.locale.clone(), prepared.row.slug.clone()));
+            ids.push(prepared.row.id.clone());
+            pending.push(prepared);
+        }
+        store_imported(conn, actor, &mut pending)?;
+        Ok(ids)
     })
 }
 
-/// Stores a new article by `writer`, inside the caller's transaction: a
-/// draft, or published at a given time.
+/// Stores the prepared imports and their events; empties `pending`.
+fn store_imported(
+    conn: &mut DbConn,
+    actor: &Actor,
+    pending: &mut Vec<Prepared>,
+) -> Result<(), ApiError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    bulk::store_new(conn, pending, &actor.id, "created")?;
+    let rows: Vec<&ArticleRow> = pending.iter().map(|p| &p.row).collect();
+    events::articles_added(conn, EventKind::ArticlePublished, &rows)?;
+    pending.clear();
+    Ok(())
+}
+
+/// Stores a new draft by `writer`, inside the caller's transaction.
 fn insert(
     conn: &mut DbConn,
     actor: &Actor,
     writer: &str,
     doc: ArticleDocument,
     default_locale: &str,
-    published_at: Option<NaiveDateTime>,
 ) -> Result<String, ApiError> {
-    let mut prepared = document::prepare(conn, doc, None, default_locale, Some(writer))?;
-    if let Some(at) = published_at {
-        prepared.row.status = ArticleStatus::Published;
-        prepared.row.published_at = Some(at);
-        prepared.row.first_published_at = Some(at);
-        prepared.row.created_at = at;
-    }
+    let prepared = document::prepare(conn, doc, None, default_locale, Some(writer))?;
     store(conn, &prepared, &actor.id, "created", None)?;
-    let kind = if published_at.is_some() {
-        EventKind::ArticlePublished
-    } else {
-        EventKind::ArticleCreated
-    };
-    events::article(conn, kind, None, &prepared.row)?;
+    events::article(conn, EventKind::ArticleCreated, None, &prepared.row)?;
     Ok(prepared.row.id)
 }
 

@@ -30,6 +30,19 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
+/// `$body` with `$c` the connection of whichever backend `$conn` is: for
+/// statements both backends run but diesel builds only for one at a time
+/// (a multi-row `INSERT … VALUES`, which [`DbConn`] does not build).
+macro_rules! each_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use each_backend;
+
 /// The connection pool.
 pub type Pool = r2d2::Pool<Manager>;
 /// A connection taken from the [`Pool`].

@@ -20,6 +20,20 @@ pub fn insert(conn: &mut DbConn, event: &NewEvent) -> QueryResult<()> {
     Ok(())
 }
 
+/// Appends events, in the order given.
+pub fn insert_many(conn: &mut DbConn, events: &[NewEvent]) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7413572)").execute(pg)?;
+    }
+    // 6 values a row.
+    for chunk in events.chunks(1000) {
+        crate::db::each_backend!(conn, c => diesel::insert_into(events::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 /// Events after `after`, oldest first; only public ones unless `all`.
 pub fn after(conn: &mut DbConn, after: i64, limit: i64, all: bool) -> QueryResult<Vec<EventRow>> {
     let mut query = events::table

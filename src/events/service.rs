@@ -3,6 +3,8 @@
 //! see an event is decided here: a change of public content is public; the
 //! life of a draft is for staff alone.
 
+use chrono::NaiveDateTime;
+
 use crate::articles::model::ArticleRow;
 use crate::comments::model::CommentRow;
 use crate::db::{self, DbConn};
@@ -45,16 +47,46 @@ pub fn article(
 ) -> Result<(), ApiError> {
     let now = db::now();
     let public = before.is_some_and(|b| b.is_visible(now)) || after.is_visible(now);
-    let data = EventData {
-        article_id: Some(after.id.clone()),
-        slug: Some(after.slug.clone()),
-        locale: Some(after.locale.clone()),
-        section_id: Some(after.section_id.clone()),
-        version: Some(after.version),
-        status: Some(after.effective_status(now).to_string()),
-        surrogate_keys: format!("article:{} section:{} articles", after.id, after.section_id),
-    };
-    emit(conn, kind, &after.id, public, &data)
+    emit(conn, kind, &after.id, public, &article_data(after, now))
+}
+
+/// What an article's event tells about it.
+fn article_data(row: &ArticleRow, now: NaiveDateTime) -> EventData {
+    EventData {
+        article_id: Some(row.id.clone()),
+        slug: Some(row.slug.clone()),
+        locale: Some(row.locale.clone()),
+        section_id: Some(row.section_id.clone()),
+        version: Some(row.version),
+        status: Some(row.effective_status(now).to_string()),
+        surrogate_keys: format!("article:{} section:{} articles", row.id, row.section_id),
+    }
+}
+
+/// New articles (an import): the event [`article`] records for each, all
+/// written together, in the order given.
+pub fn articles_added(
+    conn: &mut DbConn,
+    kind: EventKind,
+    rows: &[&ArticleRow],
+) -> Result<(), ApiError> {
+    let now = db::now();
+    let events = rows
+        .iter()
+        .map(|row| {
+            Ok(NewEvent {
+                id: db::new_id(),
+                kind,
+                resource_id: row.id.clone(),
+                public: row.is_visible(now),
+                data: serde_json::to_string(&article_data(row, now)).map_err(ApiError::internal)?,
+                created_at: now,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    queries::insert_many(conn, &events)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    crate::articles::delivery::articles_changed(conn, &ids)
 }
 
 /// A moment of an article's public life that no write made: its scheduled
@@ -64,17 +96,7 @@ pub fn article_moment(
     kind: EventKind,
     row: &ArticleRow,
 ) -> Result<(), ApiError> {
-    let now = db::now();
-    let data = EventData {
-        article_id: Some(row.id.clone()),
-        slug: Some(row.slug.clone()),
-        locale: Some(row.locale.clone()),
-        section_id: Some(row.section_id.clone()),
-        version: Some(row.version),
-        status: Some(row.effective_status(now).to_string()),
-        surrogate_keys: format!("article:{} section:{} articles", row.id, row.section_id),
-    };
-    emit(conn, kind, &row.id, true, &data)
+    emit(conn, kind, &row.id, true, &article_data(row, db::now()))
 }
 
 /// A media asset's change (asset metadata is public).

@@ -1402,6 +1402,211 @@ async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
     assert!(found["meta"]["total"].as_i64().unwrap_or(0) > 0);
 }
 
+/// Imports write a batch at once; what they store is what saving the
+/// articles one by one stored: slugs, old slugs, tags, events, documents,
+/// search.
+async fn imports_write_a_batch_as_single_saves_do(app: &TestApp) {
+    use newsdesk::articles::service::{import_published, Import};
+    use newsdesk::auth::role::Actor;
+
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let section_id = section(app, token, "Imports").await;
+    // A published article renamed: its old slug redirects until an import
+    // takes it.
+    let moved = create(
+        app,
+        token,
+        json!({"headline": "Harbour reopens", "section_id": section_id}),
+    )
+    .await;
+    let moved_id = id_of(&moved);
+    assert_eq!(
+        action(app, token, &moved_id, "publish", None)
+            .await
+            .status(),
+        200
+    );
+    let res = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/articles/{moved_id}"),
+            Some(token),
+        )
+        .header("if-match", "*")
+        .json(&json!({"slug": "harbour-reopens-at-dawn"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        app.get("/api/v1/articles/slug/harbour-reopens", None)
+            .await
+            .status(),
+        301
+    );
+    let before: Value = app
+        .get("/api/v1/events?limit=100", Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let events_before = before["data"].as_array().map_or(0, Vec::len);
+
+    let doc = |headline: &str, slug: Option<&str>, tags: &[&str]| {
+        let mut doc = json!({
+            "headline": headline,
+            "section_id": section_id,
+            "tags": tags,
+            "bylines": [{"user_id": editor.id, "role": "reporting"}],
+            "body": [{"type": "paragraph", "text": format!("{headline}: the quay cranes moved again.")}],
+        });
+        if let Some(slug) = slug {
+            doc["slug"] = json!(slug);
+        }
+        serde_json::from_value(doc).expect("document")
+    };
+    let actor = Actor {
+        id: editor.id.clone(),
+        role: Role::Editor,
+    };
+    let at = (Utc::now() - Duration::hours(1)).naive_utc();
+    let imports = vec![
+        Import {
+            writer: editor.id.clone(),
+            doc: doc(
+                "Harbour reopens",
+                Some("harbour-reopens"),
+                &["Ports", "Shipping"],
+            ),
+            published_at: at,
+        },
+        // The same headline twice, no slug: each gets a free one.
+        Import {
+            writer: editor.id.clone(),
+            doc: doc("Ferry timetable", None, &["Ports"]),
+            published_at: at,
+        },
+        Import {
+            writer: editor.id.clone(),
+            doc: doc("Ferry timetable", None, &["Ferries"]),
+            published_at: at,
+        },
+    ];
+    let pool = app.pool.clone();
+    let ids = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().expect("connection");
+        import_published(&mut conn, &actor, imports, "en")
+    })
+    .await
+    .expect("join")
+    .expect("import");
+    assert_eq!(ids.len(), 3);
+
+    // The old slug is the import's now, not a redirect.
+    let res = app.get("/api/v1/articles/slug/harbour-reopens", None).await;
+    assert_eq!(res.status(), 200);
+    let taken: Value = res.json().await.expect("json");
+    assert_eq!(taken["id"], ids[0].as_str());
+    assert_eq!(taken["status"], "published");
+    let tags: Vec<&str> = taken["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(tags, ["Ports", "Shipping"]);
+    assert_eq!(taken["bylines"][0]["user_id"], editor.id.as_str());
+    let mut slugs = HashSet::new();
+    for id in &ids[1..] {
+        let a: Value = app
+            .get(&format!("/api/v1/articles/{id}"), None)
+            .await
+            .json()
+            .await
+            .expect("json");
+        slugs.insert(a["slug"].as_str().unwrap_or("").to_string());
+    }
+    assert_eq!(slugs.len(), 2, "{slugs:?}");
+    assert!(
+        slugs.iter().all(|s| s.starts_with("ferry-timetable")),
+        "{slugs:?}"
+    );
+    // "Ports" is one tag, shared.
+    let ports: Value = app
+        .get("/api/v1/articles?tag=ports&include_total=true", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ports["meta"]["total"], 2);
+    let found: Value = app
+        .get("/api/v1/articles?q=quay%20cranes&include_total=true", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(found["meta"]["total"], 3);
+    // One public event each, in the order given.
+    let after: Value = app
+        .get("/api/v1/events?limit=100", Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let new: Vec<&Value> = after["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .skip(events_before)
+        .collect();
+    let published: Vec<&str> = new
+        .iter()
+        .filter(|e| e["type"] == "article.published")
+        .filter_map(|e| e["data"]["article_id"].as_str())
+        .collect();
+    assert_eq!(
+        published,
+        ids.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+
+    // A batch taking one slug twice stores nothing.
+    let actor = Actor {
+        id: editor.id.clone(),
+        role: Role::Editor,
+    };
+    let imports = vec![
+        Import {
+            writer: editor.id.clone(),
+            doc: doc("Quay one", Some("quay-twice"), &[]),
+            published_at: at,
+        },
+        Import {
+            writer: editor.id.clone(),
+            doc: doc("Quay two", Some("quay-twice"), &[]),
+            published_at: at,
+        },
+    ];
+    let pool = app.pool.clone();
+    let refused = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().expect("connection");
+        import_published(&mut conn, &actor, imports, "en")
+    })
+    .await
+    .expect("join");
+    assert!(
+        matches!(refused, Err(newsdesk::error::ApiError::Conflict(_))),
+        "{:?}",
+        refused.err()
+    );
+    assert_eq!(
+        app.get("/api/v1/articles/slug/quay-twice", None)
+            .await
+            .status(),
+        404
+    );
+}
+
 async fn fields_trim_and_lists_sort_by_update(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
     let token = editor.access_token.as_str();
@@ -1852,6 +2057,7 @@ both_backends!(
     authorisation_comes_before_preconditions,
     fields_trim_and_lists_sort_by_update,
     seed_fills_a_realistic_newsroom,
+    imports_write_a_batch_as_single_saves_do,
     full_text_search_ranks_highlights_and_hides_drafts,
     tags_sections_related_and_filters,
     a_tags_pages_do_not_depend_on_how_far_the_walk_goes,
