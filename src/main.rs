@@ -216,7 +216,6 @@ fn main() -> anyhow::Result<()> {
         } => {
             newsdesk::articles::delivery::configure(&renditions.widths());
             let pool = open_database(&cli.db)?;
-            let mut conn = pool.get()?;
             let bar = indicatif::ProgressBar::new(articles);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -225,7 +224,7 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             let started = std::time::Instant::now();
-            let made = newsdesk::seed::seed(&mut conn, articles, &locale, |n| bar.set_position(n))
+            let made = newsdesk::seed::seed(&pool, articles, &locale, |n| bar.set_position(n))
                 .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
             bar.finish();
             println!(

@@ -1357,8 +1357,7 @@ async fn a_tags_pages_do_not_depend_on_how_far_the_walk_goes(app: &TestApp) {
 async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
     let pool = app.pool.clone();
     let made = tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().expect("connection");
-        newsdesk::seed::seed(&mut conn, 45, "en", |_| {}).expect("seed")
+        newsdesk::seed::seed(&pool, 45, "en", |_| {}).expect("seed")
     })
     .await
     .expect("join");

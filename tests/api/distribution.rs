@@ -601,8 +601,7 @@ async fn sql(app: &TestApp, statement: String) {
 async fn seeded(app: &TestApp, count: u64) {
     let pool = app.pool.clone();
     tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().expect("connection");
-        newsdesk::seed::seed(&mut conn, count, "en", |_| {}).expect("seed");
+        newsdesk::seed::seed(&pool, count, "en", |_| {}).expect("seed");
     })
     .await
     .expect("join");
