@@ -76,28 +76,18 @@ pub fn import_published(
             .collect();
         known.check_slugs(conn, wanted)?;
         for import in imports {
-            let mut prepared = document::prepare_known(
-                conn,
-                import.doc.clone(),
-                None,
-                default_locale,
-                Some(&import.writer),
-                &mut known,
-            )?;
+            let writer = Some(import.writer.as_str());
+            let mut prepare = |conn: &mut DbConn, doc| {
+                document::prepare_known(conn, doc, None, default_locale, writer, &mut known)
+            };
+            let mut prepared = prepare(conn, import.doc.clone())?;
             let key = (prepared.row.locale.clone(), prepared.row.slug.clone());
             if slugs.contains(&key) {
                 // Prepared against the stored articles only: the batch so
                 // far is stored first, and the article prepared again.
                 store_imported(conn, actor, &mut pending)?;
                 slugs.clear();
-                prepared = document::prepare_known(
-                    conn,
-                    import.doc,
-                    None,
-                    default_locale,
-                    Some(&import.writer),
-                    &mut known,
-                )?;
+                prepared = prepare(conn, import.doc)?;
             }
             let at = import.published_at;
             prepared.row.status = ArticleStatus::Published;
