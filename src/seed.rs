@@ -2,7 +2,7 @@
 //! benchmarks — articles across the sections, with tags, bylines, bodies and
 //! publication times spread over two years. Deterministic for a given N.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 
 use crate::articles::dto::ArticleDocument;
 use crate::articles::service::{self, Import};
@@ -459,6 +459,61 @@ fn title_case(place: &str) -> String {
         .join(" ")
 }
 
+/// What the seed writes articles from.
+struct Newsroom<'a> {
+    rng: Lcg,
+    vocabulary: Vocabulary,
+    /// The moment the newest article was published.
+    now: NaiveDateTime,
+    section_ids: &'a [String],
+    staff: &'a [String],
+    /// Who imports them.
+    writer: &'a str,
+}
+
+impl Newsroom<'_> {
+    /// The articles numbered `range` (0 the newest, seven minutes apart),
+    /// highest first: oldest first, as a newsroom writes them, so that ids
+    /// and search keys grow with time.
+    fn articles(&mut self, range: std::ops::Range<u64>) -> Result<Vec<Import>, ApiError> {
+        range.rev().map(|n| self.article(n)).collect()
+    }
+
+    fn article(&mut self, n: u64) -> Result<Import, ApiError> {
+        let (rng, vocabulary) = (&mut self.rng, &self.vocabulary);
+        let headline = vocabulary.sentence(rng, 5, 6);
+        let paragraphs: Vec<serde_json::Value> = (0..3 + rng.next() % 5)
+            .map(|_| {
+                let text = (0..2 + rng.next() % 3)
+                    .map(|_| vocabulary.sentence(rng, 8, 12) + ".")
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                serde_json::json!({"type": "paragraph", "text": text})
+            })
+            .collect();
+        let tags: Vec<&str> = (0..1 + rng.next() % 3).map(|_| rng.pick(TAGS)).collect();
+        let doc: ArticleDocument = serde_json::from_value(serde_json::json!({
+            "headline": headline,
+            "slug": format!("{}-{}", slug_base(&headline), n + 1),
+            "kicker": tags[0],
+            "summary": vocabulary.sentence(rng, 10, 10) + ".",
+            "dateline": rng.pick(PLACES),
+            "source": if rng.next().is_multiple_of(3) { "Northwire" } else { "Staff" },
+            "section_id": self.section_ids[rng.next() % self.section_ids.len()],
+            "tags": tags,
+            "bylines": [{"user_id": self.staff[rng.next() % self.staff.len()], "role": "reporting"}],
+            "body": paragraphs,
+        }))
+        .map_err(ApiError::internal)?;
+        let at = self.now - Duration::minutes((n as i64) * 7 + (rng.next() % 7) as i64);
+        Ok(Import {
+            writer: self.writer.to_string(),
+            doc,
+            published_at: at,
+        })
+    }
+}
+
 /// Fills the database with `count` published articles (plus the demo
 /// sections and staff they need), calling `progress` after each.
 pub fn seed(
@@ -505,9 +560,14 @@ pub fn seed(
         id: editor,
         role: Role::Editor,
     };
-    let mut rng = Lcg(count);
-    let vocabulary = Vocabulary::new();
-    let now = db::now();
+    let mut newsroom = Newsroom {
+        rng: Lcg(count),
+        vocabulary: Vocabulary::new(),
+        now: db::now(),
+        section_ids: &section_ids,
+        staff: &staff,
+        writer: &actor.id,
+    };
     let mut done = 0;
     // PostgreSQL's search indexes merge their pending lists at 64 kB for
     // the sake of searches (migration 000018): every few articles of a bulk
@@ -542,42 +602,7 @@ pub fn seed(
             // Batches of writes in one transaction each: fast on SQLite, gentle on PostgreSQL.
             while done < count {
                 let batch = (count - done).min(2000);
-                let mut imports = Vec::new();
-                for i in 0..batch {
-                    // Oldest first, as a newsroom writes them: ids and search keys
-                    // grow with time.
-                    let n = count - 1 - (done + i);
-                    let headline = vocabulary.sentence(&mut rng, 5, 6);
-                    let paragraphs: Vec<serde_json::Value> = (0..3 + rng.next() % 5)
-                        .map(|_| {
-                            let text = (0..2 + rng.next() % 3)
-                                .map(|_| vocabulary.sentence(&mut rng, 8, 12) + ".")
-                                .collect::<Vec<_>>()
-                                .join(" ");
-                            serde_json::json!({"type": "paragraph", "text": text})
-                        })
-                        .collect();
-                    let tags: Vec<&str> = (0..1 + rng.next() % 3).map(|_| rng.pick(TAGS)).collect();
-                    let doc: ArticleDocument = serde_json::from_value(serde_json::json!({
-                    "headline": headline,
-                    "slug": format!("{}-{}", slug_base(&headline), n + 1),
-                    "kicker": tags[0],
-                    "summary": vocabulary.sentence(&mut rng, 10, 10) + ".",
-                    "dateline": rng.pick(PLACES),
-                    "source": if rng.next().is_multiple_of(3) { "Northwire" } else { "Staff" },
-                    "section_id": section_ids[rng.next() % section_ids.len()],
-                    "tags": tags,
-                    "bylines": [{"user_id": staff[rng.next() % staff.len()], "role": "reporting"}],
-                    "body": paragraphs,
-                }))
-                .map_err(ApiError::internal)?;
-                    let at = now - Duration::minutes((n as i64) * 7 + (rng.next() % 7) as i64);
-                    imports.push(Import {
-                        writer: actor.id.clone(),
-                        doc,
-                        published_at: at,
-                    });
-                }
+                let imports = newsroom.articles(count - done - batch..count - done)?;
                 // Delivery documents are rendered in batches below, not one by one.
                 crate::articles::delivery::deferred(|| {
                     service::import_published(conn, &actor, imports, default_locale)
@@ -603,7 +628,7 @@ pub fn seed(
         loaded.and(rendered)
     });
     if let DbConn::Postgres(_) = conn {
-        pending_lists(conn, 64)?;
+        pending_lists(conn, SEARCH_PENDING_LIST_KB)?;
     }
     loaded?;
     if let DbConn::Sqlite(_) = conn {
@@ -628,6 +653,10 @@ pub fn seed(
     diesel::connection::SimpleConnection::batch_execute(conn, analyze)?;
     Ok(done)
 }
+
+/// The pending-list limit (kB) that migration 000018 gives PostgreSQL's
+/// search indexes, put back after a load.
+const SEARCH_PENDING_LIST_KB: u32 = 64;
 
 /// Sets the pending-list limit (kB) of PostgreSQL's two search indexes.
 fn pending_lists(conn: &mut DbConn, kilobytes: u32) -> Result<(), ApiError> {

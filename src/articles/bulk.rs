@@ -25,6 +25,26 @@ use crate::db::{self, DbConn};
 /// (SQLite 32,766, PostgreSQL 65,535) for the widest table, articles (32).
 const ROWS: usize = 500;
 
+/// Inserts every row of `$rows` into `$table`, [`ROWS`] a statement. Rows
+/// held by reference (`refs`) are copied into each statement's `Vec` (a
+/// slice of references is not insertable).
+macro_rules! insert_all {
+    ($conn:expr, $table:expr, refs $rows:expr) => {
+        for chunk in $rows.chunks(ROWS) {
+            db::each_backend!($conn, c => diesel::insert_into($table)
+                .values(chunk.to_vec())
+                .execute(c))?;
+        }
+    };
+    ($conn:expr, $table:expr, $rows:expr) => {
+        for chunk in $rows.chunks(ROWS) {
+            db::each_backend!($conn, c => diesel::insert_into($table)
+                .values(chunk)
+                .execute(c))?;
+        }
+    };
+}
+
 /// Stores new articles (their rows, links, relations, search index and
 /// first revision by `actor_id`), inside the caller's transaction.
 pub fn store_new(
@@ -34,11 +54,7 @@ pub fn store_new(
     note: &str,
 ) -> QueryResult<()> {
     let rows: Vec<&ArticleRow> = batch.iter().map(|p| &p.row).collect();
-    for chunk in rows.chunks(ROWS) {
-        db::each_backend!(conn, c => diesel::insert_into(articles::table)
-            .values(chunk.to_vec())
-            .execute(c))?;
-    }
+    insert_all!(conn, articles::table, refs rows);
     // A new article's slug is no longer another's old one.
     let mut by_locale: HashMap<&str, Vec<&str>> = HashMap::new();
     for r in &rows {
@@ -55,11 +71,7 @@ pub fn store_new(
         }
     }
     let bylines: Vec<&BylineRow> = batch.iter().flat_map(|p| &p.bylines).collect();
-    for chunk in bylines.chunks(ROWS) {
-        db::each_backend!(conn, c => diesel::insert_into(article_bylines::table)
-            .values(chunk.to_vec())
-            .execute(c))?;
-    }
+    insert_all!(conn, article_bylines::table, refs bylines);
     let media: Vec<_> = batch
         .iter()
         .flat_map(|p| {
@@ -71,11 +83,7 @@ pub fn store_new(
             })
         })
         .collect();
-    for chunk in media.chunks(ROWS) {
-        db::each_backend!(conn, c => diesel::insert_into(article_media::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    insert_all!(conn, article_media::table, media);
     index(conn, batch)?;
     relations(conn, batch)?;
     let now = db::now();
@@ -90,11 +98,7 @@ pub fn store_new(
             document: p.document.clone(),
         })
         .collect();
-    for chunk in revisions.chunks(ROWS) {
-        db::each_backend!(conn, c => diesel::insert_into(article_revisions::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    insert_all!(conn, article_revisions::table, revisions);
     Ok(())
 }
 
@@ -130,11 +134,7 @@ fn relations(conn: &mut DbConn, batch: &[Prepared]) -> QueryResult<()> {
                 created_at: now,
             })
             .collect();
-        if !new.is_empty() {
-            db::each_backend!(conn, c => diesel::insert_into(tags::table)
-                .values(&new)
-                .execute(c))?;
-        }
+        insert_all!(conn, tags::table, new);
         ids.extend(new.into_iter().map(|t| (t.slug, t.id)));
     }
     let mut article_tags = Vec::new();
@@ -150,11 +150,7 @@ fn relations(conn: &mut DbConn, batch: &[Prepared]) -> QueryResult<()> {
             ));
         }
     }
-    for chunk in article_tags.chunks(ROWS) {
-        db::each_backend!(conn, c => diesel::insert_into(article_tags::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    insert_all!(conn, article_tags::table, article_tags);
     let sections: Vec<_> = batch
         .iter()
         .flat_map(|p| {
@@ -166,11 +162,7 @@ fn relations(conn: &mut DbConn, batch: &[Prepared]) -> QueryResult<()> {
             })
         })
         .collect();
-    for chunk in sections.chunks(ROWS) {
-        db::each_backend!(conn, c => diesel::insert_into(article_sections::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    insert_all!(conn, article_sections::table, sections);
     let related: Vec<_> = batch
         .iter()
         .flat_map(|p| {
@@ -183,11 +175,7 @@ fn relations(conn: &mut DbConn, batch: &[Prepared]) -> QueryResult<()> {
             })
         })
         .collect();
-    for chunk in related.chunks(ROWS) {
-        db::each_backend!(conn, c => diesel::insert_into(article_related::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    insert_all!(conn, article_related::table, related);
     Ok(())
 }
 

@@ -11,9 +11,7 @@ use crate::events::model::{EventRow, NewEvent};
 /// commit in the order of their positions and a reader paging by position
 /// never passes one that commits later. (SQLite writers are serialised.)
 pub fn insert(conn: &mut DbConn, event: &NewEvent) -> QueryResult<()> {
-    if let DbConn::Postgres(pg) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(7413572)").execute(pg)?;
-    }
+    commit_in_order(conn)?;
     diesel::insert_into(events::table)
         .values(event)
         .execute(conn)?;
@@ -22,14 +20,21 @@ pub fn insert(conn: &mut DbConn, event: &NewEvent) -> QueryResult<()> {
 
 /// Appends events, in the order given.
 pub fn insert_many(conn: &mut DbConn, events: &[NewEvent]) -> QueryResult<()> {
-    if let DbConn::Postgres(pg) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(7413572)").execute(pg)?;
-    }
+    commit_in_order(conn)?;
     // 6 values a row.
     for chunk in events.chunks(1000) {
         crate::db::each_backend!(conn, c => diesel::insert_into(events::table)
             .values(chunk)
             .execute(c))?;
+    }
+    Ok(())
+}
+
+/// On PostgreSQL, the advisory lock that makes transactions writing events
+/// commit in the order of their positions (see [`insert`]).
+fn commit_in_order(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7413572)").execute(pg)?;
     }
     Ok(())
 }

@@ -23,17 +23,28 @@ fn emit(
     public: bool,
     data: &EventData,
 ) -> Result<(), ApiError> {
-    let event = NewEvent {
+    let event = new_event(kind, resource_id, public, data, db::now())?;
+    queries::insert(conn, &event)?;
+    // The delivery documents follow every change the outbox records.
+    crate::articles::delivery::changed(conn, kind, resource_id)
+}
+
+/// The row of an event.
+fn new_event(
+    kind: EventKind,
+    resource_id: &str,
+    public: bool,
+    data: &EventData,
+    at: NaiveDateTime,
+) -> Result<NewEvent, ApiError> {
+    Ok(NewEvent {
         id: db::new_id(),
         kind,
         resource_id: resource_id.to_string(),
         public,
         data: serde_json::to_string(data).map_err(ApiError::internal)?,
-        created_at: db::now(),
-    };
-    queries::insert(conn, &event)?;
-    // The delivery documents follow every change the outbox records.
-    crate::articles::delivery::changed(conn, kind, resource_id)
+        created_at: at,
+    })
 }
 
 /// An article's change. Public when the public could read the article before
@@ -74,14 +85,13 @@ pub fn articles_added(
     let events = rows
         .iter()
         .map(|row| {
-            Ok(NewEvent {
-                id: db::new_id(),
+            new_event(
                 kind,
-                resource_id: row.id.clone(),
-                public: row.is_visible(now),
-                data: serde_json::to_string(&article_data(row, now)).map_err(ApiError::internal)?,
-                created_at: now,
-            })
+                &row.id,
+                row.is_visible(now),
+                &article_data(row, now),
+                now,
+            )
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     queries::insert_many(conn, &events)?;
