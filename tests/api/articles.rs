@@ -1356,12 +1356,54 @@ async fn a_tags_pages_do_not_depend_on_how_far_the_walk_goes(app: &TestApp) {
 
 async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
     let pool = app.pool.clone();
-    let made = tokio::task::spawn_blocking(move || {
-        newsdesk::seed::seed(&pool, 45, "en", |_| {}).expect("seed")
+    let (made, documents, queued, pending_lists) = tokio::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        use newsdesk::db::schema::{article_deliveries, delivery_queue};
+        let made = newsdesk::seed::seed(&pool, 45, "en", |_| {}).expect("seed");
+        let mut pooled = pool.get().expect("connection");
+        let conn: &mut newsdesk::db::DbConn = &mut pooled;
+        let documents: i64 = article_deliveries::table
+            .count()
+            .get_result(conn)
+            .expect("count");
+        let queued: i64 = delivery_queue::table
+            .count()
+            .get_result(conn)
+            .expect("count");
+        // On PostgreSQL the load lifts the search indexes' pending-list
+        // limit; it is put back.
+        #[derive(QueryableByName)]
+        struct Options {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            options: String,
+        }
+        let pending_lists: Vec<String> = match conn {
+            newsdesk::db::DbConn::Postgres(pg) => diesel::sql_query(
+                "SELECT array_to_string(reloptions, ',') AS options FROM pg_class \
+                 WHERE relname IN ('article_search_document_idx', 'article_search_headline_idx')",
+            )
+            .load::<Options>(pg)
+            .expect("reloptions")
+            .into_iter()
+            .map(|o| o.options)
+            .collect(),
+            newsdesk::db::DbConn::Sqlite(_) => Vec::new(),
+        };
+        (made, documents, queued, pending_lists)
     })
     .await
     .expect("join");
     assert_eq!(made, 45);
+    // Every article's delivery document was rendered (on PostgreSQL beside
+    // the writing), none left queued.
+    assert!(documents >= 45, "{documents} documents");
+    assert_eq!(queued, 0);
+    if app.settings.database_url.starts_with("postgres") {
+        assert_eq!(
+            pending_lists,
+            ["gin_pending_list_limit=64", "gin_pending_list_limit=64"]
+        );
+    }
     let all: Value = app
         .get("/api/v1/articles?include_total=true&limit=100", None)
         .await
