@@ -180,32 +180,6 @@ pub fn by_id(
     fetch!(conn, query, encoding)
 }
 
-/// The stored list items of these articles that are current, with the
-/// article's modification time they were rendered at, by id.
-pub fn items(
-    conn: &mut DbConn,
-    ids: &[String],
-    key: &str,
-) -> QueryResult<std::collections::HashMap<String, (String, NaiveDateTime)>> {
-    let query = article_deliveries::table.into_boxed();
-    Ok(
-        match db::json_among(conn, "article_deliveries.article_id", ids) {
-            Some(among) => query.filter(among),
-            None => query.filter(article_deliveries::article_id.eq_any(ids)),
-        }
-        .filter(current(key, db::now()))
-        .select((
-            article_deliveries::article_id,
-            article_deliveries::item,
-            article_deliveries::modified_at,
-        ))
-        .load::<(String, String, NaiveDateTime)>(conn)?
-        .into_iter()
-        .map(|(id, item, modified_at)| (id, (item, modified_at)))
-        .collect(),
-    )
-}
-
 /// The first moment after `now` at which the public's view of `row` changes
 /// by time alone.
 fn next_moment(row: &ArticleRow, now: NaiveDateTime) -> Option<NaiveDateTime> {

@@ -10,7 +10,7 @@ use crate::articles::dto::{ArticleListQuery, ArticleResponse};
 use crate::articles::present::{self, BodyFormat};
 use crate::articles::queries::{self, ArticleFilter, ListOrder, SectionMatch, TagPlan};
 use crate::articles::status::ArticleStatus;
-use crate::articles::{delivery, relations, search};
+use crate::articles::{relations, search};
 use crate::auth::role::{Actor, Role};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
@@ -281,13 +281,25 @@ pub fn list(
         total: request.with_total.then_some(0),
     };
     // An unknown section or tag matches nothing: an empty page, not an error.
+    // Whether articles have the section as a secondary one, when known.
+    let mut secondary = None;
     if let Some(key) = &request.section {
-        match sections::queries::find_by_id_or_slug(conn, key)? {
-            Some(s) if request.include_subsections => {
-                request.filter.section_ids = Some(sections::queries::with_descendants(conn, &s.id)?)
+        if request.include_subsections {
+            match sections::queries::find_by_id_or_slug(conn, key)? {
+                Some(s) => {
+                    request.filter.section_ids =
+                        Some(sections::queries::with_descendants(conn, &s.id)?)
+                }
+                None => return Ok(empty),
             }
-            Some(s) => request.filter.section_ids = Some(vec![s.id]),
-            None => return Ok(empty),
+        } else {
+            match sections::queries::find_with_secondary(conn, key)? {
+                Some((s, has)) => {
+                    request.filter.section_ids = Some(vec![s.id]);
+                    secondary = Some(has);
+                }
+                None => return Ok(empty),
+            }
         }
     }
     if let Some(slug) = &request.tag {
@@ -304,8 +316,10 @@ pub fn list(
     };
     let limit = request.limit;
     let order = request.order;
-    // The page's ids and sort times first (no bodies read): most items are
-    // stored ready, and only the others' rows are loaded.
+    // The page's ids and sort times first (no bodies read), with the stored
+    // items of whole ones: most items are stored ready, and only the
+    // others' rows are loaded.
+    let items = request.whole.then_some(key);
     let keys = if let Some(sections) = &request.filter.section_ids {
         // Articles in the section, and those with it as a secondary
         // section: each half read in index order, then merged. Few articles
@@ -314,7 +328,11 @@ pub fn list(
         // looking for them).
         let mut halves = Vec::new();
         let mut matches = vec![SectionMatch::Primary];
-        if relations::have_secondary(conn, sections)? {
+        let has_secondary = match secondary {
+            Some(known) => known,
+            None => relations::have_secondary(conn, sections)?,
+        };
+        if has_secondary {
             matches.push(SectionMatch::Secondary);
         }
         for half in matches {
@@ -329,30 +347,39 @@ pub fn list(
                 after.as_ref(),
                 limit + 1,
                 now,
+                items,
             )?);
         }
-        halves.sort_by(|a, b| {
+        halves.sort_by(|(a, _), (b, _)| {
             (order.key_of(b), b.id.as_str()).cmp(&(order.key_of(a), a.id.as_str()))
         });
-        halves.dedup_by(|a, b| a.id == b.id);
+        halves.dedup_by(|(a, _), (b, _)| a.id == b.id);
         halves.truncate(usize::try_from(limit + 1).unwrap_or(0));
         halves
     } else if request.filter.tag_id.is_some()
         && order == ListOrder::Published
         && matches!(conn, DbConn::Sqlite(_))
     {
-        tagged_keys(conn, &request.filter, after.as_ref(), limit + 1, now)?
+        tagged_keys(conn, &request.filter, after.as_ref(), limit + 1, now, items)?
     } else {
-        queries::list_keys(conn, &request.filter, order, after.as_ref(), limit + 1, now)?
+        queries::list_keys(
+            conn,
+            &request.filter,
+            order,
+            after.as_ref(),
+            limit + 1,
+            now,
+            items,
+        )?
     };
-    let (keys, next_cursor) = split_page(keys, limit, |t| (order.key_of(t), t.id.clone()));
+    let (keys, next_cursor) =
+        split_page(keys, limit, |(t, _)| (order.key_of(t), t.id.clone()));
     let total = if request.with_total {
         Some(queries::count_articles(conn, &request.filter, now)?)
     } else {
         None
     };
-    let ids: Vec<String> = keys.into_iter().map(|t| t.id).collect();
-    let items = page_items(conn, &request, &ids, widths, key, now)?;
+    let items = page_items(conn, &request, keys, widths, now)?;
     Ok(ListPage {
         items,
         next_cursor,
@@ -387,7 +414,8 @@ fn tagged_keys(
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
     now: NaiveDateTime,
-) -> Result<Vec<queries::SortTimes>, ApiError> {
+    items: Option<&str>,
+) -> Result<Vec<queries::Keyed>, ApiError> {
     let order = ListOrder::Published;
     let walk_length = TAG_WALK.load(Ordering::Relaxed);
     let down_to = queries::nth_published(conn, after, walk_length, now)?;
@@ -395,13 +423,15 @@ fn tagged_keys(
         tag_plan: TagPlan::Walk { down_to },
         ..filter.clone()
     };
-    let walked = queries::list_keys(conn, &walk, order, after, limit, now)?;
+    let walked = queries::list_keys(conn, &walk, order, after, limit, now, items)?;
     // A full page, or a walk that went to the oldest article: that is the
     // page.
     if walked.len() as i64 >= limit || down_to.is_none() {
         return Ok(walked);
     }
-    Ok(queries::list_keys(conn, filter, order, after, limit, now)?)
+    Ok(queries::list_keys(
+        conn, filter, order, after, limit, now, items,
+    )?)
 }
 
 /// A page of search results: rank ids only, filter them, then load and
@@ -442,8 +472,9 @@ fn ranked(
             .enumerate()
             .map(|(i, id)| (id.as_str(), i))
             .collect();
-        let mut found = queries::filter_ids(conn, &request.filter, &ids, now)?;
-        found.sort_by_key(|t| rank.get(t.id.as_str()).copied().unwrap_or(usize::MAX));
+        let items = request.whole.then_some(key);
+        let mut found = queries::filter_ids(conn, &request.filter, &ids, now, items)?;
+        found.sort_by_key(|(t, _)| rank.get(t.id.as_str()).copied().unwrap_or(usize::MAX));
         // Fewer ids than asked for: every candidate there is.
         let complete = (ids.len() as i64) < candidates || candidates == search::MAX_CANDIDATES;
         if complete || found.len() >= needed {
@@ -453,18 +484,19 @@ fn ranked(
     };
     if !request.by_relevance {
         let order = request.order;
-        found.sort_by(|a, b| order.key_of(b).cmp(&order.key_of(a)).then(b.id.cmp(&a.id)));
+        found.sort_by(|(a, _), (b, _)| {
+            order
+                .key_of(b)
+                .cmp(&order.key_of(a))
+                .then(b.id.cmp(&a.id))
+        });
     }
     let total = found.len();
-    let page: Vec<String> = found
-        .into_iter()
-        .skip(offset)
-        .take(limit)
-        .map(|t| t.id)
-        .collect();
+    let page: Vec<queries::Keyed> = found.into_iter().skip(offset).take(limit).collect();
+    let ids: Vec<String> = page.iter().map(|(t, _)| t.id.clone()).collect();
     let next_cursor = (offset + page.len() < total).then(|| encode_cursor(&(offset + page.len())));
-    let mut texts = search::texts(conn, &page)?;
-    let mut snippets: HashMap<String, String> = page
+    let mut texts = search::texts(conn, &ids)?;
+    let mut snippets: HashMap<String, String> = ids
         .iter()
         .filter_map(|id| {
             let found = texts.remove(id)?;
@@ -472,7 +504,7 @@ fn ranked(
             Some((id.clone(), search::snippet_html(&snippet)))
         })
         .collect();
-    let items = page_items(conn, request, &page, widths, key, now)?;
+    let items = page_items(conn, request, page, widths, now)?;
     let items = items
         .into_iter()
         .map(|item| {
@@ -492,15 +524,15 @@ fn ranked(
 fn page_items(
     conn: &mut DbConn,
     request: &ListRequest,
-    ids: &[String],
+    keys: Vec<queries::Keyed>,
     widths: &[u32],
-    key: &str,
     now: NaiveDateTime,
 ) -> Result<Vec<ListItem>, ApiError> {
     if request.whole {
-        return spliced(conn, ids, widths, key, now);
+        return spliced(conn, keys, widths, now);
     }
-    let rows = queries::in_order(conn, ids)?;
+    let ids: Vec<String> = keys.into_iter().map(|(t, _)| t.id).collect();
+    let rows = queries::in_order(conn, &ids)?;
     Ok(built(present::present_list(
         conn,
         rows,
@@ -517,29 +549,28 @@ fn built(items: Vec<ArticleResponse>) -> Vec<ListItem> {
         .collect()
 }
 
-/// Whole list items: the stored ones where current, the others presented
-/// now (with the same fixed number of queries for the page).
+/// Whole list items: the stored ones where current (read with the page's
+/// keys), the others presented now (with the same fixed number of queries
+/// for the page).
 fn spliced(
     conn: &mut DbConn,
-    ids: &[String],
+    keys: Vec<queries::Keyed>,
     widths: &[u32],
-    key: &str,
     now: NaiveDateTime,
 ) -> Result<Vec<ListItem>, ApiError> {
-    let mut stored = delivery::items(conn, ids, key)?;
     // In page order: each stored item, or its place among those to present.
-    let mut slots = Vec::with_capacity(ids.len());
+    let mut slots = Vec::with_capacity(keys.len());
     let mut missing = Vec::new();
-    for id in ids {
-        match stored.remove(id) {
-            Some((json, modified_at)) => slots.push(Some(ListItem::Stored {
+    for (times, item) in keys {
+        match item {
+            Some(json) => slots.push(Some(ListItem::Stored {
                 json,
-                id: id.clone(),
-                modified_at,
+                id: times.id,
+                modified_at: times.modified_at,
             })),
             None => {
                 slots.push(None);
-                missing.push(id.clone());
+                missing.push(times.id);
             }
         }
     }

@@ -440,6 +440,7 @@ pub fn first_publication(
 
 /// [`list_articles`] reading only ids and times: for pages whose items are
 /// mostly stored, whose rows (bodies included) need not be read.
+/// With `items` (a render key), each article's stored list item as well.
 pub fn list_keys(
     conn: &mut DbConn,
     filter: &ArticleFilter,
@@ -447,10 +448,69 @@ pub fn list_keys(
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
     now: NaiveDateTime,
-) -> QueryResult<Vec<SortTimes>> {
-    page(filter, order, after, limit, now)
-        .select(SortTimes::as_select())
-        .load(conn)
+    items: Option<&str>,
+) -> QueryResult<Vec<Keyed>> {
+    keyed(conn, page(filter, order, after, limit, now), items, now)
+}
+
+/// An article of a list: its id and sort times, and its stored list item
+/// when the list asked for items and a current one is stored.
+pub type Keyed = (SortTimes, Option<String>);
+
+/// The [`Keyed`] rows of `query`.
+fn keyed(
+    conn: &mut DbConn,
+    query: Boxed<'_>,
+    items: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Keyed>> {
+    match items {
+        Some(key) => query
+            .select((SortTimes::as_select(), stored_item(key, now)))
+            .load(conn),
+        None => Ok(query
+            .select(SortTimes::as_select())
+            .load::<SortTimes>(conn)?
+            .into_iter()
+            .map(|times| (times, None))
+            .collect()),
+    }
+}
+
+/// `articles.id`'s stored list item, as a column (SQL `NULL` when none is
+/// current): rendered with `key`, not past its `valid_until` at `now`, and
+/// of the article as it is (its `modified_at`). Read in the list's own
+/// statement rather than by a second one: a round trip fewer per page on
+/// PostgreSQL.
+type StoredItem = crate::db::cached::Wrapped<
+    diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    (
+        diesel::dsl::AsExprOf<String, diesel::sql_types::Text>,
+        crate::db::cached::Wrapped<
+            diesel::sql_types::Bool,
+            diesel::dsl::AsExprOf<NaiveDateTime, diesel::sql_types::Timestamp>,
+        >,
+    ),
+>;
+
+fn stored_item(key: &str, now: NaiveDateTime) -> StoredItem {
+    use crate::db::cached::wrapped;
+    use diesel::sql_types::{Text, Timestamp};
+    // The two values are a row, the only way to place two binds apart in
+    // one fixed text: `(key, valid) = ($1, $2 test)`.
+    wrapped(
+        "(SELECT d.item FROM article_deliveries d WHERE d.article_id = articles.id \
+         AND d.modified_at = articles.modified_at AND (d.render_key, TRUE) = (",
+        (
+            key.to_string().into_sql::<Text>(),
+            wrapped(
+                "coalesce(d.valid_until > ",
+                now.into_sql::<Timestamp>(),
+                ", TRUE)",
+            ),
+        ),
+        "))",
+    )
 }
 
 /// A cursor's `(key, id) < (…)` test, as [`before_cursor`] makes it.
@@ -554,19 +614,20 @@ pub fn nth_published(
 }
 
 /// The articles among `ids` that a listing shows (in no particular order).
+/// With `items` (a render key), each article's stored list item as well.
 pub fn filter_ids(
     conn: &mut DbConn,
     filter: &ArticleFilter,
     ids: &[String],
     now: NaiveDateTime,
-) -> QueryResult<Vec<SortTimes>> {
+    items: Option<&str>,
+) -> QueryResult<Vec<Keyed>> {
     let query = filtered(filter, now);
-    match db::json_among(conn, "articles.id", ids) {
+    let query = match db::json_among(conn, "articles.id", ids) {
         Some(among) => query.filter(among),
         None => query.filter(articles::id.eq_any(ids)),
-    }
-    .select(SortTimes::as_select())
-    .load(conn)
+    };
+    keyed(conn, query, items, now)
 }
 
 /// An article's id and the times lists sort by.

@@ -90,6 +90,27 @@ pub fn find_by_id_or_slug(conn: &mut DbConn, key: &str) -> QueryResult<Option<Se
     }
 }
 
+/// A section as [`find_by_id_or_slug`] finds it, and whether any article
+/// has it as a secondary section: a section's page asks both, in one
+/// statement (a round trip fewer on PostgreSQL).
+pub fn find_with_secondary(conn: &mut DbConn, key: &str) -> QueryResult<Option<(SectionRow, bool)>> {
+    let secondary = db::cached::fixed::<diesel::sql_types::Bool>(
+        "EXISTS (SELECT 1 FROM article_sections x WHERE x.section_id = sections.id)",
+    );
+    match uuid::Uuid::parse_str(key) {
+        Ok(id) => sections::table
+            .filter(sections::id.eq(id.to_string()))
+            .select((SectionRow::as_select(), secondary))
+            .first(conn)
+            .optional(),
+        Err(_) => sections::table
+            .filter(sections::slug.eq(key))
+            .select((SectionRow::as_select(), secondary))
+            .first(conn)
+            .optional(),
+    }
+}
+
 /// Whether a slug is in use (by a section other than `except`).
 pub fn slug_taken(conn: &mut DbConn, slug: &str, except: Option<&str>) -> QueryResult<bool> {
     let mut query = sections::table
