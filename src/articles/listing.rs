@@ -372,8 +372,7 @@ pub fn list(
             items,
         )?
     };
-    let (keys, next_cursor) =
-        split_page(keys, limit, |(t, _)| (order.key_of(t), t.id.clone()));
+    let (keys, next_cursor) = split_page(keys, limit, |(t, _)| (order.key_of(t), t.id.clone()));
     let total = if request.with_total {
         Some(queries::count_articles(conn, &request.filter, now)?)
     } else {
@@ -484,12 +483,7 @@ fn ranked(
     };
     if !request.by_relevance {
         let order = request.order;
-        found.sort_by(|(a, _), (b, _)| {
-            order
-                .key_of(b)
-                .cmp(&order.key_of(a))
-                .then(b.id.cmp(&a.id))
-        });
+        found.sort_by(|(a, _), (b, _)| order.key_of(b).cmp(&order.key_of(a)).then(b.id.cmp(&a.id)));
     }
     let total = found.len();
     let page: Vec<queries::Keyed> = found.into_iter().skip(offset).take(limit).collect();

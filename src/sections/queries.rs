@@ -93,7 +93,10 @@ pub fn find_by_id_or_slug(conn: &mut DbConn, key: &str) -> QueryResult<Option<Se
 /// A section as [`find_by_id_or_slug`] finds it, and whether any article
 /// has it as a secondary section: a section's page asks both, in one
 /// statement (a round trip fewer on PostgreSQL).
-pub fn find_with_secondary(conn: &mut DbConn, key: &str) -> QueryResult<Option<(SectionRow, bool)>> {
+pub fn find_with_secondary(
+    conn: &mut DbConn,
+    key: &str,
+) -> QueryResult<Option<(SectionRow, bool)>> {
     let secondary = db::cached::fixed::<diesel::sql_types::Bool>(
         "EXISTS (SELECT 1 FROM article_sections x WHERE x.section_id = sections.id)",
     );
