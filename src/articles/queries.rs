@@ -477,11 +477,7 @@ fn keyed(
     }
 }
 
-/// `articles.id`'s stored list item, as a column (SQL `NULL` when none is
-/// current): rendered with `key`, not past its `valid_until` at `now`, and
-/// of the article as it is (its `modified_at`). Read in the list's own
-/// statement rather than by a second one: a round trip fewer per page on
-/// PostgreSQL.
+/// The SQL of [`stored_item`].
 type StoredItem = crate::db::cached::Wrapped<
     diesel::sql_types::Nullable<diesel::sql_types::Text>,
     (
@@ -493,11 +489,16 @@ type StoredItem = crate::db::cached::Wrapped<
     ),
 >;
 
+/// `articles.id`'s stored list item, as a column (SQL `NULL` when none is
+/// current): rendered with `key`, not past its `valid_until` at `now`, and
+/// of the article as it is (its `modified_at`). Read in the list's own
+/// statement rather than by a second one: a round trip fewer per page on
+/// PostgreSQL.
 fn stored_item(key: &str, now: NaiveDateTime) -> StoredItem {
     use crate::db::cached::wrapped;
     use diesel::sql_types::{Text, Timestamp};
-    // The two values are a row, the only way to place two binds apart in
-    // one fixed text: `(key, valid) = ($1, $2 test)`.
+    // `wrapped` writes a tuple's values apart by commas: the two are
+    // compared as a row, `(render_key, TRUE) = ($1, valid at $2)`.
     wrapped(
         "(SELECT d.item FROM article_deliveries d WHERE d.article_id = articles.id \
          AND d.modified_at = articles.modified_at AND (d.render_key, TRUE) = (",

@@ -337,8 +337,110 @@ async fn answers_are_compressed_when_accepted(app: &TestApp) {
     }
 }
 
+/// Changes an article's stored row in the database: `change` edits its
+/// list item (parsed), `set` runs on the row after.
+async fn tamper(app: &TestApp, id: &str, change: fn(&mut Value), set: Option<&'static str>) {
+    let pool = app.pool.clone();
+    let id = id.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().expect("connection");
+        let conn: &mut newsdesk::db::DbConn = &mut conn;
+        let row = article_deliveries::table.find(&id);
+        let item: String = row
+            .select(article_deliveries::item)
+            .first(conn)
+            .expect("stored item");
+        let mut item: Value = serde_json::from_str(&item).expect("item json");
+        change(&mut item);
+        diesel::update(row)
+            .set(article_deliveries::item.eq(item.to_string()))
+            .execute(conn)
+            .expect("update");
+        if let Some(set) = set {
+            diesel::sql_query(format!(
+                "UPDATE article_deliveries SET {set} WHERE article_id = '{id}'"
+            ))
+            .execute(conn)
+            .expect("update");
+        }
+    })
+    .await
+    .expect("join")
+}
+
+/// A list page splices each article's stored list item (read with the
+/// page's keys) only while it is current: rendered with this server's
+/// settings, and of the article as it is now.
+async fn lists_splice_only_current_stored_items(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let section_id = section(app, token, "Canal desk").await;
+    let id = draft(
+        app,
+        token,
+        json!({"headline": "Lock gates repaired", "section_id": section_id}),
+    )
+    .await;
+    publish(app, token, &id, json!({})).await;
+    // Each read its own URL: the read cache answers none of them.
+    let headline = |n: u32, key: &str| {
+        let path = format!("/api/v1/articles?section={key}&limit={n}");
+        async move {
+            let page: Value = app.get(&path, None).await.json().await.expect("json");
+            assert_eq!(
+                page["data"].as_array().map(Vec::len),
+                Some(1),
+                "{path}: {page}"
+            );
+            page["data"][0]["headline"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    assert_eq!(headline(1, &section_id).await, "Lock gates repaired");
+    // The stored item is what pages serve (by the section's id or slug).
+    tamper(app, &id, |item| item["headline"] = json!("Stored"), None).await;
+    assert_eq!(headline(2, &section_id).await, "Stored");
+    assert_eq!(headline(3, "canal-desk").await, "Stored");
+    // Each condition of "current" in turn, then undone: the stored item
+    // is served again.
+    for (n, (spoil, undo)) in [
+        // Rendered with other settings.
+        (
+            "render_key = render_key || '+'",
+            "render_key = substr(render_key, 1, length(render_key) - 1)",
+        ),
+        // Past its validity.
+        ("valid_until = '2000-01-01 00:00:00'", "valid_until = NULL"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let n = 4 + 2 * n as u32;
+        tamper(app, &id, |_| {}, Some(spoil)).await;
+        assert_eq!(
+            headline(n, &section_id).await,
+            "Lock gates repaired",
+            "{spoil}"
+        );
+        tamper(app, &id, |_| {}, Some(undo)).await;
+        assert_eq!(headline(n + 1, &section_id).await, "Stored", "{undo}");
+    }
+    // Of an older state of the article.
+    tamper(
+        app,
+        &id,
+        |_| {},
+        Some("modified_at = '2000-01-01 00:00:00'"),
+    )
+    .await;
+    assert_eq!(headline(8, &section_id).await, "Lock gates repaired");
+}
+
 crate::both_backends!(
     documents_follow_what_articles_embed,
+    lists_splice_only_current_stored_items,
     documents_expire_with_the_moments_they_embed,
     answers_are_compressed_when_accepted
 );
