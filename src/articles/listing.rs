@@ -218,6 +218,7 @@ impl ListRequest {
             filter: ArticleFilter {
                 section_ids: None,
                 section_match: SectionMatch::Either,
+                section_key: None,
                 tag_id: None,
                 tag_plan: TagPlan::Among,
                 author: query.author,
@@ -283,7 +284,13 @@ pub fn list(
     // An unknown section or tag matches nothing: an empty page, not an error.
     // Whether articles have the section as a secondary one, when known.
     let mut secondary = None;
-    if let Some(key) = &request.section {
+    // A section's page in publication order, the common read, is one
+    // statement: the section looked up by the page's own (see below).
+    let by_key = request.section.is_some()
+        && !request.include_subsections
+        && request.search.is_none()
+        && matches!(request.position, Position::After(_));
+    if let Some(key) = request.section.as_ref().filter(|_| !by_key) {
         if request.include_subsections {
             match sections::queries::find_by_id_or_slug(conn, key)? {
                 Some(s) => {
@@ -320,14 +327,53 @@ pub fn list(
     // items of whole ones: most items are stored ready, and only the
     // others' rows are loaded.
     let items = request.whole.then_some(key);
-    let keys = if let Some(sections) = &request.filter.section_ids {
+    // A section's page by the section's key, the same statement telling
+    // whether articles have the section as a secondary one. Only when they
+    // do (or the page is empty, which tells nothing, not even whether the
+    // section exists) is the section looked up and the rest read as below.
+    let mut whole_page = None;
+    let mut primary = None;
+    if let Some(section) = request.section.as_ref().filter(|_| by_key) {
+        request.filter.section_key = Some(section.clone());
+        let (keys, has_secondary) = queries::section_keys(
+            conn,
+            &request.filter,
+            order,
+            after.as_ref(),
+            limit + 1,
+            now,
+            items,
+        )?;
+        if has_secondary == Some(false) {
+            whole_page = Some(keys);
+        } else {
+            request.filter.section_key = None;
+            match sections::queries::find_with_secondary(conn, section)? {
+                Some((s, has)) => {
+                    request.filter.section_ids = Some(vec![s.id]);
+                    secondary = Some(has);
+                }
+                None => return Ok(empty),
+            }
+            if !keys.is_empty() {
+                primary = Some(keys);
+            }
+        }
+    }
+    let keys = if let Some(keys) = whole_page {
+        keys
+    } else if let Some(sections) = &request.filter.section_ids {
         // Articles in the section, and those with it as a secondary
         // section: each half read in index order, then merged. Few articles
         // have secondary sections: when none has these, the second half is
         // not asked for (SQLite would walk the whole publication index
         // looking for them).
         let mut halves = Vec::new();
-        let mut matches = vec![SectionMatch::Primary];
+        let mut matches = Vec::new();
+        match primary.take() {
+            Some(keys) => halves.extend(keys),
+            None => matches.push(SectionMatch::Primary),
+        }
         let has_secondary = match secondary {
             Some(known) => known,
             None => relations::have_secondary(conn, sections)?,

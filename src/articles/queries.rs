@@ -165,6 +165,10 @@ pub struct ArticleFilter {
     /// How `section_ids` matches: either way, or (a listing's two halves,
     /// each read in index order and merged) only one.
     pub section_match: SectionMatch,
+    /// Only articles whose primary section is this one, by id or slug,
+    /// looked up in the listing's own statement (a section's page in one
+    /// statement rather than two). An unknown section matches nothing.
+    pub section_key: Option<String>,
     /// Only with this tag id.
     pub tag_id: Option<String>,
     /// How the tag is tested.
@@ -195,7 +199,7 @@ fn filtered<'a>(filter: &ArticleFilter, now: NaiveDateTime) -> Boxed<'a> {
 /// [`filtered`]; `up_to_now` false leaves out the test that publication is
 /// not after `now`, for a caller whose other conditions imply it.
 fn filtered_as_of<'a>(filter: &ArticleFilter, now: NaiveDateTime, up_to_now: bool) -> Boxed<'a> {
-    use crate::db::schema::{article_sections, article_tags};
+    use crate::db::schema::{article_sections, article_tags, sections};
     let mut query = articles::table.into_boxed();
     if let Some(sections) = &filter.section_ids {
         // Literal lists, not one bound array (`db::json_among`): with the
@@ -235,6 +239,17 @@ fn filtered_as_of<'a>(filter: &ArticleFilter, now: NaiveDateTime, up_to_now: boo
                     SectionMatch::Secondary => query.filter(articles::id.eq_any(secondary)),
                 }
             }
+        };
+    }
+    if let Some(key) = &filter.section_key {
+        query = match uuid::Uuid::parse_str(key) {
+            Ok(id) => query.filter(articles::section_id.eq(id.to_string())),
+            Err(_) => query.filter(
+                articles::section_id.nullable().eq(sections::table
+                    .filter(sections::slug.eq(key.clone()))
+                    .select(sections::id)
+                    .single_value()),
+            ),
         };
     }
     if let Some(tag) = &filter.tag_id {
@@ -451,6 +466,44 @@ pub fn list_keys(
     items: Option<&str>,
 ) -> QueryResult<Vec<Keyed>> {
     keyed(conn, page(filter, order, after, limit, now), items, now)
+}
+
+/// [`list_keys`] for a filter by [`ArticleFilter::section_key`], with
+/// whether any article has that section as a secondary one, read in the
+/// same statement. `None` when the page is empty: then neither that nor
+/// whether the section exists is known.
+pub fn section_keys(
+    conn: &mut DbConn,
+    filter: &ArticleFilter,
+    order: ListOrder,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
+    now: NaiveDateTime,
+    items: Option<&str>,
+) -> QueryResult<(Vec<Keyed>, Option<bool>)> {
+    let query = page(filter, order, after, limit, now);
+    // Every row's section is the page's: each row's flag is the section's.
+    let secondary = db::cached::fixed::<diesel::sql_types::Bool>(
+        "EXISTS (SELECT 1 FROM article_sections x WHERE x.section_id = articles.section_id)",
+    );
+    let rows: Vec<(SortTimes, Option<String>, bool)> = match items {
+        Some(key) => query
+            .select((SortTimes::as_select(), stored_item(key, now), secondary))
+            .load(conn)?,
+        None => query
+            .select((SortTimes::as_select(), secondary))
+            .load::<(SortTimes, bool)>(conn)?
+            .into_iter()
+            .map(|(times, secondary)| (times, None, secondary))
+            .collect(),
+    };
+    let secondary = rows.first().map(|(_, _, secondary)| *secondary);
+    Ok((
+        rows.into_iter()
+            .map(|(times, item, _)| (times, item))
+            .collect(),
+        secondary,
+    ))
 }
 
 /// An article of a list: its id and sort times, and its stored list item

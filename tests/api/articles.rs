@@ -1019,19 +1019,17 @@ async fn tags_sections_related_and_filters(app: &TestApp) {
         .expect("json");
     assert_eq!(staff["related"].as_array().map(Vec::len), Some(2));
 
-    let headlines = |q: &'static str| async move {
-        let v: Value = app
-            .get(&format!("/api/v1/articles?{q}"), None)
-            .await
-            .json()
-            .await
-            .expect("json");
-        v["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|a| a["headline"].as_str().map(str::to_string))
-            .collect::<Vec<_>>()
+    let headlines = |q: &str| {
+        let path = format!("/api/v1/articles?{q}");
+        async move {
+            let v: Value = app.get(&path, None).await.json().await.expect("json");
+            v["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a["headline"].as_str().map(str::to_string))
+                .collect::<Vec<_>>()
+        }
     };
     assert_eq!(
         headlines("tag=trade-policy").await,
@@ -1042,6 +1040,36 @@ async fn tags_sections_related_and_filters(app: &TestApp) {
         headlines("section=business").await,
         vec!["Trade talks resume in Brussels"],
         "secondary section"
+    );
+    // A section with articles of its own and another's: both, merged in
+    // publication order, by slug and by id.
+    let own = create(
+        app,
+        token,
+        json!({"headline": "Port fees rise for container lines", "section_id": business}),
+    )
+    .await;
+    action(
+        app,
+        token,
+        &id_of(&own),
+        "publish",
+        Some(json!({"at": (Utc::now() - Duration::days(5)).to_rfc3339()})),
+    )
+    .await;
+    let both = vec![
+        "Trade talks resume in Brussels",
+        "Port fees rise for container lines",
+    ];
+    assert_eq!(headlines("section=business").await, both);
+    assert_eq!(headlines(&format!("section={business}")).await, both);
+    assert_eq!(
+        headlines("section=business&limit=1&include_total=true").await,
+        vec!["Trade talks resume in Brussels"]
+    );
+    assert_eq!(
+        headlines("section=no-such-desk").await,
+        Vec::<String>::new()
     );
     assert_eq!(
         headlines("section=world").await,
