@@ -58,6 +58,45 @@ fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// The URL a PostgreSQL connection is made with. A server on this machine
+/// (a loopback address, `localhost`, or a Unix socket) is asked first
+/// without TLS, unless the URL or `PGSSLMODE` (`env_mode`) says how:
+/// libpq's default (`prefer`) encrypts a loopback connection, which nobody
+/// else can read, and every query and answer paid for it (random slugs at
+/// 100,000 articles: 12,820 req/s against 15,386 without, the server and
+/// PostgreSQL each spending about a sixth less per read). `sslmode=allow`
+/// still falls back to TLS where the server accepts nothing else.
+pub fn postgres_url(url: &str, env_mode: bool) -> std::borrow::Cow<'_, str> {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or("");
+    let hosts = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match hosts.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => hosts.split(':').next().unwrap_or(""),
+    };
+    let local = !hosts.contains(',')
+        && (host.is_empty()
+            || host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback()));
+    let told = query.split('&').any(|p| {
+        let name = p.split('=').next().unwrap_or("");
+        name == "sslmode" || name == "host" || name == "hostaddr"
+    });
+    if !local || told || env_mode {
+        return url.into();
+    }
+    let joint = if query.is_empty() { "?" } else { "&" };
+    let joint = if url.ends_with('?') || url.ends_with('&') {
+        ""
+    } else {
+        joint
+    };
+    format!("{url}{joint}sslmode=allow").into()
+}
+
 /// `column IN (ids)` as SQLite keeps it prepared, or `None` on PostgreSQL
 /// (whose `= ANY($1)`, diesel's `eq_any`, is one statement already).
 /// SQLite's `IN (?, ?, …)` is another statement for every count of ids, and
@@ -101,7 +140,10 @@ pub fn connect(url: &str) -> Result<DbConn, diesel::ConnectionError> {
         .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
         Ok(DbConn::Sqlite(conn))
     } else if is_postgres(url) {
-        Ok(DbConn::Postgres(PgConnection::establish(url)?))
+        Ok(DbConn::Postgres(PgConnection::establish(&postgres_url(
+            url,
+            std::env::var_os("PGSSLMODE").is_some(),
+        ))?))
     } else {
         Err(diesel::ConnectionError::InvalidConnectionUrl(
             "DATABASE_URL must start with sqlite:// or postgres://".into(),
@@ -476,6 +518,50 @@ pub fn new_id() -> String {
 mod tests {
     use libsqlite3_sys as ffi;
     use std::ffi::{c_int, CString};
+
+    #[test]
+    fn local_postgres_servers_are_asked_without_tls_first() {
+        let url = |u| super::postgres_url(u, false).into_owned();
+        for (given, made) in [
+            (
+                "postgres://u@127.0.0.1:5432/db",
+                "postgres://u@127.0.0.1:5432/db?sslmode=allow",
+            ),
+            (
+                "postgres://u:p@localhost/db?application_name=x",
+                "postgres://u:p@localhost/db?application_name=x&sslmode=allow",
+            ),
+            (
+                "postgresql://[::1]:5433/db",
+                "postgresql://[::1]:5433/db?sslmode=allow",
+            ),
+            ("postgres:///db", "postgres:///db?sslmode=allow"),
+            (
+                "postgres://127.8.0.1/db?",
+                "postgres://127.8.0.1/db?sslmode=allow",
+            ),
+        ] {
+            assert_eq!(url(given), made, "{given}");
+        }
+        // Another machine, or a URL that says how: as given.
+        for given in [
+            "postgres://u@db.internal:5432/db",
+            "postgres://u@10.0.0.7/db",
+            "postgres://u@[2001:db8::1]/db",
+            "postgres://u@127.0.0.1/db?sslmode=require",
+            "postgres://u@localhost/db?sslmode=disable",
+            "postgres:///db?host=/var/run/postgresql",
+            "postgres://u@127.0.0.1,db.internal/db",
+            "postgres://u@127.0.0.evil.example/db",
+        ] {
+            assert_eq!(url(given), given);
+        }
+        // PGSSLMODE set: libpq follows it.
+        assert_eq!(
+            super::postgres_url("postgres://u@127.0.0.1/db", true),
+            "postgres://u@127.0.0.1/db"
+        );
+    }
 
     /// A statement with `LIMIT ?`, bound anew and run again, is not
     /// prepared again on connections this process opens.

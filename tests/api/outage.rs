@@ -287,3 +287,44 @@ async fn cut_connections_are_replaced_at_once() {
         assert!(took < Duration::from_secs(1), "answered after {took:?}");
     }
 }
+
+/// Whether a connection to `url` is encrypted, and whether its server
+/// accepts TLS at all.
+fn tls_of(url: &str) -> (bool, bool) {
+    use diesel::RunQueryDsl;
+    let newsdesk::db::DbConn::Postgres(mut conn) = newsdesk::db::connect(url).expect("connect")
+    else {
+        panic!("not PostgreSQL: {url}");
+    };
+    let ask = |conn: &mut diesel::PgConnection, sql: &str| -> bool {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(sql))
+            .get_result(conn)
+            .expect(sql)
+    };
+    (
+        ask(
+            &mut conn,
+            "(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())",
+        ),
+        ask(&mut conn, "current_setting('ssl') = 'on'"),
+    )
+}
+
+/// The server on this machine is reached without TLS (libpq's default
+/// would encrypt the loopback traffic, a sixth of each read's cost), unless
+/// the URL asks for TLS; then it is used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_connections_skip_tls_unless_asked() {
+    let Some(url) = postgres_admin_url() else {
+        return;
+    };
+    let (encrypted, server_has_tls) = tls_of(&url);
+    assert!(!encrypted, "a connection to {url} was encrypted");
+    if !server_has_tls {
+        eprintln!("NOTE: this PostgreSQL server has no TLS: only the plain connection was checked");
+        return;
+    }
+    let joint = if url.contains('?') { '&' } else { '?' };
+    let (encrypted, _) = tls_of(&format!("{url}{joint}sslmode=require"));
+    assert!(encrypted, "sslmode=require was not followed");
+}
