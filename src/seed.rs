@@ -664,7 +664,7 @@ fn pending_lists(conn: &mut DbConn, kilobytes: u32) -> Result<(), ApiError> {
         conn,
         &format!(
             "ALTER INDEX article_search_document_idx SET (gin_pending_list_limit = {kilobytes}); \
-             ALTER INDEX article_search_headline_idx SET (gin_pending_list_limit = {kilobytes})"
+             ALTER INDEX article_search_headlines_idx SET (gin_pending_list_limit = {kilobytes})"
         ),
     )?;
     Ok(())

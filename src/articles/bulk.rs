@@ -242,6 +242,14 @@ fn index(conn: &mut DbConn, batch: &[Prepared]) -> QueryResult<()> {
                 .bind::<Array<Text>, _>(column(2))
                 .bind::<Array<Text>, _>(column(3))
                 .execute(c)?;
+                diesel::sql_query(
+                    "INSERT INTO article_search_headlines (article_id, document) \
+                     SELECT id, to_tsvector('simple', headline) \
+                     FROM unnest($1::text[], $2::text[]) AS t (id, headline)",
+                )
+                .bind::<Array<Text>, _>(column(0))
+                .bind::<Array<Text>, _>(column(1))
+                .execute(c)?;
             }
         }
     }

@@ -284,8 +284,9 @@ pub fn list(
     // An unknown section or tag matches nothing: an empty page, not an error.
     // Whether articles have the section as a secondary one, when known.
     let mut secondary = None;
-    // A section's page in publication order, the common read, is one
-    // statement: the section looked up by the page's own (see below).
+    // A section's page (not a search, not with its subsections), the
+    // common read, is one statement: the section is looked up by the
+    // page's own statement, below.
     let by_key = request.section.is_some()
         && !request.include_subsections
         && request.search.is_none()

@@ -1408,7 +1408,7 @@ async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
         let pending_lists: Vec<String> = match conn {
             newsdesk::db::DbConn::Postgres(pg) => diesel::sql_query(
                 "SELECT array_to_string(reloptions, ',') AS options FROM pg_class \
-                 WHERE relname IN ('article_search_document_idx', 'article_search_headline_idx')",
+                 WHERE relname IN ('article_search_document_idx', 'article_search_headlines_idx')",
             )
             .load::<Options>(pg)
             .expect("reloptions")
@@ -2046,6 +2046,46 @@ async fn search_ranks_headline_matches_then_recency(app: &TestApp) {
             id_of(&older_body)
         ],
         "headline matches first, newest first within each tier"
+    );
+    // A headline edited to hold the word moves its article to the first
+    // tier; the index follows the edit.
+    let path = format!("/api/v1/articles/{}", id_of(&older_body));
+    let current: Value = app
+        .get(&path, Some(token))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let version = current["version"].as_i64().unwrap_or(0);
+    let res = app
+        .request(Method::PATCH, &path, Some(token))
+        .header("if-match", format!("\"{version}\""))
+        .json(&json!({"headline": "Ferry fares cut at the port"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let found: Value = app
+        .get("/api/v1/articles?q=ferry", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let ids: Vec<String> = found["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(id_of)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            id_of(&newer_headline),
+            id_of(&older_body),
+            id_of(&older_headline),
+            id_of(&newer_body)
+        ],
+        "the edited headline ranks in the first tier"
     );
 }
 
