@@ -2060,7 +2060,7 @@ async fn search_ranks_headline_matches_then_recency(app: &TestApp) {
     let res = app
         .request(Method::PATCH, &path, Some(token))
         .header("if-match", format!("\"{version}\""))
-        .json(&json!({"headline": "Ferry fares cut at the port"}))
+        .json(&json!({"headline": "Ferry fares cut at the port", "body": para("Fares fall by a third from Monday.")}))
         .send()
         .await
         .expect("request");
@@ -2086,6 +2086,18 @@ async fn search_ranks_headline_matches_then_recency(app: &TestApp) {
             id_of(&newer_body)
         ],
         "the edited headline ranks in the first tier"
+    );
+    // Its excerpt is made from its new text.
+    let fares: Value = app
+        .get("/api/v1/articles?q=fares%20third", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(fares["data"][0]["id"], older_body["id"]);
+    assert_eq!(
+        fares["data"][0]["snippet"],
+        "<mark>Fares</mark> fall by a <mark>third</mark> from Monday."
     );
 }
 
