@@ -234,9 +234,26 @@ fn term_of(terms: &[String], word: &str) -> Option<usize> {
     if word.is_ascii() {
         terms.iter().position(|t| t.eq_ignore_ascii_case(word))
     } else {
-        let folded = fold(word);
-        terms.iter().position(|t| *t == folded)
+        terms.iter().position(|t| folds_to(word, t))
     }
+}
+
+/// Whether `word` folded ([`fold`]) is `term`, compared piece by piece as
+/// it is transliterated rather than folded into new strings: allocating
+/// two for every word of a text with accents or Cyrillic was most of the
+/// excerpts' time.
+fn folds_to(word: &str, term: &str) -> bool {
+    use deunicode::AsciiChars;
+    let mut rest = term.as_bytes();
+    for piece in word.ascii_chars() {
+        // `deunicode` writes this for a character it cannot transliterate.
+        let piece = piece.unwrap_or("[?]").as_bytes();
+        match rest.split_at_checked(piece.len()) {
+            Some((head, tail)) if head.eq_ignore_ascii_case(piece) => rest = tail,
+            _ => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// A highlighted excerpt of `q` in an article's text: about sixteen words
@@ -246,69 +263,120 @@ fn term_of(terms: &[String], word: &str) -> Option<usize> {
 /// the index again for every excerpt (most of a search's cost); matching
 /// folds case and accents as the index does.
 pub fn snippet(q: &str, texts: &[&str]) -> Option<String> {
-    const WINDOW: usize = 16;
     let terms: Vec<String> = words(q).map(fold).collect();
     if terms.is_empty() {
         return None;
     }
-    for text in texts {
-        // Words with their byte ranges and the bit of the query word each
-        // is (0 for none; queries have at most sixteen words).
-        let mut words: Vec<(usize, usize, u32)> = Vec::new();
-        let mut start = None;
-        for (i, c) in text
-            .char_indices()
-            .chain(std::iter::once((text.len(), ' ')))
-        {
-            match (c.is_alphanumeric(), start) {
-                (true, None) => start = Some(i),
-                (false, Some(s)) => {
-                    let bit = term_of(&terms, &text[s..i]).map_or(0, |t| 1u32 << t);
-                    words.push((s, i, bit));
-                    start = None;
-                }
-                _ => {}
-            }
-        }
-        // The window holding the most distinct query words, the first such.
-        let Some(best) = (0..words.len())
-            .filter(|&i| words[i].2 != 0)
-            .max_by_key(|&i| {
-                let seen = words[i..words.len().min(i + WINDOW)]
-                    .iter()
-                    .fold(0u32, |seen, w| seen | w.2);
-                (seen.count_ones(), std::cmp::Reverse(i))
-            })
-        else {
-            continue;
+    // The bits a window can hold at most: one per distinct query word (a
+    // repeated word counts as its first).
+    let all = (0..terms.len())
+        .filter(|&t| !terms[..t].contains(&terms[t]))
+        .fold(0u32, |all, t| all | 1 << t);
+    texts.iter().find_map(|text| excerpt(text, &terms, all))
+}
+
+/// How many words an excerpt shows.
+const WINDOW: usize = 16;
+
+/// [`snippet`] in one text: `None` when no query word is in it.
+fn excerpt(text: &str, terms: &[String], all: u32) -> Option<String> {
+    // Words with their byte ranges and the bit of the query word each is
+    // (0 for none; queries have at most sixteen words), read until the
+    // first window that holds every query word is known, and one word past
+    // it (the excerpt then ends in `…`): that window is the excerpt's, and
+    // the rest of a long text need not be read.
+    let mut words: Vec<(usize, usize, u32)> = Vec::with_capacity(text.len() / 6 + 1);
+    let mut complete = None;
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() && complete.is_none_or(|first| words.len() <= first + WINDOW) {
+        let (start, end) = match next_word(text, at) {
+            Some(range) => range,
+            None => break,
         };
-        // A little context before the first match.
-        let first = best.saturating_sub(2);
-        let last = words.len().min(first + WINDOW);
-        let mut out = String::new();
-        if first > 0 {
-            out.push('…');
-        }
-        let mut at = words[first].0;
-        for &(s, e, bit) in &words[first..last] {
-            out.push_str(&text[at..s]);
-            if bit != 0 {
-                out.push(OPEN);
-                out.push_str(&text[s..e]);
-                out.push(CLOSE);
-            } else {
-                out.push_str(&text[s..e]);
+        at = end;
+        let bit = term_of(terms, &text[start..end]).map_or(0, |t| 1u32 << t);
+        words.push((start, end, bit));
+        // The window starting WINDOW - 1 words back is complete now.
+        if complete.is_none() && words.len() >= WINDOW {
+            let i = words.len() - WINDOW;
+            if words[i].2 != 0 && window_bits(&words, i) == all {
+                complete = Some(i.saturating_sub(2));
             }
-            at = e;
         }
-        if last < words.len() {
-            out.push('…');
-        } else {
-            out.push_str(&text[at..]);
-        }
-        return Some(out);
     }
-    None
+    // The window holding the most distinct query words, the first such.
+    let best = (0..words.len())
+        .filter(|&i| words[i].2 != 0)
+        .max_by_key(|&i| (window_bits(&words, i).count_ones(), std::cmp::Reverse(i)))?;
+    // A little context before the first match.
+    let first = best.saturating_sub(2);
+    let last = words.len().min(first + WINDOW);
+    let mut out = String::new();
+    if first > 0 {
+        out.push('…');
+    }
+    let mut at = words[first].0;
+    for &(s, e, bit) in &words[first..last] {
+        out.push_str(&text[at..s]);
+        if bit != 0 {
+            out.push(OPEN);
+            out.push_str(&text[s..e]);
+            out.push(CLOSE);
+        } else {
+            out.push_str(&text[s..e]);
+        }
+        at = e;
+    }
+    if last < words.len() {
+        out.push('…');
+    } else {
+        out.push_str(&text[at..]);
+    }
+    Some(out)
+}
+
+/// The query words of the window of [`WINDOW`] words starting at `i`.
+fn window_bits(words: &[(usize, usize, u32)], i: usize) -> u32 {
+    words[i..words.len().min(i + WINDOW)]
+        .iter()
+        .fold(0u32, |seen, w| seen | w.2)
+}
+
+/// The byte range of the first word (a run of alphanumeric characters) of
+/// `text` at or after byte `from`: ASCII bytes are told apart as bytes,
+/// without decoding them (most of most texts).
+fn next_word(text: &str, from: usize) -> Option<(usize, usize)> {
+    let is_word = |at: usize| -> (bool, usize) {
+        let b = text.as_bytes()[at];
+        if b.is_ascii() {
+            (b.is_ascii_alphanumeric(), 1)
+        } else {
+            let c = text[at..].chars().next().unwrap_or(' ');
+            (c.is_alphanumeric(), c.len_utf8())
+        }
+    };
+    let len = text.len();
+    let mut at = from;
+    while at < len {
+        let (word, width) = is_word(at);
+        if word {
+            break;
+        }
+        at += width;
+    }
+    if at >= len {
+        return None;
+    }
+    let start = at;
+    while at < len {
+        let (word, width) = is_word(at);
+        if !word {
+            break;
+        }
+        at += width;
+    }
+    Some((start, at))
 }
 
 /// The snippet as safe HTML: text escaped, matches in `<mark>`.
@@ -331,6 +399,151 @@ pub fn snippet_html(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The excerpt as it was made before it stopped at the first window
+    /// holding every word: every text read whole, every char decoded.
+    fn reference_snippet(q: &str, texts: &[&str]) -> Option<String> {
+        const WINDOW: usize = 16;
+        let terms: Vec<String> = words(q).map(fold).collect();
+        if terms.is_empty() {
+            return None;
+        }
+        for text in texts {
+            // Words with their byte ranges and the bit of the query word each
+            // is (0 for none; queries have at most sixteen words).
+            let mut words: Vec<(usize, usize, u32)> = Vec::new();
+            let mut start = None;
+            for (i, c) in text
+                .char_indices()
+                .chain(std::iter::once((text.len(), ' ')))
+            {
+                match (c.is_alphanumeric(), start) {
+                    (true, None) => start = Some(i),
+                    (false, Some(s)) => {
+                        let bit = terms
+                            .iter()
+                            .position(|t| *t == fold(&text[s..i]))
+                            .map_or(0, |t| 1u32 << t);
+                        words.push((s, i, bit));
+                        start = None;
+                    }
+                    _ => {}
+                }
+            }
+            // The window holding the most distinct query words, the first such.
+            let Some(best) = (0..words.len())
+                .filter(|&i| words[i].2 != 0)
+                .max_by_key(|&i| {
+                    let seen = words[i..words.len().min(i + WINDOW)]
+                        .iter()
+                        .fold(0u32, |seen, w| seen | w.2);
+                    (seen.count_ones(), std::cmp::Reverse(i))
+                })
+            else {
+                continue;
+            };
+            // A little context before the first match.
+            let first = best.saturating_sub(2);
+            let last = words.len().min(first + WINDOW);
+            let mut out = String::new();
+            if first > 0 {
+                out.push('…');
+            }
+            let mut at = words[first].0;
+            for &(s, e, bit) in &words[first..last] {
+                out.push_str(&text[at..s]);
+                if bit != 0 {
+                    out.push(OPEN);
+                    out.push_str(&text[s..e]);
+                    out.push(CLOSE);
+                } else {
+                    out.push_str(&text[s..e]);
+                }
+                at = e;
+            }
+            if last < words.len() {
+                out.push('…');
+            } else {
+                out.push_str(&text[at..]);
+            }
+            return Some(out);
+        }
+        None
+    }
+
+    #[test]
+    fn words_fold_as_the_index_folds_them() {
+        for word in [
+            "Café",
+            "CAFÉ",
+            "Tromsø",
+            "бюджет",
+            "Бюджет",
+            "straße",
+            "ÉTÉ",
+            "東京",
+            "🐶",
+            "ǅ",
+        ] {
+            let folded = fold(word);
+            assert!(folds_to(word, &folded), "{word} → {folded}");
+            for other in ["cafe", "tromso", "biudzhet", "strasse", "ete", "", "x"] {
+                assert_eq!(folds_to(word, other), folded == other, "{word} / {other}");
+            }
+            assert!(!folds_to(word, &format!("{folded}s")), "{word}");
+        }
+    }
+
+    #[test]
+    fn excerpts_stopping_early_are_the_excerpts_of_the_whole_text() {
+        // Texts of common and rare words, accents and Cyrillic, in
+        // sentences; queries of one to three words, repeated or not.
+        let vocabulary = [
+            "the",
+            "port",
+            "ferry",
+            "crane",
+            "Café",
+            "gare",
+            "Tromsø",
+            "бюджет",
+            "rain",
+            "on",
+            "of",
+            "x",
+            "Ferry",
+            "ÉTÉ",
+            "été",
+            "42",
+        ];
+        let mut seed: u64 = 7;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..3000 {
+            let length = next(120);
+            let mut text = String::new();
+            for w in 0..length {
+                if w > 0 {
+                    text.push_str([" ", " ", ", ", ". ", " — ", "'"][next(6)]);
+                }
+                text.push_str(vocabulary[next(vocabulary.len())]);
+            }
+            let q: Vec<&str> = (0..1 + next(3))
+                .map(|_| vocabulary[next(vocabulary.len())])
+                .collect();
+            let q = q.join(" ");
+            let other = "Ferry news";
+            assert_eq!(
+                snippet(&q, &[&text, other]),
+                reference_snippet(&q, &[&text, other]),
+                "{q:?} in {text:?}"
+            );
+        }
+    }
 
     fn marked(raw: &str) -> String {
         raw.replace(OPEN, "[").replace(CLOSE, "]")
