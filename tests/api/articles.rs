@@ -2017,6 +2017,21 @@ async fn search_ranks_headline_matches_then_recency(app: &TestApp) {
     let older_body = create(app, token, json!({"headline": "Quiet week at the port", "section_id": s, "body": para("Only one ferry sailed, twice, with a ferry crew of four.")})).await;
     let newer_body = create(app, token, json!({"headline": "Tourists return", "section_id": s, "body": para("The ferry was full.")})).await;
     let newer_headline = create(app, token, json!({"headline": "New ferry timetable", "section_id": s, "body": para("Departures every hour.")})).await;
+    // The ids of a public search for "ferry", in the order found.
+    let ferry_ids = || async {
+        let found: Value = app
+            .get("/api/v1/articles?q=ferry", None)
+            .await
+            .json()
+            .await
+            .expect("json");
+        found["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(id_of)
+            .collect::<Vec<String>>()
+    };
     for a in [&older_headline, &older_body, &newer_body, &newer_headline] {
         assert_eq!(
             action(app, token, &id_of(a), "publish", None)
@@ -2025,20 +2040,8 @@ async fn search_ranks_headline_matches_then_recency(app: &TestApp) {
             200
         );
     }
-    let found: Value = app
-        .get("/api/v1/articles?q=ferry", None)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let ids: Vec<String> = found["data"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(id_of)
-        .collect();
     assert_eq!(
-        ids,
+        ferry_ids().await,
         vec![
             id_of(&newer_headline),
             id_of(&older_headline),
@@ -2065,20 +2068,8 @@ async fn search_ranks_headline_matches_then_recency(app: &TestApp) {
         .await
         .expect("request");
     assert_eq!(res.status(), 200);
-    let found: Value = app
-        .get("/api/v1/articles?q=ferry", None)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let ids: Vec<String> = found["data"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(id_of)
-        .collect();
     assert_eq!(
-        ids,
+        ferry_ids().await,
         vec![
             id_of(&newer_headline),
             id_of(&older_body),
