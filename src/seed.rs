@@ -2,8 +2,11 @@
 //! benchmarks — articles across the sections, with tags, bylines, bodies and
 //! publication times spread over two years. Deterministic for a given N.
 
+use std::sync::mpsc::Receiver;
+
 use chrono::{Duration, NaiveDateTime};
 
+use crate::articles::delivery::{self, Taken};
 use crate::articles::dto::ArticleDocument;
 use crate::articles::service::{self, Import};
 use crate::auth::role::{Actor, Role};
@@ -515,13 +518,25 @@ impl Newsroom<'_> {
 }
 
 /// Fills the database with `count` published articles (plus the demo
-/// sections and staff they need), calling `progress` after each.
+/// sections and staff they need), calling `progress` after each batch.
 pub fn seed(
     pool: &db::Pool,
     count: u64,
     default_locale: &str,
+    progress: impl FnMut(u64),
+) -> Result<u64, ApiError> {
+    seed_in_batches(pool, count, BATCH, default_locale, progress)
+}
+
+/// [`seed`], writing `batch` articles a transaction.
+pub fn seed_in_batches(
+    pool: &db::Pool,
+    count: u64,
+    batch: u64,
+    default_locale: &str,
     mut progress: impl FnMut(u64),
 ) -> Result<u64, ApiError> {
+    let batch_size = batch.max(1);
     let mut conn = pool.get().map_err(ApiError::internal)?;
     let conn: &mut DbConn = &mut conn;
     if let DbConn::Sqlite(_) = conn {
@@ -580,14 +595,26 @@ pub fn seed(
     // (A pool of one connection has none to spare: rendered in turn.)
     let beside = matches!(conn, DbConn::Postgres(_)) && pool.max_size() > 1;
     let loaded = std::thread::scope(|scope| {
+        // The articles are made up on a thread of their own, a batch ahead
+        // of the one being written.
+        let (made, batches) = std::sync::mpsc::sync_channel::<Result<Vec<Import>, ApiError>>(1);
+        scope.spawn(move || {
+            let mut left = count;
+            while left > 0 {
+                let batch = left.min(batch_size);
+                let imports = newsroom.articles(left - batch..left);
+                let failed = imports.is_err();
+                if made.send(imports).is_err() || failed {
+                    break;
+                }
+                left -= batch;
+            }
+        });
         // On PostgreSQL the delivery documents of a batch are rendered on a
         // second connection while the next batch is written: rendering and
         // compressing them is most of this program's work in a load, and
         // the server's work for the next batch overlaps it (100,000
-        // articles: 63-74 s one after the other, 46 s beside). SQLite has
-        // one writer: there they are rendered in turn (beside, rendered
-        // before their write transaction, the load took as long: 33.7 s
-        // against 33.6, waiting on the rendering).
+        // articles: 63-74 s one after the other, 46 s beside).
         let (written, queued) = std::sync::mpsc::sync_channel::<()>(1);
         let renderer = beside.then(|| {
             scope.spawn(move || -> Result<(), ApiError> {
@@ -598,27 +625,61 @@ pub fn seed(
                 Ok(())
             })
         });
+        // SQLite has one writer, and rendering needs the connection: there
+        // a batch's documents are rendered after it is written, and
+        // compressed on another thread while the next batch is written
+        // (rendered beside the writer on a second connection, the load took
+        // as long: the writer waited on the renderer).
+        let (to_compress, compressing) = std::sync::mpsc::sync_channel::<Taken>(1);
+        let (compressed, to_store) = std::sync::mpsc::sync_channel::<Taken>(1);
+        if !beside {
+            scope.spawn(move || {
+                for taken in compressing {
+                    if compressed.send(taken.compress()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
         let loaded = (|| -> Result<(), ApiError> {
             // Batches of writes in one transaction each: fast on SQLite, gentle on PostgreSQL.
+            let mut compressing = false;
             while done < count {
-                let batch = (count - done).min(2000);
-                let imports = newsroom.articles(count - done - batch..count - done)?;
+                let imports = batches
+                    .recv()
+                    .map_err(|_| ApiError::internal("the articles stopped coming"))??;
+                let batch = imports.len() as u64;
                 // Delivery documents are rendered in batches below, not one by one.
                 crate::articles::delivery::deferred(|| {
                     service::import_published(conn, &actor, imports, default_locale)
                 })?;
-                if renderer.is_none() {
-                    while crate::articles::delivery::drain(conn, 500)? > 0 {}
-                } else if written.send(()).is_err() {
-                    // The renderer stopped: its error is the load's.
-                    break;
+                if renderer.is_some() {
+                    if written.send(()).is_err() {
+                        // The renderer stopped: its error is the load's.
+                        break;
+                    }
+                } else {
+                    if std::mem::take(&mut compressing) {
+                        store(conn, &to_store)?;
+                    }
+                    let limit = i64::try_from(batch_size).unwrap_or(i64::MAX);
+                    if let Some(taken) = delivery::take(conn, limit)? {
+                        compressing = to_compress.send(taken).is_ok();
+                    }
                 }
                 done += batch;
                 progress(done);
             }
+            if renderer.is_none() {
+                if compressing {
+                    store(conn, &to_store)?;
+                }
+                // Whatever else was queued (articles whose teasers changed).
+                while delivery::drain(conn, 500)? > 0 {}
+            }
             Ok(())
         })();
-        drop(written);
+        drop((written, batches, to_compress, to_store));
         let rendered = match renderer.map(|r| r.join()) {
             None => Ok(()),
             Some(Ok(rendered)) => rendered,
@@ -652,6 +713,18 @@ pub fn seed(
     };
     diesel::connection::SimpleConnection::batch_execute(conn, analyze)?;
     Ok(done)
+}
+
+/// Articles written in one transaction by [`seed`].
+const BATCH: u64 = 2000;
+
+/// Stores the next batch of compressed documents.
+fn store(conn: &mut DbConn, compressed: &Receiver<Taken>) -> Result<(), ApiError> {
+    let taken = compressed
+        .recv()
+        .map_err(|_| ApiError::internal("the compression stopped"))?;
+    delivery::store(conn, taken)?;
+    Ok(())
 }
 
 /// The pending-list limit (kB) that migration 000018 gives PostgreSQL's

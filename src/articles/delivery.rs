@@ -201,12 +201,20 @@ pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
     let Some(settings) = SETTINGS.get() else {
         return queue(conn, ids);
     };
-    let now = db::now();
     forget(conn, ids)?;
     for chunk in ids.chunks(1000) {
         diesel::delete(delivery_queue::table.filter(delivery_queue::article_id.eq_any(chunk)))
             .execute(conn)?;
     }
+    let rendered = rendered(conn, ids, &settings.widths)?;
+    let forms = compressed(&rendered, true);
+    insert(conn, &rendered, &forms, &settings.key)
+}
+
+/// The documents of those of these articles that the public may read now,
+/// rendered: what the database gives for them, before compression.
+fn rendered(conn: &mut DbConn, ids: &[String], widths: &[u32]) -> Result<Vec<Rendered>, ApiError> {
+    let now = db::now();
     let rows: Vec<ArticleRow> = articles::table
         .filter(articles::id.eq_any(ids))
         .select(ArticleRow::as_select())
@@ -215,7 +223,7 @@ pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
         .filter(|r| r.is_visible(now))
         .collect();
     if rows.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let related =
         relations::related_of_many(conn, &rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>())?;
@@ -232,8 +240,7 @@ pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
             (row.id.clone(), until, reading::surrogate_keys(row))
         })
         .collect();
-    let articles =
-        present::present_full(conn, rows, BodyFormat::Blocks, &settings.widths, now, false)?;
+    let articles = present::present_full(conn, rows, BodyFormat::Blocks, widths, now, false)?;
     let mut rendered = Vec::with_capacity(articles.len());
     for (mut article, (id, valid_until, keys)) in articles.into_iter().zip(meta) {
         let body = crate::http::to_json(&article);
@@ -256,10 +263,20 @@ pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
             item,
         });
     }
-    let compressed = compressed(&rendered);
+    Ok(rendered)
+}
+
+/// Stores rendered documents with their compressed forms (`forms`, in the
+/// same order).
+fn insert(
+    conn: &mut DbConn,
+    rendered: &[Rendered],
+    forms: &[(Bytes, Bytes)],
+    key: &str,
+) -> Result<(), ApiError> {
     let values: Vec<_> = rendered
         .iter()
-        .zip(&compressed)
+        .zip(forms)
         .map(|(r, (gzip, br))| {
             (
                 article_deliveries::article_id.eq(&r.id),
@@ -273,7 +290,7 @@ pub fn render(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
                 article_deliveries::surrogate_keys.eq(&r.keys),
                 article_deliveries::modified_at.eq(r.modified_at),
                 article_deliveries::valid_until.eq(r.valid_until),
-                article_deliveries::render_key.eq(&settings.key),
+                article_deliveries::render_key.eq(key),
             )
         })
         .collect();
@@ -299,13 +316,96 @@ struct Rendered {
     item: String,
 }
 
+/// Queued documents rendered by [`take`], to be compressed ([`Taken::compress`],
+/// on any thread) and stored ([`store`]) while the connection goes on with
+/// other work: a bulk load on SQLite, whose one writer would otherwise wait
+/// for the compression.
+pub struct Taken {
+    /// The queued articles taken, readable or not.
+    ids: Vec<String>,
+    rendered: Vec<Rendered>,
+    forms: Vec<(Bytes, Bytes)>,
+}
+
+/// Renders up to `limit` queued documents and leaves them queued; `None`
+/// when the queue is empty (or nothing renders in this process).
+pub fn take(conn: &mut DbConn, limit: i64) -> Result<Option<Taken>, ApiError> {
+    let Some(settings) = SETTINGS.get() else {
+        return Ok(None);
+    };
+    db::write_tx(conn, |conn| {
+        let ids: Vec<String> = delivery_queue::table
+            .select(delivery_queue::article_id)
+            .order(delivery_queue::article_id.asc())
+            .limit(limit)
+            .load(conn)?;
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let rendered = rendered(conn, &ids, &settings.widths)?;
+        Ok(Some(Taken {
+            ids,
+            rendered,
+            forms: Vec::new(),
+        }))
+    })
+}
+
+impl Taken {
+    /// Compresses what [`take`] rendered, on the calling thread.
+    pub fn compress(mut self) -> Self {
+        self.forms = compressed(&self.rendered, false);
+        self
+    }
+}
+
+/// Stores the documents [`take`] rendered and [`Taken::compress`] compressed, of
+/// the articles that are still queued: one rendered meanwhile by someone
+/// else (a server beside the load) is no longer queued, and keeps the
+/// document it has. How many articles left the queue.
+pub fn store(conn: &mut DbConn, taken: Taken) -> Result<usize, ApiError> {
+    let Some(settings) = SETTINGS.get() else {
+        return Ok(0);
+    };
+    db::write_tx(conn, |conn| {
+        let mut queued: Vec<String> = Vec::with_capacity(taken.ids.len());
+        for chunk in taken.ids.chunks(1000) {
+            queued.extend(
+                delivery_queue::table
+                    .filter(delivery_queue::article_id.eq_any(chunk))
+                    .select(delivery_queue::article_id)
+                    .load::<String>(conn)?,
+            );
+            diesel::delete(delivery_queue::table.filter(delivery_queue::article_id.eq_any(chunk)))
+                .execute(conn)?;
+        }
+        let queued: std::collections::HashSet<String> = queued.into_iter().collect();
+        let still: Vec<String> = taken
+            .ids
+            .iter()
+            .filter(|id| queued.contains(*id))
+            .cloned()
+            .collect();
+        forget(conn, &still)?;
+        let (rendered, forms): (Vec<Rendered>, Vec<(Bytes, Bytes)>) = taken
+            .rendered
+            .into_iter()
+            .zip(taken.forms)
+            .filter(|(r, _)| queued.contains(&r.id))
+            .unzip();
+        insert(conn, &rendered, &forms, &settings.key)?;
+        Ok(still.len())
+    })
+}
+
 /// Documents rendered together in a batch this large or larger are
-/// compressed on every core: compression was a third of a bulk load's time
-/// (`seed`), and a batch's documents do not depend on each other.
+/// compressed on every core (when `parallel`): compression was a third of
+/// a bulk load's time (`seed`), and a batch's documents do not depend on
+/// each other.
 const PARALLEL_FROM: usize = 16;
 
 /// The gzip and brotli bytes of each document, in order.
-fn compressed(rendered: &[Rendered]) -> Vec<(Bytes, Bytes)> {
+fn compressed(rendered: &[Rendered], parallel: bool) -> Vec<(Bytes, Bytes)> {
     let both = |r: &Rendered| {
         (
             compress(Encoding::Gzip, r.document.as_bytes()),
@@ -313,7 +413,7 @@ fn compressed(rendered: &[Rendered]) -> Vec<(Bytes, Bytes)> {
         )
     };
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    if rendered.len() < PARALLEL_FROM || workers < 2 {
+    if !parallel || rendered.len() < PARALLEL_FROM || workers < 2 {
         return rendered.iter().map(both).collect();
     }
     let share = rendered.len().div_ceil(workers);

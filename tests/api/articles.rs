@@ -1387,7 +1387,9 @@ async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
     let (made, documents, queued, pending_lists) = tokio::task::spawn_blocking(move || {
         use diesel::prelude::*;
         use newsdesk::db::schema::{article_deliveries, delivery_queue};
-        let made = newsdesk::seed::seed(&pool, 45, "en", |_| {}).expect("seed");
+        // In batches of 20: documents of one batch are compressed while
+        // the next is written.
+        let made = newsdesk::seed::seed_in_batches(&pool, 45, 20, "en", |_| {}).expect("seed");
         let mut pooled = pool.get().expect("connection");
         let conn: &mut newsdesk::db::DbConn = &mut pooled;
         let documents: i64 = article_deliveries::table
@@ -1469,6 +1471,109 @@ async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
         .await
         .expect("json");
     assert!(found["meta"]["total"].as_i64().unwrap_or(0) > 0);
+}
+
+/// A bulk load renders queued documents, compresses them on another thread
+/// and stores them after; an article saved meanwhile keeps the document its
+/// save rendered, and the others are stored and leave the queue.
+async fn documents_compressed_aside_keep_what_was_rendered_meanwhile(app: &TestApp) {
+    use diesel::prelude::*;
+    use newsdesk::articles::delivery;
+    use newsdesk::db::schema::{article_deliveries, delivery_queue};
+
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let section_id = section(app, token, "Aside").await;
+    let mut ids = Vec::new();
+    for headline in ["Tram line extended", "Tram fares frozen", "Tram depot sold"] {
+        let a = create(
+            app,
+            token,
+            json!({"headline": headline, "section_id": section_id,
+                   "body": [{"type": "paragraph", "text": "The council voted late."}]}),
+        )
+        .await;
+        let id = id_of(&a);
+        assert_eq!(action(app, token, &id, "publish", None).await.status(), 200);
+        ids.push(id);
+    }
+    let count_queued = |conn: &mut newsdesk::db::DbConn, ids: &[String]| -> i64 {
+        delivery_queue::table
+            .filter(delivery_queue::article_id.eq_any(ids))
+            .count()
+            .get_result(conn)
+            .expect("count")
+    };
+    let pool = app.pool.clone();
+    let queued_ids = ids.clone();
+    let (taken, queued) = tokio::task::spawn_blocking(move || {
+        let mut pooled = pool.get().expect("connection");
+        let conn: &mut newsdesk::db::DbConn = &mut pooled;
+        delivery::deferred(|| delivery::articles_changed(conn, &queued_ids)).expect("queue");
+        let taken = delivery::take(conn, 100).expect("take").expect("queued");
+        (taken, count_queued(conn, &queued_ids))
+    })
+    .await
+    .expect("join");
+    // Taken, still queued until stored.
+    assert_eq!(queued, 3);
+
+    // Saved meanwhile: the save renders its document and unqueues it.
+    let res = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/articles/{}", ids[0]),
+            Some(token),
+        )
+        .header("if-match", "*")
+        .json(&json!({"headline": "Tram line extended to the harbour"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+
+    let pool = app.pool.clone();
+    let stored_ids = ids.clone();
+    let (stored, queued, documents) = tokio::task::spawn_blocking(move || {
+        let mut pooled = pool.get().expect("connection");
+        let conn: &mut newsdesk::db::DbConn = &mut pooled;
+        let stored = delivery::store(conn, taken.compress()).expect("store");
+        let documents: Vec<(String, String)> = article_deliveries::table
+            .filter(article_deliveries::article_id.eq_any(&stored_ids))
+            .select((article_deliveries::article_id, article_deliveries::document))
+            .load(conn)
+            .expect("documents");
+        (stored, count_queued(conn, &stored_ids), documents)
+    })
+    .await
+    .expect("join");
+    assert_eq!(stored, 2);
+    assert_eq!(queued, 0);
+    assert_eq!(documents.len(), 3);
+    let saved = documents
+        .iter()
+        .find(|(id, _)| id == &ids[0])
+        .map(|(_, d)| d.as_str())
+        .unwrap_or_default();
+    assert!(
+        saved.contains("Tram line extended to the harbour"),
+        "{saved}"
+    );
+    for id in &ids[1..] {
+        let res = app
+            .request(Method::GET, &format!("/api/v1/articles/{id}"), None)
+            .header("accept-encoding", "br")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok()),
+            Some("br")
+        );
+    }
 }
 
 /// Imports write a batch at once; what they store is what saving the
@@ -2169,6 +2274,7 @@ both_backends!(
     authorisation_comes_before_preconditions,
     fields_trim_and_lists_sort_by_update,
     seed_fills_a_realistic_newsroom,
+    documents_compressed_aside_keep_what_was_rendered_meanwhile,
     imports_write_a_batch_as_single_saves_do,
     full_text_search_ranks_highlights_and_hides_drafts,
     tags_sections_related_and_filters,
