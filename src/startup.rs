@@ -64,6 +64,14 @@ impl Application {
             login: settings.login,
             delivery_key: crate::articles::delivery::render_key(&settings.media.widths),
             sitemap_max_urls: settings.sitemap_max_urls,
+            gathered: crate::db::sqlite_path(&settings.database_url)
+                .is_none()
+                .then(|| {
+                    crate::articles::gathered::Reads::new(
+                        pool.clone(),
+                        crate::articles::delivery::render_key(&settings.media.widths),
+                    )
+                }),
         });
         let cache = web::Data::new(ReadCache::new(settings.read_cache_ttl));
         let hub = web::Data::new(Hub::default());

@@ -38,4 +38,7 @@ pub struct AppState {
     pub delivery_key: String,
     /// The most URLs in one monthly sitemap.
     pub sitemap_max_urls: usize,
+    /// Anonymous reads of delivery documents, gathered into shared
+    /// statements: on PostgreSQL (SQLite reads each on its worker).
+    pub gathered: Option<std::sync::Arc<crate::articles::gathered::Reads>>,
 }

@@ -89,6 +89,7 @@ pub fn deferred<T>(work: impl FnOnce() -> T) -> T {
 
 /// A stored document, as a read serves it: the JSON, and the compressed
 /// form the client accepts when it accepts one.
+#[derive(Clone)]
 pub struct Document {
     /// The JSON body.
     pub body: String,
@@ -178,6 +179,84 @@ pub fn by_id(
         .filter(article_deliveries::article_id.eq(id))
         .filter(current(key, db::now()));
     fetch!(conn, query, encoding)
+}
+
+/// [`fetch!`] for many documents at once: each with the value of `$named`
+/// (its slug or its id) that names it.
+macro_rules! fetch_many {
+    ($conn:expr, $query:expr, $named:expr, $encoding:expr) => {{
+        use article_deliveries as d;
+        type Row = (String, String, String, NaiveDateTime, String);
+        let head = (
+            $named,
+            d::etag,
+            d::surrogate_keys,
+            d::modified_at,
+            d::document,
+        );
+        let document = |(named, etag, surrogate_keys, modified_at, body): Row, compressed| {
+            (
+                named,
+                Document {
+                    body,
+                    compressed,
+                    etag,
+                    surrogate_keys,
+                    modified_at,
+                },
+            )
+        };
+        Ok(match $encoding {
+            None => $query
+                .select(head)
+                .load::<Row>($conn)?
+                .into_iter()
+                .map(|row| document(row, None))
+                .collect(),
+            Some(Encoding::Gzip) => $query
+                .select((head, d::document_gzip))
+                .load::<(Row, Vec<u8>)>($conn)?
+                .into_iter()
+                .map(|(row, gzip)| document(row, Some(gzip)))
+                .collect(),
+            Some(Encoding::Brotli) => $query
+                .select((head, d::document_br))
+                .load::<(Row, Vec<u8>)>($conn)?
+                .into_iter()
+                .map(|(row, br)| document(row, Some(br)))
+                .collect(),
+        })
+    }};
+}
+
+/// The current documents of these slugs (those that have one), each with
+/// its slug.
+pub fn by_slugs(
+    conn: &mut DbConn,
+    locale: &str,
+    slugs: &[String],
+    key: &str,
+    encoding: Option<Encoding>,
+) -> QueryResult<Vec<(String, Document)>> {
+    let query = article_deliveries::table
+        .filter(article_deliveries::locale.eq(locale))
+        .filter(article_deliveries::slug.eq_any(slugs))
+        .filter(current(key, db::now()));
+    fetch_many!(conn, query, article_deliveries::slug, encoding)
+}
+
+/// The current documents of these articles (those that have one), each
+/// with its article's id.
+pub fn by_ids(
+    conn: &mut DbConn,
+    ids: &[String],
+    key: &str,
+    encoding: Option<Encoding>,
+) -> QueryResult<Vec<(String, Document)>> {
+    let query = article_deliveries::table
+        .filter(article_deliveries::article_id.eq_any(ids))
+        .filter(current(key, db::now()));
+    fetch_many!(conn, query, article_deliveries::article_id, encoding)
 }
 
 /// The first moment after `now` at which the public's view of `row` changes

@@ -4,10 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 
-use crate::articles::delivery::{self, Document};
+use crate::articles::delivery::Document;
 use crate::articles::dto::{
     ArticleDocument, ArticleList, ArticleListQuery, ArticleQuery, ArticleResponse, SlugQuery,
 };
+use crate::articles::gathered::Wanted;
 use crate::articles::listing::{self, ListItem, ListRequest};
 use crate::articles::present::{self, BodyFormat};
 use crate::articles::reading::{self, Read};
@@ -15,7 +16,7 @@ use crate::articles::service;
 use crate::auth::extract::{AuthUser, MaybeAuthUser};
 use crate::db;
 use crate::error::{ApiError, Problem};
-use crate::http::encoding::{self, Encoding};
+use crate::http::encoding;
 use crate::http::pagination::{list_json, list_json_written, Page, Paged, Total};
 use crate::http::response::{public_json, read_json, Audience, CacheInfo};
 use crate::http::{self, ApiJson, IfMatch, ListMeta};
@@ -116,22 +117,25 @@ fn body_format(format: Option<&str>) -> Result<BodyFormat, ApiError> {
     }
 }
 
-/// The answer from the article's delivery document, when `find` finds a
+/// The answer from the article's delivery document, when `wanted` has a
 /// current one.
-async fn delivered<F>(
+async fn delivered(
     state: &AppState,
     req: &HttpRequest,
-    find: F,
-) -> Result<Option<HttpResponse>, ApiError>
-where
-    F: FnOnce(&mut db::DbConn, &str, Option<Encoding>) -> diesel::QueryResult<Option<Document>>
-        + Send
-        + 'static,
-{
-    let key = state.delivery_key.clone();
+    wanted: Wanted,
+) -> Result<Option<HttpResponse>, ApiError> {
     // Only the form the client accepts is read.
     let accepted = encoding::negotiate(req.headers());
-    let doc = db::read_quick(&state.pool, move |conn| Ok(find(conn, &key, accepted)?)).await?;
+    let doc = match &state.gathered {
+        Some(gathered) => gathered.read(wanted, accepted).await?,
+        None => {
+            let key = state.delivery_key.clone();
+            db::read_quick(&state.pool, move |conn| {
+                Ok(wanted.find(conn, &key, accepted)?)
+            })
+            .await?
+        }
+    };
     Ok(doc.map(|doc| document_response(req, doc)))
 }
 
@@ -221,11 +225,7 @@ pub async fn get_article(
     let format = present::format_for(fields.as_deref(), format);
     let widths = state.media.widths.clone();
     if plain {
-        let id = id.clone();
-        let find = move |conn: &mut db::DbConn, key: &str, accepted| {
-            delivery::by_id(conn, &id, key, accepted)
-        };
-        if let Some(res) = delivered(&state, &req, find).await? {
+        if let Some(res) = delivered(&state, &req, Wanted::Id(id.clone())).await? {
             return Ok(res);
         }
     }
@@ -282,11 +282,11 @@ pub async fn get_article_by_slug(
     let read_format = present::format_for(fields.as_deref(), format);
     let widths = state.media.widths.clone();
     if plain {
-        let (locale, slug) = (locale.clone(), slug.clone());
-        let find = move |conn: &mut db::DbConn, key: &str, accepted| {
-            delivery::by_slug(conn, &locale, &slug, key, accepted)
+        let wanted = Wanted::Slug {
+            locale: locale.clone(),
+            slug: slug.clone(),
         };
-        if let Some(res) = delivered(&state, &req, find).await? {
+        if let Some(res) = delivered(&state, &req, wanted).await? {
             return Ok(res);
         }
     }

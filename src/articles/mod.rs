@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod document;
 pub mod dto;
 pub mod feed;
+pub mod gathered;
 pub mod handlers;
 pub mod listing;
 pub mod model;

@@ -410,24 +410,31 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::rt::task::spawn_blocking(move || {
-        let mut conn = checkout(&pool)?;
-        let losses = LOST_CONNECTIONS.load(std::sync::atomic::Ordering::Acquire);
-        let result = work(&mut conn);
-        if LOST_CONNECTIONS.load(std::sync::atomic::Ordering::Acquire) != losses {
-            // A connection was lost meanwhile (most likely this one: the
-            // database went away). This one is dropped, and the idle ones
-            // are checked now, each failing fast, so that the next requests
-            // find the pool empty and are refused at once rather than wait
-            // on dead connections.
-            conn.broken = true;
-            drop(conn);
-            let _ = pool.get_timeout(Duration::ZERO);
-        }
-        result
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+    actix_web::rt::task::spawn_blocking(move || run_here(&pool, work))
+        .await
+        .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+}
+
+/// [`run`] on the calling thread, which may block: for work that is on a
+/// blocking thread already.
+pub fn run_here<T, F>(pool: &Pool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+{
+    let mut conn = checkout(pool)?;
+    let losses = LOST_CONNECTIONS.load(std::sync::atomic::Ordering::Acquire);
+    let result = work(&mut conn);
+    if LOST_CONNECTIONS.load(std::sync::atomic::Ordering::Acquire) != losses {
+        // A connection was lost meanwhile (most likely this one: the
+        // database went away). This one is dropped, and the idle ones
+        // are checked now, each failing fast, so that the next requests
+        // find the pool empty and are refused at once rather than wait
+        // on dead connections.
+        conn.broken = true;
+        drop(conn);
+        let _ = pool.get_timeout(Duration::ZERO);
+    }
+    result
 }
 
 /// Runs a short read on the calling thread when the database is SQLite and

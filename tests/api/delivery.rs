@@ -337,6 +337,91 @@ async fn answers_are_compressed_when_accepted(app: &TestApp) {
     }
 }
 
+/// Many anonymous reads at once (on PostgreSQL gathered into shared
+/// statements): each gets its own article's document, by id or by slug, in
+/// the coding it accepts, and a slug nobody has its 404.
+async fn reads_at_once_each_get_their_own_document(app: &TestApp) {
+    use futures_util::future::join_all;
+    use std::io::Read;
+
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let desk = section(app, token, "Crowd desk").await;
+    // (id, slug, the document's bytes)
+    let mut articles: Vec<(String, String, Vec<u8>)> = Vec::new();
+    for n in 0..4 {
+        let id = draft(
+            app,
+            token,
+            json!({"headline": format!("Crowd story number {n}"), "section_id": desk,
+                   "body": [{"type": "paragraph", "text": format!("Paragraph of story {n}.")}]}),
+        )
+        .await;
+        publish(app, token, &id, json!({})).await;
+        let (status, _, body) = read(app, &format!("/api/v1/articles/{id}"), None).await;
+        assert_eq!(status, 200);
+        let doc: Value = serde_json::from_slice(&body).expect("json");
+        let slug = doc["slug"].as_str().unwrap_or_default().to_string();
+        articles.push((id, slug, body));
+    }
+    // Each article by id and by slug, in each coding, twice over; and a
+    // slug nobody has.
+    let mut asks: Vec<(String, &str, Option<usize>)> = Vec::new();
+    for _ in 0..2 {
+        for (i, (id, slug, _)) in articles.iter().enumerate() {
+            for coding in ["", "gzip", "br"] {
+                asks.push((format!("/api/v1/articles/{id}"), coding, Some(i)));
+                asks.push((format!("/api/v1/articles/slug/{slug}"), coding, Some(i)));
+            }
+        }
+        asks.push((
+            "/api/v1/articles/slug/crowd-story-nobody-wrote".into(),
+            "",
+            None,
+        ));
+    }
+    for burst in 0..3 {
+        let answers = join_all(asks.iter().map(|(path, coding, _)| async move {
+            let mut req = app.request(Method::GET, path, None);
+            if !coding.is_empty() {
+                req = req.header("accept-encoding", *coding);
+            }
+            let res = req.send().await.expect("request");
+            let status = res.status().as_u16();
+            let encoding = header(&res, "content-encoding").unwrap_or_default();
+            let body = res.bytes().await.expect("body").to_vec();
+            (status, encoding, body)
+        }))
+        .await;
+        for ((path, coding, which), (status, encoding, body)) in asks.iter().zip(answers) {
+            let Some(i) = which else {
+                assert_eq!(status, 404, "{path}");
+                continue;
+            };
+            assert_eq!(status, 200, "{path} burst {burst}");
+            assert_eq!(encoding, *coding, "{path} burst {burst}");
+            let mut plain = Vec::new();
+            match *coding {
+                "gzip" => {
+                    flate2::read::GzDecoder::new(&body[..])
+                        .read_to_end(&mut plain)
+                        .expect("gunzip");
+                }
+                "br" => {
+                    brotli::Decompressor::new(&body[..], 4096)
+                        .read_to_end(&mut plain)
+                        .expect("unbrotli");
+                }
+                _ => plain = body,
+            }
+            assert!(
+                plain == articles[*i].2,
+                "{path} {coding} burst {burst}: not its article's document"
+            );
+        }
+    }
+}
+
 /// Changes an article's stored row in the database: `change` edits its
 /// list item (parsed), `set` runs on the row after.
 async fn tamper(app: &TestApp, id: &str, change: fn(&mut Value), set: Option<&'static str>) {
@@ -442,5 +527,6 @@ crate::both_backends!(
     documents_follow_what_articles_embed,
     lists_splice_only_current_stored_items,
     documents_expire_with_the_moments_they_embed,
-    answers_are_compressed_when_accepted
+    answers_are_compressed_when_accepted,
+    reads_at_once_each_get_their_own_document
 );
