@@ -592,7 +592,8 @@ pub fn seed_in_batches(
     if let DbConn::Postgres(_) = conn {
         pending_lists(conn, 16384)?;
     }
-    // (A pool of one connection has none to spare: rendered in turn.)
+    // (A pool of one connection has none to spare: on PostgreSQL too the
+    // documents are then rendered by the writer and compressed aside.)
     let beside = matches!(conn, DbConn::Postgres(_)) && pool.max_size() > 1;
     let loaded = std::thread::scope(|scope| {
         // The articles are made up on a thread of their own, a batch ahead
@@ -620,7 +621,7 @@ pub fn seed_in_batches(
             scope.spawn(move || -> Result<(), ApiError> {
                 let mut conn = pool.get().map_err(ApiError::internal)?;
                 while queued.recv().is_ok() {
-                    while crate::articles::delivery::drain(&mut conn, 500)? > 0 {}
+                    while delivery::drain(&mut conn, 500)? > 0 {}
                 }
                 Ok(())
             })
@@ -650,7 +651,7 @@ pub fn seed_in_batches(
                     .map_err(|_| ApiError::internal("the articles stopped coming"))??;
                 let batch = imports.len() as u64;
                 // Delivery documents are rendered in batches below, not one by one.
-                crate::articles::delivery::deferred(|| {
+                delivery::deferred(|| {
                     service::import_published(conn, &actor, imports, default_locale)
                 })?;
                 if renderer.is_some() {

@@ -43,6 +43,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let sender = Sender::new(settings.webhooks.clone())?;
         crate::articles::delivery::configure(&settings.media.widths);
+        let delivery_key = crate::articles::delivery::render_key(&settings.media.widths);
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             jwt: JwtKeys::with_previous(
@@ -62,16 +63,11 @@ impl Application {
             comments: settings.comments.clone(),
             webhooks: sender.clone(),
             login: settings.login,
-            delivery_key: crate::articles::delivery::render_key(&settings.media.widths),
             sitemap_max_urls: settings.sitemap_max_urls,
             gathered: crate::db::sqlite_path(&settings.database_url)
                 .is_none()
-                .then(|| {
-                    crate::articles::gathered::Reads::new(
-                        pool.clone(),
-                        crate::articles::delivery::render_key(&settings.media.widths),
-                    )
-                }),
+                .then(|| crate::articles::gathered::Reads::new(pool.clone(), delivery_key.clone())),
+            delivery_key,
         });
         let cache = web::Data::new(ReadCache::new(settings.read_cache_ttl));
         let hub = web::Data::new(Hub::default());

@@ -138,14 +138,14 @@ impl Reads {
             .is_ok()
     }
 
-    /// Up to [`MOST`] waiting reads.
+    /// Up to [`MOST`] waiting reads, those waiting longest.
     fn take(&self) -> Vec<Waiting> {
         let mut queue = self
             .queue
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let keep = queue.len().saturating_sub(MOST);
-        queue.split_off(keep)
+        let first = queue.len().min(MOST);
+        queue.drain(..first).collect()
     }
 
     /// A reading thread: answers what is queued until nothing is.
