@@ -103,40 +103,55 @@ pub struct Document {
     pub modified_at: NaiveDateTime,
 }
 
-/// The document `$query` finds, with only the compressed form `$encoding`
+/// The documents `$query` finds, each with the value of `$named` (its slug
+/// or its id) that names it, and with only the compressed form `$encoding`
 /// read: SQLite reads a row's overflow pages only as far as the columns
 /// asked for, and PostgreSQL fetches each long value from its TOAST table
 /// (three fetches a read when all three forms were read). A macro, not a
 /// function over a boxed query: diesel keeps a boxed query's statement
 /// prepared for no longer than one use.
 macro_rules! fetch {
-    ($conn:expr, $query:expr, $encoding:expr) => {{
+    ($conn:expr, $query:expr, $named:expr, $encoding:expr) => {{
         use article_deliveries as d;
-        type Row = (String, String, NaiveDateTime, String);
-        let head = (d::etag, d::surrogate_keys, d::modified_at, d::document);
-        let document = |(etag, surrogate_keys, modified_at, body): Row, compressed| Document {
-            body,
-            compressed,
-            etag,
-            surrogate_keys,
-            modified_at,
+        type Row = (String, String, String, NaiveDateTime, String);
+        let head = (
+            $named,
+            d::etag,
+            d::surrogate_keys,
+            d::modified_at,
+            d::document,
+        );
+        let document = |(named, etag, surrogate_keys, modified_at, body): Row, compressed| {
+            (
+                named,
+                Document {
+                    body,
+                    compressed,
+                    etag,
+                    surrogate_keys,
+                    modified_at,
+                },
+            )
         };
-        Ok(match $encoding {
+        QueryResult::<Vec<(String, Document)>>::Ok(match $encoding {
             None => $query
                 .select(head)
-                .first::<Row>($conn)
-                .optional()?
-                .map(|row| document(row, None)),
+                .load::<Row>($conn)?
+                .into_iter()
+                .map(|row| document(row, None))
+                .collect(),
             Some(Encoding::Gzip) => $query
                 .select((head, d::document_gzip))
-                .first::<(Row, Vec<u8>)>($conn)
-                .optional()?
-                .map(|(row, gzip)| document(row, Some(gzip))),
+                .load::<(Row, Vec<u8>)>($conn)?
+                .into_iter()
+                .map(|(row, gzip)| document(row, Some(gzip)))
+                .collect(),
             Some(Encoding::Brotli) => $query
                 .select((head, d::document_br))
-                .first::<(Row, Vec<u8>)>($conn)
-                .optional()?
-                .map(|(row, br)| document(row, Some(br))),
+                .load::<(Row, Vec<u8>)>($conn)?
+                .into_iter()
+                .map(|(row, br)| document(row, Some(br)))
+                .collect(),
         })
     }};
 }
@@ -163,8 +178,10 @@ pub fn by_slug(
     let query = article_deliveries::table
         .filter(article_deliveries::locale.eq(locale))
         .filter(article_deliveries::slug.eq(slug))
-        .filter(current(key, db::now()));
-    fetch!(conn, query, encoding)
+        .filter(current(key, db::now()))
+        .limit(1);
+    let found = fetch!(conn, query, article_deliveries::slug, encoding)?;
+    Ok(found.into_iter().next().map(|(_, doc)| doc))
 }
 
 /// The current document of an article id, if there is one, with the
@@ -177,56 +194,10 @@ pub fn by_id(
 ) -> QueryResult<Option<Document>> {
     let query = article_deliveries::table
         .filter(article_deliveries::article_id.eq(id))
-        .filter(current(key, db::now()));
-    fetch!(conn, query, encoding)
-}
-
-/// [`fetch!`] for many documents at once: each with the value of `$named`
-/// (its slug or its id) that names it.
-macro_rules! fetch_many {
-    ($conn:expr, $query:expr, $named:expr, $encoding:expr) => {{
-        use article_deliveries as d;
-        type Row = (String, String, String, NaiveDateTime, String);
-        let head = (
-            $named,
-            d::etag,
-            d::surrogate_keys,
-            d::modified_at,
-            d::document,
-        );
-        let document = |(named, etag, surrogate_keys, modified_at, body): Row, compressed| {
-            (
-                named,
-                Document {
-                    body,
-                    compressed,
-                    etag,
-                    surrogate_keys,
-                    modified_at,
-                },
-            )
-        };
-        Ok(match $encoding {
-            None => $query
-                .select(head)
-                .load::<Row>($conn)?
-                .into_iter()
-                .map(|row| document(row, None))
-                .collect(),
-            Some(Encoding::Gzip) => $query
-                .select((head, d::document_gzip))
-                .load::<(Row, Vec<u8>)>($conn)?
-                .into_iter()
-                .map(|(row, gzip)| document(row, Some(gzip)))
-                .collect(),
-            Some(Encoding::Brotli) => $query
-                .select((head, d::document_br))
-                .load::<(Row, Vec<u8>)>($conn)?
-                .into_iter()
-                .map(|(row, br)| document(row, Some(br)))
-                .collect(),
-        })
-    }};
+        .filter(current(key, db::now()))
+        .limit(1);
+    let found = fetch!(conn, query, article_deliveries::article_id, encoding)?;
+    Ok(found.into_iter().next().map(|(_, doc)| doc))
 }
 
 /// The current documents of these slugs (those that have one), each with
@@ -242,7 +213,7 @@ pub fn by_slugs(
         .filter(article_deliveries::locale.eq(locale))
         .filter(article_deliveries::slug.eq_any(slugs))
         .filter(current(key, db::now()));
-    fetch_many!(conn, query, article_deliveries::slug, encoding)
+    fetch!(conn, query, article_deliveries::slug, encoding)
 }
 
 /// The current documents of these articles (those that have one), each
@@ -256,7 +227,7 @@ pub fn by_ids(
     let query = article_deliveries::table
         .filter(article_deliveries::article_id.eq_any(ids))
         .filter(current(key, db::now()));
-    fetch_many!(conn, query, article_deliveries::article_id, encoding)
+    fetch!(conn, query, article_deliveries::article_id, encoding)
 }
 
 /// The first moment after `now` at which the public's view of `row` changes
