@@ -6,7 +6,10 @@ use std::collections::HashMap;
 
 use diesel::sql_types::{Array, BigInt, Text};
 
-use crate::db::DbConn;
+use diesel::pg::Pg;
+use diesel::sqlite::Sqlite;
+
+use crate::db::{cached, DbConn};
 
 /// How many matches a search returns before visibility and filters.
 pub const MAX_CANDIDATES: i64 = 100;
@@ -128,14 +131,15 @@ pub fn search(conn: &mut DbConn, q: &str, limit: i64) -> QueryResult<Vec<String>
             // Headlines have an index of their own (a column filter on the
             // whole index walks every article holding the words anywhere).
             for table in ["article_headlines_fts", "articles_fts"] {
-                let found = diesel::sql_query(format!(
+                let found = cached::statement::<Sqlite>(format!(
                     "SELECT k.article_id FROM \
-                     (SELECT rowid AS id FROM {table} WHERE {table} MATCH ? \
-                      ORDER BY rowid DESC LIMIT ?) m \
-                     JOIN article_search_keys k ON k.rowid = m.id ORDER BY m.id DESC",
+                     (SELECT rowid AS id FROM {table} WHERE {table} MATCH "
                 ))
-                .bind::<Text, _>(&query)
-                .bind::<BigInt, _>(limit)
+                .bind::<Text, _>(&query, " ORDER BY rowid DESC LIMIT ")
+                .bind::<BigInt, _>(
+                    limit,
+                    ") m JOIN article_search_keys k ON k.rowid = m.id ORDER BY m.id DESC",
+                )
                 .load::<Hit>(c)?;
                 hits.extend(found);
                 // A full page of headline matches leaves no room for the
@@ -153,12 +157,11 @@ pub fn search(conn: &mut DbConn, q: &str, limit: i64) -> QueryResult<Vec<String>
                 return Ok(Vec::new());
             }
             for table in ["article_search_headlines", "article_search"] {
-                let found = diesel::sql_query(format!(
-                    "SELECT s.article_id FROM {table} s, plainto_tsquery('simple', $1) q \
-                     WHERE s.document @@ q ORDER BY s.article_id DESC LIMIT $2"
+                let found = cached::statement::<Pg>(format!(
+                    "SELECT s.article_id FROM {table} s, plainto_tsquery('simple', "
                 ))
-                .bind::<Text, _>(q)
-                .bind::<BigInt, _>(limit)
+                .bind::<Text, _>(q, ") q WHERE s.document @@ q ORDER BY s.article_id DESC LIMIT ")
+                .bind::<BigInt, _>(limit, "")
                 .load::<Hit>(c)?;
                 hits.extend(found);
                 if hits.len() >= limit as usize {
@@ -201,19 +204,19 @@ pub fn texts(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, I
     let found: Vec<Indexed> = match conn {
         DbConn::Sqlite(c) => {
             let array = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_string());
-            diesel::sql_query(
+            cached::statement::<Sqlite>(
                 "SELECT k.article_id, f.headline, f.summary, f.body \
                  FROM article_search_keys k JOIN articles_fts f ON f.rowid = k.rowid \
-                 WHERE k.article_id IN (SELECT value FROM json_each(?))",
+                 WHERE k.article_id IN (SELECT value FROM json_each(",
             )
-            .bind::<Text, _>(array)
+            .bind::<Text, _>(array, "))")
             .load(c)?
         }
-        DbConn::Postgres(c) => diesel::sql_query(
+        DbConn::Postgres(c) => cached::statement::<Pg>(
             "SELECT article_id, headline, summary, body FROM article_search \
-             WHERE article_id = ANY($1)",
+             WHERE article_id = ANY(",
         )
-        .bind::<Array<Text>, _>(ids)
+        .bind::<Array<Text>, _>(ids, ")")
         .load(c)?,
     };
     Ok(found
