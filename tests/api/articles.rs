@@ -2267,8 +2267,73 @@ async fn search_pages_past_unseen_candidates(app: &TestApp) {
     assert_eq!(whole["meta"]["total"], 12);
 }
 
+/// PostgreSQL reads each tier among the newest articles first: the pages
+/// are the same whatever that window holds (here all, a few, or one, so
+/// that a tier is read from the window, or from all after the window held
+/// too few).
+async fn search_pages_do_not_depend_on_the_newest_window(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let s = section(app, token, "Lighthouses").await;
+    let para = |t: &str| json!([{"type": "paragraph", "text": t}]);
+    // Seven published matches, the second and fifth oldest in the
+    // headline; then an article without the word, the newest of all.
+    let mut headline = Vec::new();
+    let mut body = Vec::new();
+    for n in 0..7 {
+        let doc = if n == 1 || n == 4 {
+            json!({"headline": format!("Beacon keeper {n} and the lamp"), "section_id": s, "body": para("A quiet night.")})
+        } else {
+            json!({"headline": format!("Coast story {n}"), "section_id": s, "body": para("The beacon turned all night.")})
+        };
+        let made = create(app, token, doc).await;
+        assert_eq!(
+            action(app, token, &id_of(&made), "publish", None)
+                .await
+                .status(),
+            200
+        );
+        if n == 1 || n == 4 {
+            headline.insert(0, id_of(&made));
+        } else {
+            body.insert(0, id_of(&made));
+        }
+    }
+    let other = create(
+        app,
+        token,
+        json!({"headline": "Harbour news", "section_id": s, "body": para("Nothing lit.")}),
+    )
+    .await;
+    assert_eq!(
+        action(app, token, &id_of(&other), "publish", None)
+            .await
+            .status(),
+        200
+    );
+    let expected: Vec<String> = headline.into_iter().chain(body).collect();
+    for window in [10_000, 4, 2, 1] {
+        newsdesk::articles::search::set_search_window(window);
+        for limit in [2, 3, 50] {
+            let mut seen = Vec::new();
+            let mut url = format!("/api/v1/articles?q=beacon&limit={limit}");
+            loop {
+                let page: Value = app.get(&url, None).await.json().await.expect("json");
+                seen.extend(page["data"].as_array().into_iter().flatten().map(id_of));
+                match page["meta"]["next_cursor"].as_str() {
+                    Some(c) => url = format!("/api/v1/articles?q=beacon&limit={limit}&cursor={c}"),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, expected, "window {window}, pages of {limit}");
+        }
+    }
+    newsdesk::articles::search::set_search_window(10_000);
+}
+
 both_backends!(
     search_ranks_headline_matches_then_recency,
+    search_pages_do_not_depend_on_the_newest_window,
     search_pages_past_unseen_candidates,
     drafts_belong_to_their_writers,
     authorisation_comes_before_preconditions,
