@@ -230,13 +230,13 @@ static FLOOR: Mutex<Option<(Instant, Option<String>)>> = Mutex::new(None);
 /// A GIN index cannot hand out its matches newest first: for words neither
 /// rare nor everywhere PostgreSQL either read every match and sorted them
 /// (2.6 ms a tier on average for such queries at 100,000 articles, 8.8 at
-/// most) or walked the table backwards testing each row. A tier is read
-/// among the newest articles first, and from all of them only when those
-/// hold less than a page's worth. Any floor gives the same answers: a
-/// window's tier is kept only when full, and then it holds the newest
-/// matches of all, as every id below the floor is older than every id in
-/// it. The floor only decides how often the window suffices; one a minute
-/// old (or another database's) costs nothing but that.
+/// most) or walked the table backwards testing each row. The all-words
+/// tier is read among the newest articles first, and from all of them only
+/// when those hold less than a page's worth. Any floor gives the same
+/// answers: a window's tier is kept only when full, and then it holds the
+/// newest matches of all, as every id below the floor is older than every
+/// id in it. The floor only decides how often the window suffices; one a
+/// minute old (or another database's) costs nothing but that.
 fn recent_floor(c: &mut PgConnection) -> QueryResult<Option<String>> {
     if let Some((read_at, floor)) = FLOOR.lock().ok().and_then(|kept| kept.clone()) {
         if read_at.elapsed() < FLOOR_KEPT {
