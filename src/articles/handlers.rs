@@ -142,7 +142,7 @@ async fn delivered(
 /// A stored delivery document, answered as the full path would answer it,
 /// compressed as stored when the client accepts it.
 fn document_response(req: &HttpRequest, doc: Document) -> HttpResponse {
-    let encoding = encoding::for_kept(req.headers(), doc.body.len());
+    let encoding = encoding::for_kept(req.headers(), doc.size);
     let (encoding, body) = match (encoding, doc.compressed) {
         (Some(encoding), Some(compressed)) => (Some(encoding), compressed),
         _ => (None, doc.body.into_bytes()),

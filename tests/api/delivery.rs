@@ -422,6 +422,74 @@ async fn reads_at_once_each_get_their_own_document(app: &TestApp) {
     }
 }
 
+/// A compressed read of a stored document reads the body only when it is
+/// too short to be sent compressed: such a body (here one put in place in
+/// the database) is sent as it is, whatever the client accepts; a long one
+/// compressed. Each path is asked twice, both reads from the database (the
+/// read cache keeps a key from its second request).
+async fn short_documents_are_sent_as_they_are(app: &TestApp) {
+    let editor = app.user(Role::Editor).await;
+    let token = editor.access_token.as_str();
+    let desk = section(app, token, "Weather").await;
+    let long = draft(
+        app,
+        token,
+        json!({"headline": "Storm warning for the coast", "section_id": desk}),
+    )
+    .await;
+    let short = draft(
+        app,
+        token,
+        json!({"headline": "Fog at dawn", "section_id": desk}),
+    )
+    .await;
+    let mut paths = Vec::new();
+    for id in [&long, &short] {
+        publish(app, token, id, json!({})).await;
+        let doc: Value = app
+            .get(&format!("/api/v1/articles/{id}"), Some(token))
+            .await
+            .json()
+            .await
+            .expect("json");
+        let slug = doc["slug"].as_str().unwrap_or_default().to_string();
+        paths.push((
+            id == &short,
+            [
+                format!("/api/v1/articles/{id}"),
+                format!("/api/v1/articles/slug/{slug}"),
+            ],
+        ));
+    }
+    tamper(app, &short, |_| {}, Some("document = '{\"short\":true}'")).await;
+    for (is_short, [by_id, by_slug]) in &paths {
+        for (path, coding) in [
+            (by_id, "gzip"),
+            (by_id, "br"),
+            (by_slug, "gzip, br"),
+            (by_slug, "gzip"),
+        ] {
+            let res = app
+                .request(Method::GET, path, None)
+                .header("accept-encoding", coding)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(res.status(), 200, "{path} {coding}");
+            let encoding = header(&res, "content-encoding").unwrap_or_default();
+            let body = res.bytes().await.expect("body").to_vec();
+            if *is_short {
+                assert_eq!(encoding, "", "{path} {coding}");
+                assert_eq!(body, b"{\"short\":true}", "{path} {coding}");
+            } else {
+                let sent = if coding == "gzip" { "gzip" } else { "br" };
+                assert_eq!(encoding, sent, "{path} {coding}");
+                assert!(body.len() > 20, "{path} {coding}");
+            }
+        }
+    }
+}
+
 /// Changes an article's stored row in the database: `change` edits its
 /// list item (parsed), `set` runs on the row after.
 async fn tamper(app: &TestApp, id: &str, change: fn(&mut Value), set: Option<&'static str>) {
@@ -528,5 +596,6 @@ crate::both_backends!(
     lists_splice_only_current_stored_items,
     documents_expire_with_the_moments_they_embed,
     answers_are_compressed_when_accepted,
+    short_documents_are_sent_as_they_are,
     reads_at_once_each_get_their_own_document
 );
