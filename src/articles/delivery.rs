@@ -121,15 +121,17 @@ pub struct Document {
 macro_rules! fetch {
     ($conn:expr, $query:expr, $named:expr, $encoding:expr) => {{
         use article_deliveries as d;
-        type Row = (String, String, String, NaiveDateTime, String);
-        type Head = (String, String, String, NaiveDateTime, String, i64);
-        let document = |(named, etag, surrogate_keys, modified_at, body, size): Head,
+        type Head = (String, String, String, NaiveDateTime);
+        let head = ($named, d::etag, d::surrogate_keys, d::modified_at);
+        let document = |(named, etag, surrogate_keys, modified_at): Head,
+                        body: String,
+                        size: usize,
                         compressed| {
             (
                 named,
                 Document {
                     body,
-                    size: usize::try_from(size).unwrap_or(0),
+                    size,
                     compressed,
                     etag,
                     surrogate_keys,
@@ -137,54 +139,43 @@ macro_rules! fetch {
                 },
             )
         };
-        // The body only where it is sent as it is, and its length.
-        let head = (
-            $named,
-            d::etag,
-            d::surrogate_keys,
-            d::modified_at,
-            cached::wrapped::<Text, _>(
-                format!(
-                    "CASE WHEN octet_length(article_deliveries.document) < {} \
-                     THEN article_deliveries.document ELSE '' END",
-                    encoding::MIN_SIZE
-                ),
-                (),
-                "",
-            ),
-            cached::fixed::<BigInt>("CAST(octet_length(article_deliveries.document) AS BIGINT)"),
-        );
+        // A compressed read: the body only where it is sent as it is, and
+        // its length.
+        let short = cached::fixed::<Text>(SHORT_DOCUMENT);
+        let size =
+            cached::fixed::<BigInt>("CAST(octet_length(article_deliveries.document) AS BIGINT)");
+        let size_of = |size: i64| usize::try_from(size).unwrap_or(0);
         QueryResult::<Vec<(String, Document)>>::Ok(match $encoding {
             None => $query
-                .select((
-                    $named,
-                    d::etag,
-                    d::surrogate_keys,
-                    d::modified_at,
-                    d::document,
-                ))
-                .load::<Row>($conn)?
+                .select((head, d::document))
+                .load::<(Head, String)>($conn)?
                 .into_iter()
-                .map(|(named, etag, keys, modified_at, body)| {
-                    let size = i64::try_from(body.len()).unwrap_or(i64::MAX);
-                    document((named, etag, keys, modified_at, body, size), None)
+                .map(|(head, body)| {
+                    let size = body.len();
+                    document(head, body, size, None)
                 })
                 .collect(),
             Some(Encoding::Gzip) => $query
-                .select((head, d::document_gzip))
-                .load::<(Head, Vec<u8>)>($conn)?
+                .select((head, short, size, d::document_gzip))
+                .load::<(Head, String, i64, Vec<u8>)>($conn)?
                 .into_iter()
-                .map(|(row, gzip)| document(row, Some(gzip)))
+                .map(|(head, body, size, gzip)| document(head, body, size_of(size), Some(gzip)))
                 .collect(),
             Some(Encoding::Brotli) => $query
-                .select((head, d::document_br))
-                .load::<(Head, Vec<u8>)>($conn)?
+                .select((head, short, size, d::document_br))
+                .load::<(Head, String, i64, Vec<u8>)>($conn)?
                 .into_iter()
-                .map(|(row, br)| document(row, Some(br)))
+                .map(|(head, body, size, br)| document(head, body, size_of(size), Some(br)))
                 .collect(),
         })
     }};
 }
+
+/// A stored document's body where it is too short to be sent compressed
+/// (under [`encoding::MIN_SIZE`] bytes), '' otherwise.
+const SHORT_DOCUMENT: &str = "CASE WHEN octet_length(article_deliveries.document) < 512 \
+     THEN article_deliveries.document ELSE '' END";
+const _: () = assert!(encoding::MIN_SIZE == 512, "SHORT_DOCUMENT names MIN_SIZE");
 
 /// Documents rendered with `key` and not past their `valid_until` at `now`.
 #[diesel::dsl::auto_type]

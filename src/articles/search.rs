@@ -159,9 +159,6 @@ pub fn search(conn: &mut DbConn, q: &str, limit: i64) -> QueryResult<Vec<String>
             if words(q).next().is_none() {
                 return Ok(Vec::new());
             }
-            // The newest articles are searched first (see [`recent_floor`]):
-            // when they hold a full tier, that tier is the same as from all.
-            let floor = recent_floor(c)?;
             for table in ["article_search_headlines", "article_search"] {
                 let newest = |c: &mut PgConnection, floor: Option<&str>| {
                     let start = cached::statement::<Pg>(format!(
@@ -181,9 +178,14 @@ pub fn search(conn: &mut DbConn, q: &str, limit: i64) -> QueryResult<Vec<String>
                 // Headlines are short and their table narrow: their tier is
                 // read whole (a window there saved little, and cost a second
                 // statement whenever the words were rare in headlines).
+                // The all-words tier among the newest articles first (see
+                // [`recent_floor`]): when they hold a full tier, that tier
+                // is the same as from all.
                 let mut found = Vec::new();
-                if let (Some(floor), "article_search") = (floor.as_deref(), table) {
-                    found = newest(c, Some(floor))?;
+                if table == "article_search" {
+                    if let Some(floor) = recent_floor(c)? {
+                        found = newest(c, Some(&floor))?;
+                    }
                 }
                 if (found.len() as i64) < limit {
                     found = newest(c, None)?;
