@@ -15,6 +15,7 @@ pub mod distribution;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod logging;
 pub mod media;
 pub mod metrics;
 pub mod middleware;

@@ -76,13 +76,21 @@ enum UserCommand {
     },
 }
 
-fn init_tracing() {
+/// Logs to standard output, with colours only on a terminal. The server and
+/// the worker batch their lines ([`newsdesk::logging`]); the one-off
+/// commands write each as it comes.
+fn init_tracing(batched: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .init();
+        .with_ansi(std::io::stdout().is_terminal());
+    if batched {
+        log.with_writer(newsdesk::logging::Batched::start()).init();
+    } else {
+        log.init();
+    }
 }
 
 fn open_database(args: &DatabaseArgs) -> anyhow::Result<db::Pool> {
@@ -119,7 +127,16 @@ fn main() -> anyhow::Result<()> {
     if !matches!(cli.command, Command::Seed { .. }) {
         newsdesk::alloc::tune();
     }
-    init_tracing();
+    init_tracing(matches!(
+        cli.command,
+        Command::Serve(_) | Command::Worker { .. }
+    ));
+    let ran = run(cli);
+    newsdesk::logging::flush();
+    ran
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     newsdesk::urls::configure(cli.site.resolve()?);
     match cli.command {
         Command::Serve(serve) => {
