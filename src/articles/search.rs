@@ -429,32 +429,46 @@ fn window_bits(words: &[(usize, usize, u32)], i: usize) -> u32 {
 }
 
 /// The byte range of the first word (a run of alphanumeric characters) of
-/// `text` at or after byte `from`: ASCII bytes are told apart as bytes,
-/// without decoding them (most of most texts).
+/// `text` at or after byte `from`: ASCII bytes are told apart by a table,
+/// without decoding them (most of most texts), and the letters of Latin
+/// and Cyrillic scripts by their ranges (Unicode's tables otherwise: a
+/// binary search for every character of a Cyrillic text).
 fn next_word(text: &str, from: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let len = bytes.len();
+    // Whether the character at `at` is alphanumeric, and its width.
     let is_word = |at: usize| -> (bool, usize) {
-        let b = text.as_bytes()[at];
-        if b.is_ascii() {
-            (b.is_ascii_alphanumeric(), 1)
+        let b = bytes[at];
+        if b < 0x80 {
+            (ASCII_WORD[usize::from(b)], 1)
         } else {
             let c = text[at..].chars().next().unwrap_or(' ');
-            (c.is_alphanumeric(), c.len_utf8())
+            (is_letter(c), c.len_utf8())
         }
     };
-    let len = text.len();
     let mut at = from;
-    while at < len {
+    loop {
+        // Separators, a run of ASCII at a time.
+        while at < len && bytes[at] < 0x80 && !ASCII_WORD[usize::from(bytes[at])] {
+            at += 1;
+        }
+        if at >= len {
+            return None;
+        }
         let (word, width) = is_word(at);
         if word {
             break;
         }
         at += width;
     }
-    if at >= len {
-        return None;
-    }
     let start = at;
-    while at < len {
+    loop {
+        while at < len && bytes[at] < 0x80 && ASCII_WORD[usize::from(bytes[at])] {
+            at += 1;
+        }
+        if at >= len || bytes[at] < 0x80 {
+            break;
+        }
         let (word, width) = is_word(at);
         if !word {
             break;
@@ -462,6 +476,31 @@ fn next_word(text: &str, from: usize) -> Option<(usize, usize)> {
         at += width;
     }
     Some((start, at))
+}
+
+/// The ASCII bytes that are alphanumeric.
+static ASCII_WORD: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
+
+/// `c.is_alphanumeric()`, answered from ranges for the letters of Latin
+/// (U+00C0-U+024F but × and ÷) and Cyrillic (U+0400-U+052F but the signs
+/// and combining marks U+0482-U+0489) and from Unicode's tables otherwise.
+fn is_letter(c: char) -> bool {
+    match c {
+        '\u{C0}'..='\u{D6}'
+        | '\u{D8}'..='\u{F6}'
+        | '\u{F8}'..='\u{24F}'
+        | '\u{400}'..='\u{481}'
+        | '\u{48A}'..='\u{52F}' => true,
+        _ => c.is_alphanumeric(),
+    }
 }
 
 /// The snippet as safe HTML: text escaped, matches in `<mark>`.
@@ -554,6 +593,16 @@ mod tests {
             return Some(out);
         }
         None
+    }
+
+    #[test]
+    fn letters_by_range_are_unicodes_alphanumerics() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            assert_eq!(is_letter(c), c.is_alphanumeric(), "{c:?}");
+        }
+        for b in 0u8..128 {
+            assert_eq!(ASCII_WORD[usize::from(b)], b.is_ascii_alphanumeric(), "{b}");
+        }
     }
 
     #[test]
