@@ -141,14 +141,24 @@ mod tests {
     #[test]
     fn lines_wait_for_a_warning_or_a_full_buffer() {
         // The only test that touches the buffer.
-        BUFFER.lock().unwrap_or_else(PoisonError::into_inner).clear();
-        let buffered = || BUFFER.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        BUFFER
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        let buffered = || {
+            BUFFER
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        };
         assert!(Line { urgent: false }.write_all(b"one\n").is_ok());
         assert!(Line { urgent: false }.write_all(b"two\n").is_ok());
         assert_eq!(buffered(), b"one\ntwo\n");
         assert!(Line { urgent: true }.write_all(b"three\n").is_ok());
         assert!(buffered().is_empty(), "a warning takes out what waited");
-        assert!(Line { urgent: false }.write_all(&[b'x'; FLUSH_AT - 1]).is_ok());
+        assert!(Line { urgent: false }
+            .write_all(&[b'x'; FLUSH_AT - 1])
+            .is_ok());
         assert_eq!(buffered().len(), FLUSH_AT - 1);
         assert!(Line { urgent: false }.write_all(b"\n").is_ok());
         assert!(buffered().is_empty(), "a full buffer goes out");

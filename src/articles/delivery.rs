@@ -122,7 +122,13 @@ macro_rules! fetch {
     ($conn:expr, $query:expr, $named:expr, $encoding:expr, $now:expr) => {{
         use article_deliveries as d;
         type Head = (String, String, String, NaiveDateTime, Option<NaiveDateTime>);
-        let head = ($named, d::etag, d::surrogate_keys, d::modified_at, d::valid_until);
+        let head = (
+            $named,
+            d::etag,
+            d::surrogate_keys,
+            d::modified_at,
+            d::valid_until,
+        );
         let now: NaiveDateTime = $now;
         // Not past its `valid_until`: compared here rather than in the
         // statement, where SQLite's binding formatted `now` as text on every
@@ -223,7 +229,13 @@ pub fn by_id(
         .filter(article_deliveries::article_id.eq(id))
         .filter(current(key))
         .limit(1);
-    let found = fetch!(conn, query, article_deliveries::article_id, encoding, db::now())?;
+    let found = fetch!(
+        conn,
+        query,
+        article_deliveries::article_id,
+        encoding,
+        db::now()
+    )?;
     Ok(found.into_iter().next().map(|(_, doc)| doc))
 }
 
@@ -254,7 +266,13 @@ pub fn by_ids(
     let query = article_deliveries::table
         .filter(article_deliveries::article_id.eq_any(ids))
         .filter(current(key));
-    fetch!(conn, query, article_deliveries::article_id, encoding, db::now())
+    fetch!(
+        conn,
+        query,
+        article_deliveries::article_id,
+        encoding,
+        db::now()
+    )
 }
 
 /// The first moment after `now` at which the public's view of `row` changes
