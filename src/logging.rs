@@ -171,6 +171,14 @@ mod tests {
         assert!(Line { urgent: false }.write_all(b"four\n").is_ok());
         flush();
         assert!(buffered().is_empty());
+        // Started, the flushing thread takes out a line that waits.
+        let _ = Batched::start();
+        assert!(Line { urgent: false }.write_all(b"five\n").is_ok());
+        let waited = std::time::Instant::now();
+        while !buffered().is_empty() && waited.elapsed() < 20 * EVERY {
+            std::thread::sleep(EVERY / 10);
+        }
+        assert!(buffered().is_empty(), "the thread wrote the line out");
         assert!(urgent(&Level::ERROR) && urgent(&Level::WARN));
         assert!(!urgent(&Level::INFO) && !urgent(&Level::DEBUG) && !urgent(&Level::TRACE));
     }

@@ -436,15 +436,11 @@ fn window_bits(words: &[(usize, usize, u32)], i: usize) -> u32 {
 fn next_word(text: &str, from: usize) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
     let len = bytes.len();
-    // Whether the character at `at` is alphanumeric, and its width.
-    let is_word = |at: usize| -> (bool, usize) {
-        let b = bytes[at];
-        if b < 0x80 {
-            (ASCII_WORD[usize::from(b)], 1)
-        } else {
-            let c = text[at..].chars().next().unwrap_or(' ');
-            (is_letter(c), c.len_utf8())
-        }
+    // Whether the character starting at the non-ASCII byte `at` is
+    // alphanumeric, and its width.
+    let letter_at = |at: usize| -> (bool, usize) {
+        let c = text[at..].chars().next().unwrap_or(' ');
+        (is_letter(c), c.len_utf8())
     };
     let mut at = from;
     loop {
@@ -455,7 +451,10 @@ fn next_word(text: &str, from: usize) -> Option<(usize, usize)> {
         if at >= len {
             return None;
         }
-        let (word, width) = is_word(at);
+        if bytes[at] < 0x80 {
+            break;
+        }
+        let (word, width) = letter_at(at);
         if word {
             break;
         }
@@ -469,7 +468,7 @@ fn next_word(text: &str, from: usize) -> Option<(usize, usize)> {
         if at >= len || bytes[at] < 0x80 {
             break;
         }
-        let (word, width) = is_word(at);
+        let (word, width) = letter_at(at);
         if !word {
             break;
         }
@@ -599,9 +598,6 @@ mod tests {
     fn letters_by_range_are_unicodes_alphanumerics() {
         for c in (0..=0x10FFFF).filter_map(char::from_u32) {
             assert_eq!(is_letter(c), c.is_alphanumeric(), "{c:?}");
-        }
-        for b in 0u8..128 {
-            assert_eq!(ASCII_WORD[usize::from(b)], b.is_ascii_alphanumeric(), "{b}");
         }
     }
 

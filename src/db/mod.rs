@@ -138,7 +138,7 @@ pub fn connect(url: &str) -> Result<DbConn, diesel::ConnectionError> {
         // slug index (213 pages of 4 KiB at 100,000 articles), which 512 KiB
         // did not, so a random read by slug made 4.5 `pread` calls, now 3.3
         // (strace), and ran 3-7 % faster; the server's peak under random
-        // reads rose from 41 to 49 MiB (56 with the micro-cache).
+        // reads rose from 40-41 to 48-49 MiB (49 to 56-57 with the micro-cache).
         conn.batch_execute(
             "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
              PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
