@@ -8,6 +8,7 @@ use chrono::{Duration, NaiveDateTime};
 
 use crate::articles::delivery::{self, Taken};
 use crate::articles::dto::ArticleDocument;
+use crate::articles::search;
 use crate::articles::service::{self, Import};
 use crate::auth::role::{Actor, Role};
 use crate::db::{self, DbConn};
@@ -589,8 +590,11 @@ pub fn seed_in_batches(
     // load. With 16 MB lists for the load, merged in large sorted runs (and
     // the rest by the closing VACUUM), 10,000 articles took 8.4 s instead
     // of 11.2. The limit goes back whatever happens to the load.
+    // PostgreSQL's search window (the newest articles) is filled once after
+    // the load: saved one by one, nearly every article would go in and out.
     if let DbConn::Postgres(_) = conn {
         pending_lists(conn, 16384)?;
+        search::close_window(conn)?;
     }
     // (A pool of one connection has none to spare: on PostgreSQL too the
     // documents are then rendered by the writer and compressed aside.)
@@ -691,6 +695,7 @@ pub fn seed_in_batches(
     });
     if let DbConn::Postgres(_) = conn {
         pending_lists(conn, SEARCH_PENDING_LIST_KB)?;
+        search::keep_window(conn)?;
     }
     loaded?;
     if let DbConn::Sqlite(_) = conn {

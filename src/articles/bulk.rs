@@ -15,6 +15,7 @@ use diesel::sql_types::{Array, Text};
 use crate::articles::body;
 use crate::articles::document::Prepared;
 use crate::articles::model::{ArticleRow, BylineRow, RevisionRow, TagRow};
+use crate::articles::search;
 use crate::db::schema::{
     article_bylines, article_media, article_related, article_revisions, article_sections,
     article_slugs, article_tags, articles, tags,
@@ -250,6 +251,9 @@ fn index(conn: &mut DbConn, batch: &[Prepared]) -> QueryResult<()> {
                 .bind::<Array<Text>, _>(column(0))
                 .bind::<Array<Text>, _>(column(1))
                 .execute(c)?;
+                diesel::sql_query(search::WINDOW_ADD)
+                    .bind::<Array<Text>, _>(column(0))
+                    .execute(c)?;
             }
         }
     }

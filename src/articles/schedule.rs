@@ -25,6 +25,9 @@ pub const TICK: Duration = Duration::from_secs(1);
 
 const NAME: &str = "articles";
 
+/// Ticks between two moves of the search window (a minute).
+const WINDOW_TICKS: u64 = 60;
+
 /// Delivery documents rendered per transaction.
 const DRAIN_BATCH: i64 = 200;
 
@@ -151,11 +154,21 @@ pub async fn run(pool: Pool, retention: chrono::Duration) {
     }
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
     loop {
         ticker.tick().await;
+        // The search window moves with the newest articles, once a minute
+        // (from the first tick).
+        let window_due = ticks.is_multiple_of(WINDOW_TICKS);
+        ticks = ticks.wrapping_add(1);
         let pool = pool.clone();
         let ran = actix_web::rt::task::spawn_blocking(move || {
             let mut conn = pool.get_timeout(TICK).ok()?;
+            if window_due {
+                if let Err(e) = crate::articles::search::keep_window(&mut conn) {
+                    tracing::warn!(error = %e, "moving the search window failed");
+                }
+            }
             if let Err(e) = crate::events::service::prune(&mut conn, db::now() - retention) {
                 tracing::warn!(error = %e, "pruning the change feed failed");
             }

@@ -4,8 +4,6 @@
 use diesel::prelude::*;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use diesel::sql_types::{Array, BigInt, Text};
 
@@ -82,10 +80,24 @@ pub fn index(
             .bind::<Text, _>(id)
             .bind::<Text, _>(headline)
             .execute(c)?;
+            diesel::sql_query(WINDOW_ADD)
+                .bind::<Array<Text>, _>(vec![id])
+                .execute(c)?;
         }
     }
     Ok(())
 }
+
+/// Adds the articles `$1` (ids) to PostgreSQL's search window when they
+/// belong there, their ids being at or above its floor (see
+/// [`keep_window`]), after their rows of `article_search` are written. The
+/// floor's row is held shared until the save commits, so the floor cannot
+/// move between this test and the commit.
+pub(crate) const WINDOW_ADD: &str = "INSERT INTO article_search_recent (article_id, document) \
+     SELECT s.article_id, strip(s.document) FROM article_search s \
+     WHERE s.article_id = ANY($1) \
+     AND s.article_id >= (SELECT floor FROM article_search_window FOR SHARE) \
+     ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document";
 
 /// A match: the article's id.
 #[derive(QueryableByName)]
@@ -160,35 +172,29 @@ pub fn search(conn: &mut DbConn, q: &str, limit: i64) -> QueryResult<Vec<String>
                 return Ok(Vec::new());
             }
             for table in ["article_search_headlines", "article_search"] {
-                let newest = |c: &mut PgConnection, floor: Option<&str>| {
-                    let start = cached::statement::<Pg>(format!(
+                let newest = |c: &mut PgConnection, table: &str| {
+                    cached::statement::<Pg>(format!(
                         "SELECT s.article_id FROM {table} s, plainto_tsquery('simple', "
-                    ));
-                    let matching = match floor {
-                        Some(floor) => start
-                            .bind::<Text, _>(q, ") q WHERE s.document @@ q AND s.article_id >= ")
-                            .bind::<Text, _>(floor, " ORDER BY s.article_id DESC LIMIT "),
-                        None => start.bind::<Text, _>(
-                            q,
-                            ") q WHERE s.document @@ q ORDER BY s.article_id DESC LIMIT ",
-                        ),
-                    };
-                    matching.bind::<BigInt, _>(limit, "").load::<Hit>(c)
+                    ))
+                    .bind::<Text, _>(
+                        q,
+                        ") q WHERE s.document @@ q ORDER BY s.article_id DESC LIMIT ",
+                    )
+                    .bind::<BigInt, _>(limit, "")
+                    .load::<Hit>(c)
                 };
                 // Headlines are short and their table narrow: their tier is
                 // read whole (a window there saved little, and cost a second
                 // statement whenever the words were rare in headlines).
                 // The all-words tier among the newest articles first (see
-                // [`recent_floor`]): when they hold a full tier, that tier
+                // [`keep_window`]): when they hold a full tier, that tier
                 // is the same as from all.
                 let mut found = Vec::new();
                 if table == "article_search" {
-                    if let Some(floor) = recent_floor(c)? {
-                        found = newest(c, Some(&floor))?;
-                    }
+                    found = newest(c, "article_search_recent")?;
                 }
                 if (found.len() as i64) < limit {
-                    found = newest(c, None)?;
+                    found = newest(c, table)?;
                 }
                 hits.extend(found);
                 if hits.len() >= limit as usize {
@@ -207,55 +213,96 @@ pub fn search(conn: &mut DbConn, q: &str, limit: i64) -> QueryResult<Vec<String>
     Ok(ids)
 }
 
-/// How many of the newest articles PostgreSQL searches first.
+/// How many of the newest articles PostgreSQL's search window holds.
 static RECENT: AtomicI64 = AtomicI64::new(10_000);
 
-/// Sets how many of the newest articles PostgreSQL searches first, and
-/// forgets the floor (tests: results must not depend on it).
+/// Sets how many of the newest articles PostgreSQL's search window holds
+/// from the next [`keep_window`] on (tests: results must not depend on it).
 #[doc(hidden)]
 pub fn set_search_window(articles: i64) {
     RECENT.store(articles.max(1), Ordering::Relaxed);
-    if let Ok(mut kept) = FLOOR.lock() {
-        *kept = None;
-    }
 }
 
-/// How long a process keeps the floor of those newest articles.
-const FLOOR_KEPT: Duration = Duration::from_secs(60);
-
-/// The floor and when it was read.
-static FLOOR: Mutex<Option<(Instant, Option<String>)>> = Mutex::new(None);
-
-/// The id at or above which the [`RECENT`] newest articles of the index
-/// are (`None` when there are fewer), read at most once a minute.
+/// Moves PostgreSQL's search window to the [`RECENT`] newest articles of
+/// the index (all of them when there are fewer); whether it moved. The
+/// scheduler calls it once a minute; nothing to do on SQLite.
 ///
 /// A GIN index cannot hand out its matches newest first: for words neither
-/// rare nor everywhere PostgreSQL either read every match and sorted them
-/// (2.6 ms a tier on average for such queries at 100,000 articles, 8.8 at
-/// most) or walked the table backwards testing each row. The all-words
-/// tier is read among the newest articles first, and from all of them only
-/// when those hold less than a page's worth. Any floor gives the same
-/// answers: a window's tier is kept only when full, and then it holds the
-/// newest matches of all, as every id below the floor is older than every
-/// id in it. The floor only decides how often the window suffices; one a
-/// minute old (or another database's) costs nothing but that.
-fn recent_floor(c: &mut PgConnection) -> QueryResult<Option<String>> {
-    if let Some((read_at, floor)) = FLOOR.lock().ok().and_then(|kept| kept.clone()) {
-        if read_at.elapsed() < FLOOR_KEPT {
-            return Ok(floor);
+/// rare nor everywhere PostgreSQL either read every match and sorted them,
+/// or walked the table backwards testing each row, or (with `article_id >=`
+/// the newest articles' floor) intersected the matches with a bitmap of
+/// those articles' ids. The all-words tier is read from the window first,
+/// a table of the newest articles with a GIN index of its own
+/// (`article_search_recent`, migration 000023), and from all of them only
+/// when the window holds less than a page's worth. The window holds
+/// exactly the indexed articles whose id is at or above its floor (ids are
+/// UUIDv7, in the order articles were made), so a window's full tier holds
+/// the newest matches of all: every article newer than its oldest match is
+/// in the window. How many articles it holds only decides how often it
+/// suffices.
+///
+/// The floor's row is held exclusively here and shared by every save that
+/// adds to the window ([`WINDOW_ADD`]), so an article is never left out
+/// of the window above its floor, nor kept below it.
+pub fn keep_window(conn: &mut DbConn) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Floor {
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        floor: Option<String>,
+    }
+    let DbConn::Postgres(c) = conn else {
+        return Ok(false);
+    };
+    c.transaction(|c| {
+        let old = diesel::sql_query("SELECT floor FROM article_search_window FOR UPDATE")
+            .get_result::<Floor>(c)?
+            .floor;
+        // The oldest of the newest articles ('' when there are fewer: all).
+        let floor = diesel::sql_query(
+            "SELECT article_id AS floor FROM article_search_headlines \
+             ORDER BY article_id DESC OFFSET $1 LIMIT 1",
+        )
+        .bind::<BigInt, _>(RECENT.load(Ordering::Relaxed) - 1)
+        .get_result::<Floor>(c)
+        .optional()?
+        .and_then(|f| f.floor)
+        .unwrap_or_default();
+        if old.as_deref() == Some(floor.as_str()) {
+            return Ok(false);
         }
+        diesel::sql_query("UPDATE article_search_window SET floor = $1")
+            .bind::<Text, _>(&floor)
+            .execute(c)?;
+        diesel::sql_query("DELETE FROM article_search_recent WHERE article_id < $1")
+            .bind::<Text, _>(&floor)
+            .execute(c)?;
+        // Those the window did not hold: between the new floor and the old
+        // one (all at and above the new floor when it held none).
+        diesel::sql_query(
+            "INSERT INTO article_search_recent (article_id, document) \
+             SELECT article_id, strip(document) FROM article_search \
+             WHERE article_id >= $1 AND ($2::text IS NULL OR article_id < $2) \
+             ON CONFLICT (article_id) DO NOTHING",
+        )
+        .bind::<Text, _>(&floor)
+        .bind::<diesel::sql_types::Nullable<Text>, _>(old)
+        .execute(c)?;
+        Ok(true)
+    })
+}
+
+/// Empties PostgreSQL's search window and stops saves adding to it (a NULL
+/// floor: above every article), until [`keep_window`] fills it again: a
+/// bulk load's articles would otherwise nearly all go in and out of it.
+pub fn close_window(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Postgres(c) = conn {
+        c.transaction(|c| {
+            diesel::sql_query("UPDATE article_search_window SET floor = NULL").execute(c)?;
+            diesel::sql_query("DELETE FROM article_search_recent").execute(c)?;
+            QueryResult::Ok(())
+        })?;
     }
-    let floor = cached::statement::<Pg>(
-        "SELECT article_id FROM article_search_headlines ORDER BY article_id DESC OFFSET ",
-    )
-    .bind::<BigInt, _>(RECENT.load(Ordering::Relaxed) - 1, " LIMIT 1")
-    .load::<Hit>(c)?
-    .pop()
-    .map(|hit| hit.article_id);
-    if let Ok(mut kept) = FLOOR.lock() {
-        *kept = Some((Instant::now(), floor.clone()));
-    }
-    Ok(floor)
+    Ok(())
 }
 
 /// The text of an article as indexed: what excerpts are made from.

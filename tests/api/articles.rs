@@ -1676,6 +1676,35 @@ async fn imports_write_a_batch_as_single_saves_do(app: &TestApp) {
     .expect("join")
     .expect("import");
     assert_eq!(ids.len(), 3);
+    // On PostgreSQL the imports are in search's window of the newest
+    // articles, as saves are.
+    let pool = app.pool.clone();
+    let wanted = ids.clone();
+    let windowed = tokio::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut pooled = pool.get().expect("connection");
+        let conn: &mut newsdesk::db::DbConn = &mut pooled;
+        match conn {
+            newsdesk::db::DbConn::Postgres(c) => Some(
+                diesel::sql_query(
+                    "SELECT count(*) AS n FROM article_search_recent WHERE article_id = ANY($1)",
+                )
+                .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(wanted)
+                .get_result::<Count>(c)
+                .expect("window")
+                .n,
+            ),
+            newsdesk::db::DbConn::Sqlite(_) => None,
+        }
+    })
+    .await
+    .expect("window");
+    assert!(matches!(windowed, None | Some(3)), "{windowed:?}");
 
     // The old slug is the import's now, not a redirect.
     let res = app.get("/api/v1/articles/slug/harbour-reopens", None).await;
@@ -2312,8 +2341,47 @@ async fn search_pages_do_not_depend_on_the_newest_window(app: &TestApp) {
         200
     );
     let expected: Vec<String> = headline.into_iter().chain(body).collect();
-    for window in [10_000, 4, 2, 1] {
+    // The newest of all, in the order they were made.
+    let mut newest: Vec<String> = expected.iter().cloned().chain([id_of(&other)]).collect();
+    newest.sort();
+    newest.reverse();
+    for window in [10_000, 4, 2, 1, 3] {
         newsdesk::articles::search::set_search_window(window);
+        // The window moves as the scheduler moves it, and holds the newest
+        // articles (PostgreSQL; SQLite has none).
+        let pool = app.pool.clone();
+        let held = tokio::task::spawn_blocking(move || {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Held {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                article_id: String,
+            }
+            let mut pooled = pool.get().expect("connection");
+            let conn: &mut newsdesk::db::DbConn = &mut pooled;
+            newsdesk::articles::search::keep_window(conn).expect("window");
+            match conn {
+                newsdesk::db::DbConn::Postgres(c) => Some(
+                    diesel::sql_query(
+                        "SELECT article_id FROM article_search_recent ORDER BY article_id DESC",
+                    )
+                    .load::<Held>(c)
+                    .expect("window")
+                    .into_iter()
+                    .map(|h| h.article_id)
+                    .collect::<Vec<_>>(),
+                ),
+                newsdesk::db::DbConn::Sqlite(_) => None,
+            }
+        })
+        .await
+        .expect("window");
+        if let Some(held) = held {
+            let wanted = usize::try_from(window)
+                .unwrap_or(usize::MAX)
+                .min(newest.len());
+            assert_eq!(held, newest[..wanted], "window {window}");
+        }
         for limit in [2, 3, 50] {
             let mut seen = Vec::new();
             let mut url = format!("/api/v1/articles?q=beacon&limit={limit}");

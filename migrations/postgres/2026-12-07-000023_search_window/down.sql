@@ -1,0 +1,2 @@
+DROP TABLE article_search_recent;
+DROP TABLE article_search_window;
