@@ -518,8 +518,9 @@ fn ranked(
             .enumerate()
             .map(|(i, id)| (id.as_str(), i))
             .collect();
-        let items = request.whole.then_some(key);
-        let mut found = queries::filter_ids(conn, &request.filter, &ids, now, items)?;
+        // Visibility only: the stored items of the page shown are read
+        // with its texts below.
+        let mut found = queries::filter_ids(conn, &request.filter, &ids, now, None)?;
         found.sort_by_key(|(t, _)| rank.get(t.id.as_str()).copied().unwrap_or(usize::MAX));
         // Fewer ids than asked for: every candidate there is.
         let complete = (ids.len() as i64) < candidates || candidates == search::MAX_CANDIDATES;
@@ -536,7 +537,16 @@ fn ranked(
     let page: Vec<queries::Keyed> = found.into_iter().skip(offset).take(limit).collect();
     let ids: Vec<String> = page.iter().map(|(t, _)| t.id.clone()).collect();
     let next_cursor = (offset + page.len() < total).then(|| encode_cursor(&(offset + page.len())));
-    let mut texts = search::texts(conn, &ids)?;
+    let mut texts = search::texts(conn, &ids, request.whole.then_some(key))?;
+    let page: Vec<queries::Keyed> = page
+        .into_iter()
+        .map(|(times, _)| {
+            let item = texts
+                .get_mut(&times.id)
+                .and_then(|t| t.take_item(times.modified_at, now));
+            (times, item)
+        })
+        .collect();
     let mut snippets: HashMap<String, String> = ids
         .iter()
         .filter_map(|id| {

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use diesel::sql_types::{Array, BigInt, Text};
+use chrono::NaiveDateTime;
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
 
 use diesel::pg::{Pg, PgConnection};
 use diesel::sqlite::Sqlite;
@@ -305,7 +306,8 @@ pub fn close_window(conn: &mut DbConn) -> QueryResult<()> {
     Ok(())
 }
 
-/// The text of an article as indexed: what excerpts are made from.
+/// The text of an article as indexed: what excerpts are made from; and
+/// its stored list item, when asked for.
 #[derive(QueryableByName)]
 pub struct Indexed {
     /// The article.
@@ -320,12 +322,41 @@ pub struct Indexed {
     /// Its body as plain text.
     #[diesel(sql_type = Text)]
     pub body: String,
+    /// Its stored list item rendered with the key asked for, if any.
+    #[diesel(sql_type = Nullable<Text>)]
+    item: Option<String>,
+    /// That item's article as it was (`modified_at`).
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    item_modified_at: Option<NaiveDateTime>,
+    /// When that item's embedded moments run out, if they do.
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    item_valid_until: Option<NaiveDateTime>,
+}
+
+impl Indexed {
+    /// The stored list item, when it is of the article as it is now
+    /// (`modified_at`) and still valid at `now`.
+    pub fn take_item(&mut self, modified_at: NaiveDateTime, now: NaiveDateTime) -> Option<String> {
+        let current = self.item_modified_at == Some(modified_at)
+            && self.item_valid_until.is_none_or(|until| until > now);
+        self.item.take().filter(|_| current)
+    }
 }
 
 /// The indexed text of these articles, by id: read from the index, which
 /// keeps it as plain text already (parsing each body's stored blocks again
-/// was a seventh of a search's time).
-pub fn texts(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, Indexed>> {
+/// was a seventh of a search's time). With `items` (a render key), each
+/// article's stored list item too, in the same statement: a search reads
+/// the items of the page it shows only, not of every candidate (on
+/// PostgreSQL, 28 items looked up beside the candidates' visibility cost
+/// as much again as the visibility).
+pub fn texts(
+    conn: &mut DbConn,
+    ids: &[String],
+    items: Option<&str>,
+) -> QueryResult<HashMap<String, Indexed>> {
+    // A key no item has when none are wanted.
+    let key = items.unwrap_or("");
     let found: Vec<Indexed> = match conn {
         DbConn::Sqlite(c) => {
             let array = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_string());
@@ -334,16 +365,27 @@ pub fn texts(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, I
             // by rowid): the same text without the virtual table's way
             // round (35 against 25 us for a page's twenty, in `sqlite3`).
             cached::statement::<Sqlite>(
-                "SELECT k.article_id, c.c1 AS headline, c.c2 AS summary, c.c3 AS body \
+                "SELECT k.article_id, c.c1 AS headline, c.c2 AS summary, c.c3 AS body, \
+                 d.item, d.modified_at AS item_modified_at, d.valid_until AS item_valid_until \
                  FROM article_search_keys k JOIN articles_fts_content c ON c.id = k.rowid \
+                 LEFT JOIN article_deliveries d ON d.render_key = ",
+            )
+            .bind::<Text, _>(
+                key,
+                " AND d.article_id = k.article_id \
                  WHERE k.article_id IN (SELECT value FROM json_each(",
             )
             .bind::<Text, _>(array, "))")
             .load(c)?
         }
         DbConn::Postgres(c) => cached::statement::<Pg>(
-            "SELECT article_id, headline, summary, body FROM article_search \
-             WHERE article_id = ANY(",
+            "SELECT s.article_id, s.headline, s.summary, s.body, \
+             d.item, d.modified_at AS item_modified_at, d.valid_until AS item_valid_until \
+             FROM article_search s LEFT JOIN article_deliveries d ON d.render_key = ",
+        )
+        .bind::<Text, _>(
+            key,
+            " AND d.article_id = s.article_id WHERE s.article_id = ANY(",
         )
         .bind::<Array<Text>, _>(ids, ")")
         .load(c)?,

@@ -535,9 +535,14 @@ async fn lists_splice_only_current_stored_items(app: &TestApp) {
     )
     .await;
     publish(app, token, &id, json!({})).await;
-    // Each read its own URL: the read cache answers none of them.
+    // Each read its own URL: the read cache answers none of them. A
+    // search's page splices the same items (read with its texts).
     let headline = |n: u32, key: &str| {
-        let path = format!("/api/v1/articles?section={key}&limit={n}");
+        let path = if key == "search" {
+            format!("/api/v1/articles?q=lock%20gates&limit={n}")
+        } else {
+            format!("/api/v1/articles?section={key}&limit={n}")
+        };
         async move {
             let page: Value = app.get(&path, None).await.json().await.expect("json");
             assert_eq!(
@@ -556,6 +561,7 @@ async fn lists_splice_only_current_stored_items(app: &TestApp) {
     tamper(app, &id, |item| item["headline"] = json!("Stored"), None).await;
     assert_eq!(headline(2, &section_id).await, "Stored");
     assert_eq!(headline(3, "canal-desk").await, "Stored");
+    assert_eq!(headline(3, "search").await, "Stored");
     // Each condition of "current" in turn, then undone: the stored item
     // is served again.
     for (n, (spoil, undo)) in [
@@ -572,13 +578,17 @@ async fn lists_splice_only_current_stored_items(app: &TestApp) {
     {
         let n = 4 + 2 * n as u32;
         tamper(app, &id, |_| {}, Some(spoil)).await;
-        assert_eq!(
-            headline(n, &section_id).await,
-            "Lock gates repaired",
-            "{spoil}"
-        );
+        for key in [section_id.as_str(), "search"] {
+            assert_eq!(
+                headline(n, key).await,
+                "Lock gates repaired",
+                "{key}: {spoil}"
+            );
+        }
         tamper(app, &id, |_| {}, Some(undo)).await;
-        assert_eq!(headline(n + 1, &section_id).await, "Stored", "{undo}");
+        for key in [section_id.as_str(), "search"] {
+            assert_eq!(headline(n + 1, key).await, "Stored", "{key}: {undo}");
+        }
     }
     // Of an older state of the article.
     tamper(
@@ -589,6 +599,7 @@ async fn lists_splice_only_current_stored_items(app: &TestApp) {
     )
     .await;
     assert_eq!(headline(8, &section_id).await, "Lock gates repaired");
+    assert_eq!(headline(8, "search").await, "Lock gates repaired");
 }
 
 crate::both_backends!(
