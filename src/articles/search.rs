@@ -355,7 +355,8 @@ pub fn texts(
     ids: &[String],
     items: Option<&str>,
 ) -> QueryResult<HashMap<String, Indexed>> {
-    // A key no item has when none are wanted.
+    // A key no item has when none are wanted. The key is compared as an
+    // expression, as lists compare it (`queries::stored_item`).
     let key = items.unwrap_or("");
     let found: Vec<Indexed> = match conn {
         DbConn::Sqlite(c) => {
@@ -368,7 +369,7 @@ pub fn texts(
                 "SELECT k.article_id, c.c1 AS headline, c.c2 AS summary, c.c3 AS body, \
                  d.item, d.modified_at AS item_modified_at, d.valid_until AS item_valid_until \
                  FROM article_search_keys k JOIN articles_fts_content c ON c.id = k.rowid \
-                 LEFT JOIN article_deliveries d ON d.render_key = ",
+                 LEFT JOIN article_deliveries d ON d.render_key || '' = ",
             )
             .bind::<Text, _>(
                 key,
@@ -381,7 +382,7 @@ pub fn texts(
         DbConn::Postgres(c) => cached::statement::<Pg>(
             "SELECT s.article_id, s.headline, s.summary, s.body, \
              d.item, d.modified_at AS item_modified_at, d.valid_until AS item_valid_until \
-             FROM article_search s LEFT JOIN article_deliveries d ON d.render_key = ",
+             FROM article_search s LEFT JOIN article_deliveries d ON d.render_key || '' = ",
         )
         .bind::<Text, _>(
             key,
