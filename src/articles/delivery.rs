@@ -65,6 +65,12 @@ pub fn render_key(widths: &[u32]) -> String {
     )
 }
 
+/// Whether a stored document or list item whose embedded moments run out
+/// at `valid_until` (never, for `None`) is still valid at `now`.
+pub(crate) fn valid_at(valid_until: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
+    valid_until.is_none_or(|until| until > now)
+}
+
 /// Sets the rendering settings of this process (the first call wins: one
 /// process serves one configuration; another key only makes lookups miss).
 pub fn configure(widths: &[u32]) {
@@ -134,7 +140,7 @@ macro_rules! fetch {
         // statement, where SQLite's binding formatted `now` as text on every
         // read (chrono's formatting was about 2 % of a random read by slug's
         // samples; server CPU a read 46-49 -> 42-45 us, `bench-cpu`).
-        let live = move |head: &Head| head.4.is_none_or(|until| until > now);
+        let live = move |head: &Head| $crate::articles::delivery::valid_at(head.4, now);
         let document = |(named, etag, surrogate_keys, modified_at, _): Head,
                         body: String,
                         size: usize,

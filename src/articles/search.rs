@@ -225,7 +225,7 @@ pub fn set_search_window(articles: i64) {
 }
 
 /// Moves PostgreSQL's search window to the [`RECENT`] newest articles of
-/// the index (all of them when there are fewer); whether it moved. The
+/// the index (all of them when there are fewer). The
 /// scheduler calls it once a minute; nothing to do on SQLite.
 ///
 /// A GIN index cannot hand out its matches newest first: for words neither
@@ -245,14 +245,14 @@ pub fn set_search_window(articles: i64) {
 /// The floor's row is held exclusively here and shared by every save that
 /// adds to the window ([`WINDOW_ADD`]), so an article is never left out
 /// of the window above its floor, nor kept below it.
-pub fn keep_window(conn: &mut DbConn) -> QueryResult<bool> {
+pub fn keep_window(conn: &mut DbConn) -> QueryResult<()> {
     #[derive(QueryableByName)]
     struct Floor {
-        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        #[diesel(sql_type = Nullable<Text>)]
         floor: Option<String>,
     }
     let DbConn::Postgres(c) = conn else {
-        return Ok(false);
+        return Ok(());
     };
     c.transaction(|c| {
         let old = diesel::sql_query("SELECT floor FROM article_search_window FOR UPDATE")
@@ -269,7 +269,7 @@ pub fn keep_window(conn: &mut DbConn) -> QueryResult<bool> {
         .and_then(|f| f.floor)
         .unwrap_or_default();
         if old.as_deref() == Some(floor.as_str()) {
-            return Ok(false);
+            return Ok(());
         }
         diesel::sql_query("UPDATE article_search_window SET floor = $1")
             .bind::<Text, _>(&floor)
@@ -286,9 +286,9 @@ pub fn keep_window(conn: &mut DbConn) -> QueryResult<bool> {
              ON CONFLICT (article_id) DO NOTHING",
         )
         .bind::<Text, _>(&floor)
-        .bind::<diesel::sql_types::Nullable<Text>, _>(old)
+        .bind::<Nullable<Text>, _>(old)
         .execute(c)?;
-        Ok(true)
+        Ok(())
     })
 }
 
@@ -338,7 +338,7 @@ impl Indexed {
     /// (`modified_at`) and still valid at `now`.
     pub fn take_item(&mut self, modified_at: NaiveDateTime, now: NaiveDateTime) -> Option<String> {
         let current = self.item_modified_at == Some(modified_at)
-            && self.item_valid_until.is_none_or(|until| until > now);
+            && crate::articles::delivery::valid_at(self.item_valid_until, now);
         self.item.take().filter(|_| current)
     }
 }

@@ -20,6 +20,7 @@ CREATE TABLE article_search_recent (
 );
 CREATE INDEX article_search_recent_idx ON article_search_recent
     USING GIN (document) WITH (gin_pending_list_limit = 64);
+-- The 10,000 newest, as `search::RECENT` has it (the scheduler keeps it so).
 INSERT INTO article_search_window (floor)
 SELECT COALESCE(
     (SELECT article_id FROM article_search ORDER BY article_id DESC OFFSET 9999 LIMIT 1), '');
