@@ -1424,6 +1424,12 @@ async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
     .await
     .expect("join");
     assert_eq!(made, 45);
+    // On PostgreSQL search's window, closed (emptied) during the load, is
+    // filled again after it. (Not a count: the window test changes the
+    // window's size for the whole process while it runs.)
+    if let Some(held) = search_window(app).await {
+        assert!(!held.is_empty(), "the window is empty after a seed");
+    }
     // Every article's delivery document was rendered (on PostgreSQL beside
     // the writing), none left queued.
     assert!(documents >= 45, "{documents} documents");
