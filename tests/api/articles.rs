@@ -2278,10 +2278,6 @@ async fn search_pages_past_unseen_candidates(app: &TestApp) {
     assert_eq!(whole["meta"]["total"], 12);
 }
 
-/// PostgreSQL reads each tier among the newest articles first: the pages
-/// are the same whatever that window holds (here all, a few, or one, so
-/// that a tier is read from the window, or from all after the window held
-/// too few).
 /// The ids PostgreSQL's search window holds, newest first (`None` on
 /// SQLite, which has none).
 async fn search_window(app: &TestApp) -> Option<Vec<String>> {
@@ -2313,6 +2309,10 @@ async fn search_window(app: &TestApp) -> Option<Vec<String>> {
     .expect("window")
 }
 
+/// PostgreSQL reads each tier among the newest articles first: the pages
+/// are the same whatever that window holds (here all, a few, or one, so
+/// that a tier is read from the window, or from all after the window held
+/// too few).
 async fn search_pages_do_not_depend_on_the_newest_window(app: &TestApp) {
     let editor = app.user(Role::Editor).await;
     let token = editor.access_token.as_str();
