@@ -199,9 +199,12 @@ fn index(conn: &mut DbConn, batch: &[Prepared]) -> QueryResult<()> {
                 // One JSON array of [id, headline, summary, body] per chunk:
                 // a statement whatever the number of articles.
                 let array = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".to_string());
+                // Keys fall with time (migration 000024): below the
+                // smallest, the chunk's last article lowest.
                 diesel::sql_query(
-                    "INSERT INTO article_search_keys (article_id) \
-                     SELECT value ->> 0 FROM json_each(?)",
+                    "INSERT INTO article_search_keys (rowid, article_id) \
+                     SELECT (SELECT coalesce(min(rowid), 1099511627776) FROM article_search_keys) \
+                     - 1 - key, value ->> 0 FROM json_each(?)",
                 )
                 .bind::<Text, _>(&array)
                 .execute(c)?;

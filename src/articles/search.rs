@@ -36,9 +36,14 @@ pub fn index(
                 #[diesel(sql_type = BigInt)]
                 rowid: i64,
             }
-            diesel::sql_query("INSERT OR IGNORE INTO article_search_keys (article_id) VALUES (?)")
-                .bind::<Text, _>(id)
-                .execute(c)?;
+            // Keys fall with time (migration 000024): a new article's is
+            // one less than the smallest.
+            diesel::sql_query(
+                "INSERT OR IGNORE INTO article_search_keys (rowid, article_id) \
+                 VALUES ((SELECT coalesce(min(rowid), 1099511627776) - 1 FROM article_search_keys), ?)",
+            )
+            .bind::<Text, _>(id)
+            .execute(c)?;
             let key =
                 diesel::sql_query("SELECT rowid FROM article_search_keys WHERE article_id = ?")
                     .bind::<Text, _>(id)
@@ -151,10 +156,10 @@ pub fn search(conn: &mut DbConn, q: &str, limit: i64) -> QueryResult<Vec<String>
                     "SELECT k.article_id FROM \
                      (SELECT rowid AS id FROM {table} WHERE {table} MATCH "
                 ))
-                .bind::<Text, _>(&query, " ORDER BY rowid DESC LIMIT ")
+                .bind::<Text, _>(&query, " ORDER BY rowid LIMIT ")
                 .bind::<BigInt, _>(
                     limit,
-                    ") m JOIN article_search_keys k ON k.rowid = m.id ORDER BY m.id DESC",
+                    ") m JOIN article_search_keys k ON k.rowid = m.id ORDER BY m.id",
                 )
                 .load::<Hit>(c)?;
                 hits.extend(found);

@@ -653,4 +653,100 @@ mod tests {
             "{options:?}"
         );
     }
+
+    /// Search keys fall with time (migration 000024), for articles indexed
+    /// before the migration and after it, and its `down.sql` maps them back:
+    /// search finds the newest first either way, and the index stays whole.
+    #[test]
+    fn search_keys_fall_with_time_and_the_migration_maps_them_both_ways() {
+        use super::{migrate, DbConn, SQLITE_MIGRATIONS};
+        use crate::articles::search;
+        use diesel::connection::SimpleConnection;
+        use diesel::prelude::*;
+        use diesel_migrations::MigrationHarness;
+        #[derive(QueryableByName)]
+        struct Key {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            article_id: String,
+        }
+        fn keys(c: &mut SqliteConnection) -> Vec<String> {
+            diesel::sql_query("SELECT article_id FROM article_search_keys ORDER BY rowid")
+                .load::<Key>(c)
+                .expect("keys")
+                .into_iter()
+                .map(|k| k.article_id)
+                .collect()
+        }
+        fn whole(c: &mut SqliteConnection) {
+            c.batch_execute(
+                "INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check'); \
+                 INSERT INTO article_headlines_fts (article_headlines_fts) VALUES ('integrity-check')",
+            )
+            .expect("the full-text indexes are whole");
+        }
+        let ids = |names: &[&str]| -> Vec<String> { names.iter().map(|n| n.to_string()).collect() };
+        let mut conn =
+            DbConn::Sqlite(SqliteConnection::establish(":memory:").expect("in-memory db"));
+        migrate(&mut conn).expect("migrations");
+        let DbConn::Sqlite(c) = &mut conn else {
+            unreachable!()
+        };
+        // The migration before 000024: keys count up.
+        c.revert_last_migration(SQLITE_MIGRATIONS).expect("down");
+        for id in ["a1", "a2"] {
+            diesel::sql_query("INSERT INTO article_search_keys (article_id) VALUES (?)")
+                .bind::<diesel::sql_types::Text, _>(id)
+                .execute(c)
+                .expect("old key");
+            diesel::sql_query(
+                "INSERT INTO articles_fts (rowid, article_id, headline, summary, body) \
+                 SELECT rowid, article_id, 'budget vote', '', 'the council met' \
+                 FROM article_search_keys WHERE article_id = ?",
+            )
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(c)
+            .expect("old text");
+            diesel::sql_query(
+                "INSERT INTO article_headlines_fts (rowid, headline) \
+                 SELECT rowid, 'budget vote' FROM article_search_keys WHERE article_id = ?",
+            )
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(c)
+            .expect("old headline");
+        }
+        assert_eq!(keys(c), ids(&["a1", "a2"]));
+        migrate(&mut conn).expect("up again");
+        let DbConn::Sqlite(c) = &mut conn else {
+            unreachable!()
+        };
+        assert_eq!(keys(c), ids(&["a2", "a1"]));
+        whole(c);
+        // Saved after the migration, one by one: below every key.
+        search::index(&mut conn, "a3", "budget vote", "", "the council met").expect("index");
+        search::index(&mut conn, "a4", "budget vote", "", "the council met").expect("index");
+        // Saved again: its key stays.
+        search::index(&mut conn, "a3", "budget vote", "", "the council met again").expect("index");
+        let newest = ids(&["a4", "a3", "a2", "a1"]);
+        assert_eq!(
+            search::search(&mut conn, "budget", 10).expect("search"),
+            newest
+        );
+        assert_eq!(
+            search::search(&mut conn, "council", 10).expect("search"),
+            newest
+        );
+        assert_eq!(
+            search::search(&mut conn, "council", 2).expect("search"),
+            ids(&["a4", "a3"])
+        );
+        let DbConn::Sqlite(c) = &mut conn else {
+            unreachable!()
+        };
+        assert_eq!(keys(c), newest);
+        whole(c);
+        // And back: keys count up again, in the same order of saves.
+        c.revert_last_migration(SQLITE_MIGRATIONS).expect("down");
+        assert_eq!(keys(c), ids(&["a1", "a2", "a3", "a4"]));
+        whole(c);
+    }
 }
