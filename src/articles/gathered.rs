@@ -12,6 +12,10 @@
 //! statement, and the server's thread switches per round trip, are paid
 //! once for many reads). SQLite, whose reads cost microseconds in the
 //! process, reads each on the request's own worker ([`crate::db::read_quick`]).
+//!
+//! The public first pages of sections are gathered the same way (one
+//! statement for the section pages of a batch, each page read by a
+//! `LATERAL` subquery of its own: [`queries::section_pages`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 use crate::articles::delivery::{self, Document};
+use crate::articles::queries;
 use crate::db::{self, DbConn, Pool};
 use crate::error::ApiError;
 use crate::http::encoding::Encoding;
@@ -60,14 +65,6 @@ impl Wanted {
         }
     }
 
-    /// The statement it can share: slugs of one locale, or ids.
-    fn kind(&self) -> Option<&str> {
-        match self {
-            Wanted::Slug { locale, .. } => Some(locale),
-            Wanted::Id(_) => None,
-        }
-    }
-
     /// What names it in its statement's answer.
     fn name(&self) -> &str {
         match self {
@@ -77,13 +74,52 @@ impl Wanted {
     }
 }
 
-type Answer = Result<Option<Document>, ApiError>;
+/// A public section's first page: its articles' keys and stored items,
+/// and whether articles have the section as a secondary one (`None` when
+/// the page is empty); see [`queries::section_keys`].
+pub type SectionPage = (Vec<queries::Keyed>, Option<bool>);
+
+/// What a read asks for.
+enum Read {
+    /// A delivery document, in a coding if there is one.
+    Document(Wanted, Option<Encoding>),
+    /// A section's first page by the section's slug, with this many rows.
+    Page(String, i64),
+}
+
+/// What a read is answered with.
+enum Found {
+    Document(Option<Document>),
+    Page(SectionPage),
+}
+
+type Answer = Result<Found, ApiError>;
 
 /// A read waiting for its answer.
 struct Waiting {
-    wanted: Wanted,
-    encoding: Option<Encoding>,
+    read: Read,
     answer: oneshot::Sender<Answer>,
+}
+
+/// The statement a read can share with others: slugs of one locale (and
+/// coding), ids (of one coding), or section pages.
+#[derive(PartialEq)]
+enum Group {
+    Slugs(String, Option<Encoding>),
+    Ids(Option<Encoding>),
+    Pages,
+}
+
+impl Read {
+    fn group(&self) -> Group {
+        match self {
+            Read::Document(Wanted::Slug { locale, .. }, encoding) => {
+                Group::Slugs(locale.clone(), *encoding)
+            }
+            Read::Document(Wanted::Id(_), encoding) => Group::Ids(*encoding),
+            Read::Page(..) => Group::Pages,
+        }
+    }
 }
 
 /// The queue of reads and the threads answering them; one per server.
@@ -109,16 +145,37 @@ impl Reads {
 
     /// The current document `wanted` names, in the coding `encoding` as
     /// well, if there is one.
-    pub async fn read(self: &Arc<Self>, wanted: Wanted, encoding: Option<Encoding>) -> Answer {
+    pub async fn read(
+        self: &Arc<Self>,
+        wanted: Wanted,
+        encoding: Option<Encoding>,
+    ) -> Result<Option<Document>, ApiError> {
+        match self.ask(Read::Document(wanted, encoding)).await? {
+            Found::Document(doc) => Ok(doc),
+            Found::Page(_) => Err(ApiError::internal("a document read answered with a page")),
+        }
+    }
+
+    /// The public first page of the section `slug`, `limit` rows of it
+    /// (the page and one more), as [`queries::section_keys`] reads it.
+    pub async fn read_page(
+        self: &Arc<Self>,
+        slug: String,
+        limit: i64,
+    ) -> Result<SectionPage, ApiError> {
+        match self.ask(Read::Page(slug, limit)).await? {
+            Found::Page(page) => Ok(page),
+            Found::Document(_) => Err(ApiError::internal("a page read answered with a document")),
+        }
+    }
+
+    /// Queues `read` and waits for its answer.
+    async fn ask(self: &Arc<Self>, read: Read) -> Answer {
         let (answer, answered) = oneshot::channel();
         self.queue
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(Waiting {
-                wanted,
-                encoding,
-                answer,
-            });
+            .push(Waiting { read, answer });
         if self.start() {
             let reads = Arc::clone(self);
             // Not awaited: the thread answers through the channels.
@@ -174,56 +231,31 @@ impl Reads {
         }
     }
 
-    /// Reads `batch` on one connection, a statement per locale and coding,
-    /// and answers every read in it.
+    /// Reads `batch` on one connection, a statement per locale and coding
+    /// (and one for section pages), and answers every read in it.
     fn answer_batch(&self, batch: Vec<Waiting>) {
         // Grouped by the statement that reads them; few groups, mostly one.
-        let mut groups: Vec<(Option<String>, Option<Encoding>, Vec<Waiting>)> = Vec::new();
+        let mut groups: Vec<(Group, Vec<Waiting>)> = Vec::new();
         for waiting in batch {
-            let kind = waiting.wanted.kind().map(str::to_string);
-            match groups
-                .iter_mut()
-                .find(|(k, e, _)| *k == kind && *e == waiting.encoding)
-            {
-                Some((_, _, members)) => members.push(waiting),
-                None => groups.push((kind, waiting.encoding, vec![waiting])),
+            let group = waiting.read.group();
+            match groups.iter_mut().find(|(g, _)| *g == group) {
+                Some((_, members)) => members.push(waiting),
+                None => groups.push((group, vec![waiting])),
             }
         }
         let found = db::run_here(&self.pool, |conn| {
             groups
                 .iter()
-                .map(|(kind, encoding, members)| {
-                    if let [alone] = members.as_slice() {
-                        // One read: the statement of a single read, kept
-                        // prepared as it always was.
-                        let doc = alone.wanted.find(conn, &self.key, *encoding)?;
-                        let name = alone.wanted.name().to_string();
-                        return Ok(doc.map(|d| (name, d)).into_iter().collect());
-                    }
-                    let mut names: Vec<String> = members
-                        .iter()
-                        .map(|m| m.wanted.name().to_string())
-                        .collect();
-                    names.sort_unstable();
-                    names.dedup();
-                    let docs = match kind {
-                        Some(locale) => {
-                            delivery::by_slugs(conn, locale, &names, &self.key, *encoding)?
-                        }
-                        None => delivery::by_ids(conn, &names, &self.key, *encoding)?,
-                    };
-                    Ok(docs.into_iter().collect::<HashMap<_, _>>())
-                })
-                .collect::<Result<Vec<HashMap<String, Document>>, ApiError>>()
+                .map(|(group, members)| self.read_group(conn, group, members))
+                .collect::<Result<Vec<Vec<Found>>, ApiError>>()
         });
         match found {
             Ok(found) => {
-                for ((_, _, members), docs) in groups.into_iter().zip(found) {
-                    for m in members {
-                        let doc = docs.get(m.wanted.name()).cloned();
+                for ((_, members), answers) in groups.into_iter().zip(found) {
+                    for (m, answer) in members.into_iter().zip(answers) {
                         // A read that gave up (its client went away) is
                         // not waiting any more.
-                        let _ = m.answer.send(Ok(doc));
+                        let _ = m.answer.send(Ok(answer));
                     }
                 }
             }
@@ -232,7 +264,7 @@ impl Reads {
                 // last with the error itself, the others with its like.
                 let mut members: Vec<Waiting> = groups
                     .into_iter()
-                    .flat_map(|(_, _, members)| members)
+                    .flat_map(|(_, members)| members)
                     .collect();
                 let last = members.pop();
                 for m in members {
@@ -243,6 +275,61 @@ impl Reads {
                 }
             }
         }
+    }
+
+    /// The answers of one group's reads, in their order.
+    fn read_group(
+        &self,
+        conn: &mut DbConn,
+        group: &Group,
+        members: &[Waiting],
+    ) -> Result<Vec<Found>, ApiError> {
+        if let Group::Pages = group {
+            let pages: Vec<(String, i64)> = members
+                .iter()
+                .filter_map(|m| match &m.read {
+                    Read::Page(slug, limit) => Some((slug.clone(), *limit)),
+                    Read::Document(..) => None,
+                })
+                .collect();
+            let DbConn::Postgres(c) = conn else {
+                return Err(ApiError::internal("gathered section pages need PostgreSQL"));
+            };
+            return Ok(queries::section_pages(c, &pages, &self.key, db::now())?
+                .into_iter()
+                .map(Found::Page)
+                .collect());
+        }
+        let wanted: Vec<(&Wanted, Option<Encoding>)> = members
+            .iter()
+            .filter_map(|m| match &m.read {
+                Read::Document(wanted, encoding) => Some((wanted, *encoding)),
+                Read::Page(..) => None,
+            })
+            .collect();
+        if let [(alone, encoding)] = wanted.as_slice() {
+            // One read: the statement of a single read, kept prepared as it
+            // always was.
+            return Ok(vec![Found::Document(
+                alone.find(conn, &self.key, *encoding)?,
+            )]);
+        }
+        let mut names: Vec<String> = wanted.iter().map(|(w, _)| w.name().to_string()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let docs: HashMap<String, Document> = match group {
+            Group::Slugs(locale, encoding) => {
+                delivery::by_slugs(conn, locale, &names, &self.key, *encoding)?
+            }
+            Group::Ids(encoding) => delivery::by_ids(conn, &names, &self.key, *encoding)?,
+            Group::Pages => Vec::new(),
+        }
+        .into_iter()
+        .collect();
+        Ok(wanted
+            .iter()
+            .map(|(w, _)| Found::Document(docs.get(w.name()).cloned()))
+            .collect())
     }
 }
 

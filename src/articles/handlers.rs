@@ -358,6 +358,12 @@ pub async fn list_articles(
         user.0.as_deref(),
     )?;
     let limit = request.limit();
+    // A public section's first page on PostgreSQL: gathered with the
+    // others waiting into one statement (`articles::gathered`).
+    let mut gathered = None;
+    if let (Some(reads), Some((slug, rows))) = (&state.gathered, request.gathered_section()) {
+        gathered = request.gathered_page(reads.read_page(slug, rows).await?);
+    }
     let widths = state.media.widths.clone();
     let key = state.delivery_key.clone();
     // A page or a search (at most 100 candidates) is a read of a fraction of
@@ -367,7 +373,9 @@ pub async fn list_articles(
     // searches 1,370 instead of 1,190. A total counts every match: it may
     // take long, and goes to the pool.
     let work = move |conn: &mut db::DbConn| listing::list(conn, request, &widths, &key);
-    let page = if with_total {
+    let page = if let Some(page) = gathered {
+        page
+    } else if with_total {
         db::run(&state.pool, work).await?
     } else {
         db::read_quick(&state.pool, work).await?

@@ -245,6 +245,69 @@ impl ListRequest {
         })
     }
 
+    /// The section slug and the rows (the page and one more) of a public
+    /// section's first page that PostgreSQL's gathered reads can answer
+    /// ([`crate::articles::gathered`]): a section by slug and nothing else
+    /// (no other filter, no cursor, the default order, whole items, no
+    /// total). `None` for any other list.
+    pub fn gathered_section(&self) -> Option<(String, i64)> {
+        let f = &self.filter;
+        let plain = f.section_ids.is_none()
+            && f.section_key.is_none()
+            && f.tag_id.is_none()
+            && f.author.is_none()
+            && f.source.is_none()
+            && f.published_after.is_none()
+            && f.published_before.is_none()
+            && f.locale.is_none()
+            && f.status.is_none()
+            && f.unpublished_of.is_none()
+            && !self.include_subsections
+            && self.tag.is_none()
+            && self.search.is_none()
+            && matches!(self.position, Position::After(None))
+            && self.order == ListOrder::Published
+            && self.whole
+            && !self.with_total;
+        let slug = self.section.as_ref().filter(|_| plain)?;
+        // A section named by its id takes the usual way.
+        if uuid::Uuid::parse_str(slug).is_ok() {
+            return None;
+        }
+        Some((slug.clone(), self.limit + 1))
+    }
+
+    /// The page [`Self::gathered_section`]'s read makes, as [`list`] makes
+    /// it from the same rows: when no article has the section as a
+    /// secondary one and every item is stored (`None` otherwise, and for an
+    /// empty page, which [`list`] reads again to tell an unknown section).
+    pub fn gathered_page(
+        &self,
+        (keys, secondary): (Vec<queries::Keyed>, Option<bool>),
+    ) -> Option<ListPage> {
+        if secondary != Some(false) || keys.iter().any(|(_, item)| item.is_none()) {
+            return None;
+        }
+        let order = self.order;
+        let (keys, next_cursor) =
+            split_page(keys, self.limit, |(t, _)| (order.key_of(t), t.id.clone()));
+        let items = keys
+            .into_iter()
+            .filter_map(|(times, item)| {
+                Some(ListItem::Stored {
+                    json: item?,
+                    id: times.id,
+                    modified_at: times.modified_at,
+                })
+            })
+            .collect();
+        Some(ListPage {
+            items,
+            next_cursor,
+            total: None,
+        })
+    }
+
     /// The page size asked for.
     pub fn limit(&self) -> i64 {
         self.limit

@@ -510,6 +510,95 @@ pub fn section_keys(
 /// when the list asked for items and a current one is stored.
 pub type Keyed = (SortTimes, Option<String>);
 
+/// The public first pages of sections by slug, each `(slug, rows)` read
+/// as [`section_keys`] reads it for a filter of the slug alone, newest
+/// first with the stored items rendered with `key`: on PostgreSQL, in one
+/// statement for all (each page still read on its own, by a `LATERAL`
+/// subquery per page asked for, the same page twice if asked twice).
+/// Gathered reads of section pages ([`crate::articles::gathered`]) use it;
+/// the conditions are [`filtered`]'s for the public listing.
+pub fn section_pages(
+    conn: &mut diesel::PgConnection,
+    pages: &[(String, i64)],
+    key: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<(Vec<Keyed>, Option<bool>)>> {
+    use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamp};
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+        #[diesel(sql_type = Text)]
+        id: String,
+        #[diesel(sql_type = Nullable<Timestamp>)]
+        published_at: Option<NaiveDateTime>,
+        #[diesel(sql_type = Nullable<Timestamp>)]
+        updated_at: Option<NaiveDateTime>,
+        #[diesel(sql_type = Timestamp)]
+        modified_at: NaiveDateTime,
+        #[diesel(sql_type = Nullable<Text>)]
+        item: Option<String>,
+        #[diesel(sql_type = Bool)]
+        secondary: bool,
+    }
+    let slugs: Vec<&str> = pages.iter().map(|(slug, _)| slug.as_str()).collect();
+    let limits: Vec<i64> = pages.iter().map(|(_, limit)| *limit).collect();
+    // Kept prepared (`sql_query` would parse and plan it at every use).
+    let rows: Vec<Row> = db::cached::statement::<diesel::pg::Pg>("SELECT k.n, a.* FROM unnest(")
+        .bind::<Array<Text>, _>(slugs, "::text[], ")
+        .bind::<Array<BigInt>, _>(
+            limits,
+            "::bigint[]) WITH ORDINALITY AS k(slug, lim, n) \
+             CROSS JOIN LATERAL (SELECT articles.id, articles.published_at, articles.updated_at, \
+             articles.modified_at, \
+             (SELECT d.item FROM article_deliveries d WHERE d.article_id = articles.id \
+             AND d.modified_at = articles.modified_at AND (d.render_key || '', TRUE) = (",
+        )
+        .bind::<Text, _>(key, ", coalesce(d.valid_until > ")
+        .bind::<Timestamp, _>(
+            now,
+            ", TRUE))) AS item, \
+             EXISTS (SELECT 1 FROM article_sections x WHERE x.section_id = articles.section_id) AS secondary \
+             FROM articles \
+             WHERE articles.section_id = (SELECT sections.id FROM sections WHERE sections.slug = k.slug LIMIT 1) \
+             AND (articles.status || '') IN ('published', 'scheduled') AND articles.published_at <= ",
+        )
+        .bind::<Timestamp, _>(
+            now,
+            " AND (articles.embargo_until IS NULL OR articles.embargo_until <= ",
+        )
+        .bind::<Timestamp, _>(
+            now,
+            ") AND (articles.expires_at IS NULL OR articles.expires_at > ",
+        )
+        .bind::<Timestamp, _>(
+            now,
+            ") ORDER BY articles.published_at DESC, articles.id DESC LIMIT k.lim) a \
+             ORDER BY k.n, a.published_at DESC, a.id DESC",
+        )
+        .load(conn)?;
+    let mut found: Vec<(Vec<Keyed>, Option<bool>)> = vec![(Vec::new(), None); pages.len()];
+    for row in rows {
+        let Some((keys, secondary)) = usize::try_from(row.n - 1)
+            .ok()
+            .and_then(|i| found.get_mut(i))
+        else {
+            continue;
+        };
+        *secondary = Some(row.secondary);
+        keys.push((
+            SortTimes {
+                id: row.id,
+                published_at: row.published_at,
+                updated_at: row.updated_at,
+                modified_at: row.modified_at,
+            },
+            row.item,
+        ));
+    }
+    Ok(found)
+}
+
 /// The [`Keyed`] rows of `query`.
 fn keyed(
     conn: &mut DbConn,

@@ -322,9 +322,12 @@ async fn visibility_follows_schedule_embargo_expiry_and_withdrawal(app: &TestApp
         &base64::engine::general_purpose::URL_SAFE_NO_PAD,
         br#"["2100-01-01T00:00:00","ffffffff-ffff-7fff-bfff-ffffffffffff"]"#,
     );
+    // The section's first page by its slug as well (on PostgreSQL read
+    // with other waiting section pages in one statement).
     for path in [
         format!("/api/v1/articles?cursor={forged}"),
         format!("/api/v1/articles?section={s}&cursor={forged}"),
+        "/api/v1/articles?section=news".to_string(),
     ] {
         let page: Value = app.get(&path, None).await.json().await.expect("json");
         assert_eq!(headlines(&page), vec!["Backdated story"], "{path}: {page}");

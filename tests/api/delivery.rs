@@ -339,7 +339,8 @@ async fn answers_are_compressed_when_accepted(app: &TestApp) {
 
 /// Many anonymous reads at once (on PostgreSQL gathered into shared
 /// statements): each gets its own article's document, by id or by slug, in
-/// the coding it accepts, and a slug nobody has its 404.
+/// the coding it accepts, and a slug nobody has its 404; and each section
+/// page its own section's articles.
 async fn reads_at_once_each_get_their_own_document(app: &TestApp) {
     use futures_util::future::join_all;
     use std::io::Read;
@@ -417,6 +418,67 @@ async fn reads_at_once_each_get_their_own_document(app: &TestApp) {
             assert!(
                 plain == articles[*i].2,
                 "{path} {coding} burst {burst}: not its article's document"
+            );
+        }
+    }
+    // Section pages at once (on PostgreSQL gathered into one statement,
+    // each page read on its own): each its own section's newest articles,
+    // as many as it asks for, a cursor when there are more; a section
+    // nobody made an empty page. Each URL is asked once a burst.
+    let quiet = section(app, token, "Quiet desk").await;
+    let lone = draft(
+        app,
+        token,
+        json!({"headline": "Nothing happened today", "section_id": quiet}),
+    )
+    .await;
+    publish(app, token, &lone, json!({})).await;
+    let newest: Vec<String> = (0..4)
+        .rev()
+        .map(|n| format!("Crowd story number {n}"))
+        .collect();
+    let mut pages: Vec<(String, Vec<String>, bool)> = Vec::new();
+    for limit in 1..=5 {
+        let shown = newest.iter().take(limit).cloned().collect();
+        pages.push((
+            format!("/api/v1/articles?section=crowd-desk&limit={limit}"),
+            shown,
+            limit < newest.len(),
+        ));
+    }
+    for limit in 1..=2 {
+        pages.push((
+            format!("/api/v1/articles?section=quiet-desk&limit={limit}"),
+            vec!["Nothing happened today".to_string()],
+            false,
+        ));
+    }
+    pages.push((
+        "/api/v1/articles?section=desk-nobody-made".to_string(),
+        Vec::new(),
+        false,
+    ));
+    for burst in 0..3 {
+        let answers = join_all(pages.iter().map(|(path, _, _)| async move {
+            let res = app.get(path, None).await;
+            let status = res.status().as_u16();
+            let page: Value = res.json().await.expect("json");
+            (status, page)
+        }))
+        .await;
+        for ((path, shown, more), (status, page)) in pages.iter().zip(answers) {
+            assert_eq!(status, 200, "{path} burst {burst}");
+            let headlines: Vec<String> = page["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a["headline"].as_str().map(str::to_string))
+                .collect();
+            assert_eq!(&headlines, shown, "{path} burst {burst}: {page}");
+            assert_eq!(
+                page["meta"]["next_cursor"].is_string(),
+                *more,
+                "{path} burst {burst}: {page}"
             );
         }
     }
