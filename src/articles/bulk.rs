@@ -201,11 +201,11 @@ fn index(conn: &mut DbConn, batch: &[Prepared]) -> QueryResult<()> {
                 let array = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".to_string());
                 // Keys fall with time (migration 000024): below the
                 // smallest, the chunk's last article lowest.
-                diesel::sql_query(
+                diesel::sql_query(format!(
                     "INSERT INTO article_search_keys (rowid, article_id) \
-                     SELECT (SELECT coalesce(min(rowid), 1099511627776) FROM article_search_keys) \
-                     - 1 - key, value ->> 0 FROM json_each(?)",
-                )
+                     SELECT {} - 1 - key, value ->> 0 FROM json_each(?)",
+                    search::SMALLEST_KEY
+                ))
                 .bind::<Text, _>(&array)
                 .execute(c)?;
                 diesel::sql_query(

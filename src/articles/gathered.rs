@@ -284,51 +284,55 @@ impl Reads {
         group: &Group,
         members: &[Waiting],
     ) -> Result<Vec<Found>, ApiError> {
-        if let Group::Pages = group {
-            let pages: Vec<(String, i64)> = members
-                .iter()
-                .filter_map(|m| match &m.read {
-                    Read::Page(slug, limit) => Some((slug.clone(), *limit)),
-                    Read::Document(..) => None,
-                })
-                .collect();
-            let DbConn::Postgres(c) = conn else {
-                return Err(ApiError::internal("gathered section pages need PostgreSQL"));
-            };
-            return Ok(queries::section_pages(c, &pages, &self.key, db::now())?
-                .into_iter()
-                .map(Found::Page)
-                .collect());
-        }
-        let wanted: Vec<(&Wanted, Option<Encoding>)> = members
+        let (locale, encoding) = match group {
+            Group::Pages => return self.read_pages(conn, members),
+            Group::Slugs(locale, encoding) => (Some(locale.as_str()), *encoding),
+            Group::Ids(encoding) => (None, *encoding),
+        };
+        let wanted: Vec<&Wanted> = members
             .iter()
             .filter_map(|m| match &m.read {
-                Read::Document(wanted, encoding) => Some((wanted, *encoding)),
+                Read::Document(wanted, _) => Some(wanted),
                 Read::Page(..) => None,
             })
             .collect();
-        if let [(alone, encoding)] = wanted.as_slice() {
+        if let [alone] = wanted.as_slice() {
             // One read: the statement of a single read, kept prepared as it
             // always was.
             return Ok(vec![Found::Document(
-                alone.find(conn, &self.key, *encoding)?,
+                alone.find(conn, &self.key, encoding)?,
             )]);
         }
-        let mut names: Vec<String> = wanted.iter().map(|(w, _)| w.name().to_string()).collect();
+        let mut names: Vec<String> = wanted.iter().map(|w| w.name().to_string()).collect();
         names.sort_unstable();
         names.dedup();
-        let docs: HashMap<String, Document> = match group {
-            Group::Slugs(locale, encoding) => {
-                delivery::by_slugs(conn, locale, &names, &self.key, *encoding)?
-            }
-            Group::Ids(encoding) => delivery::by_ids(conn, &names, &self.key, *encoding)?,
-            Group::Pages => Vec::new(),
+        let docs: HashMap<String, Document> = match locale {
+            Some(locale) => delivery::by_slugs(conn, locale, &names, &self.key, encoding)?,
+            None => delivery::by_ids(conn, &names, &self.key, encoding)?,
         }
         .into_iter()
         .collect();
         Ok(wanted
             .iter()
-            .map(|(w, _)| Found::Document(docs.get(w.name()).cloned()))
+            .map(|w| Found::Document(docs.get(w.name()).cloned()))
+            .collect())
+    }
+
+    /// The section pages of a batch, in their order, by one statement.
+    fn read_pages(&self, conn: &mut DbConn, members: &[Waiting]) -> Result<Vec<Found>, ApiError> {
+        let pages: Vec<(String, i64)> = members
+            .iter()
+            .filter_map(|m| match &m.read {
+                Read::Page(slug, limit) => Some((slug.clone(), *limit)),
+                Read::Document(..) => None,
+            })
+            .collect();
+        let DbConn::Postgres(c) = conn else {
+            return Err(ApiError::internal("gathered section pages need PostgreSQL"));
+        };
+        Ok(queries::section_pages(c, &pages, &self.key, db::now())?
+            .into_iter()
+            .map(Found::Page)
             .collect())
     }
 }

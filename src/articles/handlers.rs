@@ -360,10 +360,12 @@ pub async fn list_articles(
     let limit = request.limit();
     // A public section's first page on PostgreSQL: gathered with the
     // others waiting into one statement (`articles::gathered`).
-    let mut gathered = None;
-    if let (Some(reads), Some((slug, rows))) = (&state.gathered, request.gathered_section()) {
-        gathered = request.gathered_page(reads.read_page(slug, rows).await?);
-    }
+    let gathered = match (&state.gathered, request.gathered_section()) {
+        (Some(reads), Some((slug, rows))) => {
+            request.gathered_page(reads.read_page(slug, rows).await?)
+        }
+        _ => None,
+    };
     let widths = state.media.widths.clone();
     let key = state.delivery_key.clone();
     // A page or a search (at most 100 candidates) is a read of a fraction of

@@ -251,17 +251,9 @@ impl ListRequest {
     /// (no other filter, no cursor, the default order, whole items, no
     /// total). `None` for any other list.
     pub fn gathered_section(&self) -> Option<(String, i64)> {
-        let f = &self.filter;
-        let plain = f.section_ids.is_none()
-            && f.section_key.is_none()
-            && f.tag_id.is_none()
-            && f.author.is_none()
-            && f.source.is_none()
-            && f.published_after.is_none()
-            && f.published_before.is_none()
-            && f.locale.is_none()
-            && f.status.is_none()
-            && f.unpublished_of.is_none()
+        // The public listing with no filter (a filter added later is one
+        // more reason not to gather, without a word here).
+        let plain = self.filter == ArticleFilter::default()
             && !self.include_subsections
             && self.tag.is_none()
             && self.search.is_none()
@@ -279,30 +271,24 @@ impl ListRequest {
 
     /// The page [`Self::gathered_section`]'s read makes, as [`list`] makes
     /// it from the same rows: when no article has the section as a
-    /// secondary one and every item is stored (`None` otherwise, and for an
+    /// secondary one and every item of the page is stored (`None` otherwise, and for an
     /// empty page, which [`list`] reads again to tell an unknown section).
     pub fn gathered_page(
         &self,
         (keys, secondary): (Vec<queries::Keyed>, Option<bool>),
     ) -> Option<ListPage> {
-        if secondary != Some(false) || keys.iter().any(|(_, item)| item.is_none()) {
+        if secondary != Some(false) {
             return None;
         }
         let order = self.order;
         let (keys, next_cursor) =
             split_page(keys, self.limit, |(t, _)| (order.key_of(t), t.id.clone()));
-        let items = keys
-            .into_iter()
-            .filter_map(|(times, item)| {
-                Some(ListItem::Stored {
-                    json: item?,
-                    id: times.id,
-                    modified_at: times.modified_at,
-                })
-            })
-            .collect();
+        let (slots, missing) = stored(keys);
+        if !missing.is_empty() {
+            return None;
+        }
         Some(ListPage {
-            items,
+            items: slots.into_iter().flatten().collect(),
             next_cursor,
             total: None,
         })
@@ -663,16 +649,9 @@ fn built(items: Vec<ArticleResponse>) -> Vec<ListItem> {
         .collect()
 }
 
-/// Whole list items: the stored ones where current (read with the page's
-/// keys), the others presented now (with the same fixed number of queries
-/// for the page).
-fn spliced(
-    conn: &mut DbConn,
-    keys: Vec<queries::Keyed>,
-    widths: &[u32],
-    now: NaiveDateTime,
-) -> Result<Vec<ListItem>, ApiError> {
-    // In page order: each stored item, or its place among those to present.
+/// In page order, each article's stored item, or `None` for its place
+/// among those to present; and the ids of those (in order).
+fn stored(keys: Vec<queries::Keyed>) -> (Vec<Option<ListItem>>, Vec<String>) {
     let mut slots = Vec::with_capacity(keys.len());
     let mut missing = Vec::new();
     for (times, item) in keys {
@@ -688,6 +667,19 @@ fn spliced(
             }
         }
     }
+    (slots, missing)
+}
+
+/// Whole list items: the stored ones where current (read with the page's
+/// keys), the others presented now (with the same fixed number of queries
+/// for the page).
+fn spliced(
+    conn: &mut DbConn,
+    keys: Vec<queries::Keyed>,
+    widths: &[u32],
+    now: NaiveDateTime,
+) -> Result<Vec<ListItem>, ApiError> {
+    let (slots, missing) = stored(keys);
     let missing = if missing.is_empty() {
         Vec::new()
     } else {

@@ -158,7 +158,7 @@ pub enum TagPlan {
 }
 
 /// Which articles a listing shows.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ArticleFilter {
     /// Only these sections (primary or secondary).
     pub section_ids: Option<Vec<String>>,
@@ -189,6 +189,18 @@ pub struct ArticleFilter {
     /// this user wrote or is bylined on.
     pub unpublished_of: Option<String>,
 }
+
+/// The statuses the public may see, tested on the row (see [`filtered`]).
+const PUBLIC_STATUS: &str = "(articles.status || '') IN ('published', 'scheduled')";
+
+/// Whether articles have `articles`' section as a secondary one.
+const SECONDARY: &str =
+    "EXISTS (SELECT 1 FROM article_sections x WHERE x.section_id = articles.section_id)";
+
+/// The start of [`stored_item`]'s column, up to its bound render key.
+const STORED_ITEM: &str =
+    "(SELECT d.item FROM article_deliveries d WHERE d.article_id = articles.id \
+     AND d.modified_at = articles.modified_at AND (d.render_key || '', TRUE) = (";
 
 type Boxed<'a> = articles::BoxedQuery<'a, db::MultiBackend>;
 
@@ -303,9 +315,7 @@ fn filtered_as_of<'a>(filter: &ArticleFilter, now: NaiveDateTime, up_to_now: boo
         // (section, publication) and publication indexes read in order and
         // stop after a page.
         None | Some(ArticleStatus::Published) => {
-            let query = query.filter(db::cached::fixed::<diesel::sql_types::Bool>(
-                "(articles.status || '') IN ('published', 'scheduled')",
-            ));
+            let query = query.filter(db::cached::fixed::<diesel::sql_types::Bool>(PUBLIC_STATUS));
             if up_to_now {
                 query.filter(articles::published_at.le(now))
             } else {
@@ -483,9 +493,7 @@ pub fn section_keys(
 ) -> QueryResult<(Vec<Keyed>, Option<bool>)> {
     let query = page(filter, order, after, limit, now);
     // Every row's section is the page's: each row's flag is the section's.
-    let secondary = db::cached::fixed::<diesel::sql_types::Bool>(
-        "EXISTS (SELECT 1 FROM article_sections x WHERE x.section_id = articles.section_id)",
-    );
+    let secondary = db::cached::fixed::<diesel::sql_types::Bool>(SECONDARY);
     let rows: Vec<(SortTimes, Option<String>, bool)> = match items {
         Some(key) => query
             .select((SortTimes::as_select(), stored_item(key, now), secondary))
@@ -548,20 +556,21 @@ pub fn section_pages(
         .bind::<Array<Text>, _>(slugs, "::text[], ")
         .bind::<Array<BigInt>, _>(
             limits,
-            "::bigint[]) WITH ORDINALITY AS k(slug, lim, n) \
-             CROSS JOIN LATERAL (SELECT articles.id, articles.published_at, articles.updated_at, \
-             articles.modified_at, \
-             (SELECT d.item FROM article_deliveries d WHERE d.article_id = articles.id \
-             AND d.modified_at = articles.modified_at AND (d.render_key || '', TRUE) = (",
+            format!(
+                "::bigint[]) WITH ORDINALITY AS k(slug, lim, n) \
+                 CROSS JOIN LATERAL (SELECT articles.id, articles.published_at, \
+                 articles.updated_at, articles.modified_at, {STORED_ITEM}"
+            ),
         )
         .bind::<Text, _>(key, ", coalesce(d.valid_until > ")
         .bind::<Timestamp, _>(
             now,
-            ", TRUE))) AS item, \
-             EXISTS (SELECT 1 FROM article_sections x WHERE x.section_id = articles.section_id) AS secondary \
-             FROM articles \
-             WHERE articles.section_id = (SELECT sections.id FROM sections WHERE sections.slug = k.slug LIMIT 1) \
-             AND (articles.status || '') IN ('published', 'scheduled') AND articles.published_at <= ",
+            format!(
+                ", TRUE))) AS item, {SECONDARY} AS secondary FROM articles \
+                 WHERE articles.section_id = \
+                 (SELECT sections.id FROM sections WHERE sections.slug = k.slug LIMIT 1) \
+                 AND {PUBLIC_STATUS} AND articles.published_at <= "
+            ),
         )
         .bind::<Timestamp, _>(
             now,
@@ -649,8 +658,7 @@ fn stored_item(key: &str, now: NaiveDateTime) -> StoredItem {
     // `psycopg2`, 300 random pages at 100,000 articles: 552-599 against
     // 596-679 us a page). Search's texts compare it the same way.
     wrapped(
-        "(SELECT d.item FROM article_deliveries d WHERE d.article_id = articles.id \
-         AND d.modified_at = articles.modified_at AND (d.render_key || '', TRUE) = (",
+        STORED_ITEM,
         (
             key.to_string().into_sql::<Text>(),
             wrapped(

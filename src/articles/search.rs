@@ -21,6 +21,11 @@ pub const MAX_CANDIDATES: i64 = 100;
 const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';
 
+/// SQLite's smallest search key so far (2^40 when there is none): keys
+/// fall with time (migration 000024), each new article's one below it.
+pub(crate) const SMALLEST_KEY: &str =
+    "(SELECT coalesce(min(rowid), 1099511627776) FROM article_search_keys)";
+
 /// Indexes (or re-indexes) an article's text.
 pub fn index(
     conn: &mut DbConn,
@@ -38,10 +43,10 @@ pub fn index(
             }
             // Keys fall with time (migration 000024): a new article's is
             // one less than the smallest.
-            diesel::sql_query(
+            diesel::sql_query(format!(
                 "INSERT OR IGNORE INTO article_search_keys (rowid, article_id) \
-                 VALUES ((SELECT coalesce(min(rowid), 1099511627776) - 1 FROM article_search_keys), ?)",
-            )
+                 VALUES ({SMALLEST_KEY} - 1, ?)"
+            ))
             .bind::<Text, _>(id)
             .execute(c)?;
             let key =

@@ -84,7 +84,7 @@ const DUE: [&str; 3] = [
 
 /// An endpoint with work, if any (`lock`: with `FOR UPDATE SKIP LOCKED` on
 /// PostgreSQL, inside a transaction). Kept prepared: every server asks it
-/// every 100 ms, and `sql_query` had PostgreSQL plan it each time (0.4-0.6
+/// every 100 ms, and `sql_query` had PostgreSQL plan it each time (0.4-0.7
 /// ms).
 fn candidate(conn: &mut DbConn, now: NaiveDateTime, lock: bool) -> QueryResult<Option<String>> {
     let [head, middle, tail] = DUE;
