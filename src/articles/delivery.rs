@@ -428,18 +428,23 @@ pub struct Taken {
     forms: Vec<(Bytes, Bytes)>,
 }
 
-/// Renders up to `limit` queued documents and leaves them queued; `None`
-/// when the queue is empty (or nothing renders in this process).
-pub fn take(conn: &mut DbConn, limit: i64) -> Result<Option<Taken>, ApiError> {
+/// Renders up to `limit` queued documents, of articles after `after` (by
+/// id) when given, and leaves them queued; `None` when there are none (or
+/// nothing renders in this process).
+pub fn take(conn: &mut DbConn, limit: i64, after: Option<&str>) -> Result<Option<Taken>, ApiError> {
     let Some(settings) = SETTINGS.get() else {
         return Ok(None);
     };
     db::write_tx(conn, |conn| {
-        let ids: Vec<String> = delivery_queue::table
+        let mut queued = delivery_queue::table
             .select(delivery_queue::article_id)
             .order(delivery_queue::article_id.asc())
             .limit(limit)
-            .load(conn)?;
+            .into_boxed();
+        if let Some(after) = after {
+            queued = queued.filter(delivery_queue::article_id.gt(after));
+        }
+        let ids: Vec<String> = queued.load(conn)?;
         if ids.is_empty() {
             return Ok(None);
         }
@@ -453,6 +458,11 @@ pub fn take(conn: &mut DbConn, limit: i64) -> Result<Option<Taken>, ApiError> {
 }
 
 impl Taken {
+    /// The last (greatest) id taken.
+    pub fn last(&self) -> Option<&str> {
+        self.ids.last().map(String::as_str)
+    }
+
     /// Compresses what [`take`] rendered, on the calling thread.
     pub fn compress(mut self) -> Self {
         self.forms = compressed(&self.rendered, false);

@@ -1387,7 +1387,7 @@ async fn a_tags_pages_do_not_depend_on_how_far_the_walk_goes(app: &TestApp) {
 
 async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
     let pool = app.pool.clone();
-    let (made, documents, queued, pending_lists) = tokio::task::spawn_blocking(move || {
+    let (made, documents, queued, stale, pending_lists) = tokio::task::spawn_blocking(move || {
         use diesel::prelude::*;
         use newsdesk::db::schema::{article_deliveries, delivery_queue};
         // In batches of 20: documents of one batch are compressed while
@@ -1403,6 +1403,22 @@ async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
             .count()
             .get_result(conn)
             .expect("count");
+        // Documents missing or not of their article as it is.
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let stale = diesel::sql_query(
+            "SELECT count(*) AS n FROM articles a LEFT JOIN article_deliveries d \
+             ON d.article_id = a.id WHERE d.modified_at IS NULL OR d.modified_at <> a.modified_at",
+        );
+        let stale = match conn {
+            newsdesk::db::DbConn::Postgres(pg) => stale.get_result::<Count>(pg),
+            newsdesk::db::DbConn::Sqlite(lite) => stale.get_result::<Count>(lite),
+        }
+        .expect("stale documents")
+        .n;
         // On PostgreSQL the load lifts the search indexes' pending-list
         // limit; it is put back.
         #[derive(QueryableByName)]
@@ -1422,7 +1438,7 @@ async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
             .collect(),
             newsdesk::db::DbConn::Sqlite(_) => Vec::new(),
         };
-        (made, documents, queued, pending_lists)
+        (made, documents, queued, stale, pending_lists)
     })
     .await
     .expect("join");
@@ -1437,6 +1453,7 @@ async fn seed_fills_a_realistic_newsroom(app: &TestApp) {
     // the writing), none left queued.
     assert!(documents >= 45, "{documents} documents");
     assert_eq!(queued, 0);
+    assert_eq!(stale, 0, "documents missing or out of date");
     if app.settings.database_url.starts_with("postgres") {
         assert_eq!(
             pending_lists,
@@ -1519,7 +1536,9 @@ async fn documents_compressed_aside_keep_what_was_rendered_meanwhile(app: &TestA
         let mut pooled = pool.get().expect("connection");
         let conn: &mut newsdesk::db::DbConn = &mut pooled;
         delivery::deferred(|| delivery::articles_changed(conn, &queued_ids)).expect("queue");
-        let taken = delivery::take(conn, 100).expect("take").expect("queued");
+        let taken = delivery::take(conn, 100, None)
+            .expect("take")
+            .expect("queued");
         (taken, count_queued(conn, &queued_ids))
     })
     .await
