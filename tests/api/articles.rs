@@ -1532,19 +1532,25 @@ async fn documents_compressed_aside_keep_what_was_rendered_meanwhile(app: &TestA
     };
     let pool = app.pool.clone();
     let queued_ids = ids.clone();
-    let (taken, queued) = tokio::task::spawn_blocking(move || {
+    let (taken, after, queued) = tokio::task::spawn_blocking(move || {
         let mut pooled = pool.get().expect("connection");
         let conn: &mut newsdesk::db::DbConn = &mut pooled;
         delivery::deferred(|| delivery::articles_changed(conn, &queued_ids)).expect("queue");
         let taken = delivery::take(conn, 100, None)
             .expect("take")
             .expect("queued");
-        (taken, count_queued(conn, &queued_ids))
+        // The next batch of a load: those after the last taken (none).
+        let after = delivery::take(conn, 100, taken.last())
+            .expect("take")
+            .map(|later| later.last().map(str::to_owned));
+        (taken, after, count_queued(conn, &queued_ids))
     })
     .await
     .expect("join");
-    // Taken, still queued until stored.
+    // Taken, still queued until stored; the last taken is the greatest id.
     assert_eq!(queued, 3);
+    assert_eq!(taken.last(), ids.iter().max().map(String::as_str));
+    assert_eq!(after, None, "taken again after the last taken");
 
     // Saved meanwhile: the save renders its document and unqueues it.
     let res = app
